@@ -1,0 +1,62 @@
+// Shapes that flow between the pipeline stages. Stages are pure functions over these.
+import type { CategoryId, FieldSpec } from '../schemas/registry.ts';
+import type { IssueCode } from './issues.ts';
+
+/** One record as the file delivered it. */
+export interface SourceRow {
+  /** 1-based line of the file on which the record starts (the header is line 1). */
+  readonly line: number;
+  readonly cells: readonly string[];
+}
+
+/** A record the parser could not read (stray quote, invalid bytes …); parsing goes on after it. */
+export interface MalformedRow {
+  readonly line: number;
+  readonly raw: string;
+  readonly code: IssueCode;
+  readonly detail: string;
+}
+
+export type ParsedRecord = { readonly kind: 'row'; readonly row: SourceRow } | { readonly kind: 'malformed'; readonly row: MalformedRow };
+
+/** Column i of the file -> the field it carries (undefined: not loaded). */
+export interface HeaderMap {
+  readonly headers: readonly string[];
+  readonly columns: readonly (FieldSpec | undefined)[];
+}
+
+export type FieldValue = string | boolean | readonly string[];
+export type Fields = Record<string, FieldValue>;
+
+/** A problem of one row (or of the batch, with line null). Messages name the column in Chinese. */
+export interface RowIssue {
+  readonly line: number | null;
+  /** The column as the clerk sees it: the file's header when known, else the field's Chinese label. */
+  readonly column: string | null;
+  readonly field: string | null;
+  readonly value: string | null;
+  readonly code: IssueCode;
+  readonly messageZh: string;
+  readonly messageEn: string;
+}
+
+export interface Provenance {
+  readonly sourceUnit: string;
+  readonly deliveredBy: string;
+  readonly batchId: string;
+  readonly sourceLine: number;
+  readonly receivedAt: string;
+  readonly schemaVersion: string;
+  readonly contentHash: string;
+}
+
+/** A validated, canonical record ready for the store. */
+export interface CreditRecord {
+  readonly category: CategoryId;
+  readonly naturalKey: string;
+  readonly subjectUscc: string;
+  readonly subjectName: string;
+  readonly eventDate: string | null;
+  readonly fields: Fields;
+  readonly provenance: Provenance;
+}

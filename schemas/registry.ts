@@ -1,0 +1,154 @@
+// Reads the category schemas, code lists and provider units once and exposes them as typed specs.
+// Everything that needs to know about fields (header mapping, normalising, validation messages,
+// store views, docs) asks this module, so the JSON files stay the single source of truth.
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const CATEGORY_IDS = ['licensing', 'penalty', 'enforcement', 'water', 'gas', 'rnd', 'agri'] as const;
+export type CategoryId = (typeof CATEGORY_IDS)[number];
+
+export const FIELD_KINDS = ['text', 'uscc', 'orgCode', 'certNumber', 'date', 'dateOrLongTerm', 'month', 'amountWan',
+  'amountYuan', 'quantity', 'yesNo', 'divisionCode', 'code', 'codes'] as const;
+export type FieldKind = (typeof FIELD_KINDS)[number];
+export type Sensitivity = 'public' | 'authorised';
+
+export interface CodeList {
+  readonly id: string;
+  readonly labelZh: string;
+  readonly description?: string;
+  readonly values: readonly { code: string; aliases: readonly string[] }[];
+  /** A value starting with this prefix is accepted as is (e.g. 其他-备案). */
+  readonly openPrefix?: string;
+  readonly legacy?: readonly { label: string; mapsTo: readonly string[] }[];
+  /** normalised label, alias or legacy label -> canonical codes */
+  readonly lookup: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface FieldSpec {
+  readonly key: string;
+  readonly labelZh: string;
+  readonly labelEn: string;
+  readonly kind: FieldKind;
+  readonly required: boolean;
+  readonly maxLength?: number;
+  readonly aliases: readonly string[];
+  readonly codelist?: CodeList;
+  readonly unit?: string;
+  readonly sensitivity: Sensitivity;
+  /** The annex field(s) this field realises, when its label is not the annex's own name. */
+  readonly annex: readonly string[];
+  readonly example?: string;
+  readonly description?: string;
+}
+
+export interface CategorySpec {
+  readonly id: CategoryId;
+  readonly labelZh: string;
+  readonly names: readonly string[];
+  readonly version: string;
+  readonly sharing: string;
+  readonly grain: string;
+  readonly naturalKey: readonly string[];
+  readonly eventDate: string | null;
+  readonly sourceUnitField: string | null;
+  readonly fields: readonly FieldSpec[];
+  readonly field: ReadonlyMap<string, FieldSpec>;
+  /** The raw JSON Schema, for the validator. */
+  readonly schema: Readonly<Record<string, unknown>>;
+}
+
+export interface ProviderUnit {
+  readonly id: string;
+  readonly name: string;
+  readonly aliases: readonly string[];
+  readonly categories: readonly CategoryId[];
+  readonly onBehalfOf: readonly CategoryId[];
+}
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const readJson = (p: string): any => JSON.parse(readFileSync(here(p), 'utf8'));
+
+/** How header cells, labels, aliases and code labels are compared: NFKC folds full-width forms
+ * (＿ （ ） Ａ １) to ASCII, whitespace is dropped and ASCII letters are lower-cased. */
+export function foldLabel(s: string): string {
+  return s.normalize('NFKC').replace(/[\s\u200b\ufeff]+/g, '').toLowerCase();
+}
+
+export const commonSchema: Readonly<Record<string, unknown>> = readJson('./defs/common.schema.json');
+
+function loadCodeList(raw: any): CodeList {
+  const lookup = new Map<string, readonly string[]>();
+  for (const v of raw.values) {
+    lookup.set(foldLabel(v.code), [v.code]);
+    for (const a of v.aliases) lookup.set(foldLabel(a), [v.code]);
+  }
+  for (const l of raw.legacy ?? []) lookup.set(foldLabel(l.label), l.mapsTo);
+  return { ...raw, lookup };
+}
+
+export const codeLists: ReadonlyMap<string, CodeList> = new Map(
+  readdirSync(here('./codelists')).filter((f) => f.endsWith('.json'))
+    .map((f) => loadCodeList(readJson(`./codelists/${f}`)))
+    .map((c) => [c.id, c] as const));
+
+function loadCategory(id: CategoryId): CategorySpec {
+  const s = readJson(`./categories/${id}.schema.json`);
+  const required = new Set<string>(s.required);
+  const fields: FieldSpec[] = Object.entries<any>(s.properties).map(([key, p]) => {
+    const kind = String(p.$ref).split('/').pop() as FieldKind;
+    if (!FIELD_KINDS.includes(kind)) throw new Error(`${id}.${key}: unknown field kind ${p.$ref}`);
+    const codelist = p['x-codelist'] ? codeLists.get(p['x-codelist']) : undefined;
+    if (p['x-codelist'] && !codelist) throw new Error(`${id}.${key}: unknown code list ${p['x-codelist']}`);
+    return {
+      key, kind, codelist, required: required.has(key),
+      labelZh: p['x-label-zh'], labelEn: p['x-label-en'], aliases: p['x-aliases'] ?? [],
+      maxLength: p.maxLength, unit: p['x-unit'], sensitivity: p['x-sensitivity'],
+      annex: p['x-annex'] ?? [], example: p.examples?.[0], description: p.description,
+    };
+  });
+  return {
+    id, labelZh: s.title, names: s['x-names'], version: s['x-version'], sharing: s['x-sharing'], grain: s['x-grain'],
+    naturalKey: s['x-natural-key'], eventDate: s['x-event-date'], sourceUnitField: s['x-source-unit-field'],
+    fields, field: new Map(fields.map((f) => [f.key, f])), schema: s,
+  };
+}
+
+const specs: ReadonlyMap<CategoryId, CategorySpec> = new Map(CATEGORY_IDS.map((id) => [id, loadCategory(id)]));
+const byName = new Map<string, CategoryId>();
+for (const c of specs.values()) for (const n of [c.id, c.labelZh, ...c.names]) byName.set(foldLabel(n), c.id);
+
+export function categories(): readonly CategorySpec[] {
+  return [...specs.values()];
+}
+
+/** A category by id or by any of its Chinese names (行政处罚, 行政处罚信息 …). */
+export function findCategory(idOrName: string): CategorySpec | undefined {
+  const id = byName.get(foldLabel(idOrName));
+  return id ? specs.get(id) : undefined;
+}
+
+export function category(id: CategoryId): CategorySpec {
+  return specs.get(id)!;
+}
+
+const headerMaps = new Map<CategoryId, Map<string, FieldSpec>>();
+/** The field a header cell names: the Chinese label, an alias or the English key, in any width or spacing. */
+export function resolveHeader(cat: CategorySpec, header: string): FieldSpec | undefined {
+  let m = headerMaps.get(cat.id);
+  if (!m) {
+    m = new Map();
+    for (const f of cat.fields) for (const n of [f.key, f.labelZh, ...f.aliases]) if (!m.has(foldLabel(n))) m.set(foldLabel(n), f);
+    headerMaps.set(cat.id, m);
+  }
+  return m.get(foldLabel(header));
+}
+
+const providerFile = readJson('./provider-units.json');
+export const providerUnits: readonly ProviderUnit[] = providerFile.units;
+const unitByName = new Map<string, ProviderUnit>();
+for (const u of providerUnits) for (const n of [u.id, u.name, ...u.aliases]) unitByName.set(foldLabel(n), u);
+
+/** A provider unit by id, full name or alias (市发展改革委 = 临沂市发展和改革委员会). */
+export function findProviderUnit(name: string): ProviderUnit | undefined {
+  return unitByName.get(foldLabel(name));
+}
