@@ -55,6 +55,8 @@ export const ISSUES = {
   W_BLANK_ROW: { severity: 'warning', zh: () => '空行已跳过', en: () => 'Blank row skipped' },
   // the batch is refused whole
   R_MISSING_COLUMNS: { severity: 'refusal', zh: (p) => `缺少必填列：${p.detail}`, en: (p) => `Required columns are missing: ${p.detail}` },
+  R_ENCODING_UNSUPPORTED: { severity: 'refusal', zh: (p) => `不支持的文件编码：${p.detail}，请另存为 UTF-8 或 GBK 编码的 CSV`, en: (p) => `Unsupported file encoding: ${p.detail}; save the file as UTF-8 or GBK CSV` },
+  R_HEADER_UNREADABLE: { severity: 'refusal', zh: (p) => `表头行无法解析：${p.detail}`, en: (p) => `The header row cannot be read: ${p.detail}` },
   R_EMPTY_FILE: { severity: 'refusal', zh: () => '文件为空，没有表头', en: () => 'The file is empty: no header row' },
   R_OVER_BUDGET: { severity: 'refusal', zh: (p) => `错误行超过允许范围（${p.detail}），整批退回，未入库任何数据`, en: (p) => `Rejected rows exceed the error budget (${p.detail}); the batch is refused and nothing was loaded` },
 } satisfies Record<string, IssueDef>;

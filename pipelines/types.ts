@@ -60,3 +60,13 @@ export interface CreditRecord {
   readonly fields: Fields;
   readonly provenance: Provenance;
 }
+
+export interface BatchCounts {
+  readonly read: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly inserted: number;
+  readonly updated: number;
+  readonly unchanged: number;
+  readonly duplicates: number;
+}

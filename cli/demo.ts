@@ -1,0 +1,36 @@
+// `npm start`: the fixture batch of every category into the store, the reconciled summary, and the
+// profile of the one enterprise that appears in all seven.
+import { fileURLToPath } from 'node:url';
+import { DEMO_USCC } from '../fixtures/generate.ts';
+import { ingestFile } from '../jobs/ingest-file.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { BatchReport } from '../pipelines/run-batch.ts';
+import { category, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
+import type { Db } from '../store/db.ts';
+import { enterpriseRecords, utilityIndicators } from '../store/queries.ts';
+import { formatProfile, formatSummaryTable } from './format.ts';
+
+export const DEMO_BATCHES: readonly { category: CategoryId; provider: string }[] = [
+  { category: 'licensing', provider: '市发展改革委' },
+  { category: 'penalty', provider: '市发展改革委' },
+  { category: 'enforcement', provider: '市发展改革委' },
+  { category: 'water', provider: 'water-utility' },
+  { category: 'gas', provider: 'gas-utility' },
+  { category: 'rnd', provider: '市科技局' },
+  { category: 'agri', provider: '市农业农村局' },
+];
+
+export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
+  console.log(`store: ${db.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} at ${db.location}\n`);
+  const reports: BatchReport[] = [];
+  for (const b of DEMO_BATCHES) {
+    const file = fileURLToPath(new URL(`../fixtures/csv/${b.category}.csv`, import.meta.url));
+    reports.push(await ingestFile(db, { file, category: category(b.category), deliverer: findProviderUnit(b.provider)! }, { log }));
+  }
+  console.log(formatSummaryTable(reports));
+  const [records, indicators] = await Promise.all([enterpriseRecords(db, DEMO_USCC), utilityIndicators(db, DEMO_USCC)]);
+  console.log(`\n${formatProfile(DEMO_USCC, records, indicators)}`);
+  console.log('\nNext: credit-etl batches | credit-etl profile <统一社会信用代码> | credit-etl ingest <file> --category 行政处罚 --provider 市发展改革委');
+  if (reports.some((r) => r.status !== 'loaded')) process.exitCode = 1;
+  return reports;
+}

@@ -1,0 +1,59 @@
+// Human-readable output of the CLI: reconciled batch summaries and enterprise profiles.
+import type { BatchReport } from '../pipelines/run-batch.ts';
+import type { ProfileRecord } from '../store/queries.ts';
+import { category, type CategoryId } from '../schemas/registry.ts';
+
+const STATUS_ZH: Record<string, string> = { loaded: '已入库', refused: '已退回', failed: '失败', received: '处理中' };
+const n = (x: number) => x.toLocaleString('en-US');
+
+export function formatBatchReport(r: BatchReport): string {
+  const lines = [
+    `批次 batch ${r.batchId}  ${r.status} (${STATUS_ZH[r.status]})  ${category(r.category as CategoryId).labelZh}  ${r.fileName}`,
+    `  报送单位 deliverer ${r.deliveredBy}; 编码 encoding ${r.encoding ?? '-'}; ${n(r.sizeBytes)} bytes; ${(r.durationMs / 1000).toFixed(1)} s`,
+    `  读取 read ${n(r.read)} = 接受 accepted ${n(r.accepted)} + 拒绝 rejected ${n(r.rejected)}`,
+  ];
+  if (r.status === 'loaded') {
+    lines.push(`  接受 accepted ${n(r.accepted)} = 新增 inserted ${n(r.inserted)} + 更新 updated ${n(r.updated)} + 未变 unchanged ${n(r.unchanged)} + 文件内重复 duplicates ${n(r.duplicates)}`);
+  }
+  if (r.refusal) lines.push(`  退回原因 refused: ${r.refusal.messageZh} / ${r.refusal.messageEn}`);
+  if (r.error) lines.push(`  错误 error: ${r.error}`);
+  for (const i of r.issues.slice(0, 10)) lines.push(`  第${i.line}行 line ${i.line} [${i.code}] ${i.messageZh}`);
+  if (r.rejected > 0) lines.push(`  完整错误报告 full report: credit-etl rejects ${r.batchId} --out rejects.csv`);
+  if (r.warningCount > 0) lines.push(`  警告 warnings: ${n(r.warningCount)}${r.warnings[0] ? `, e.g. ${r.warnings[0].messageZh}` : ''}`);
+  return lines.join('\n');
+}
+
+export function formatSummaryTable(reports: readonly BatchReport[]): string {
+  const head = ['category', 'status', 'read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates', 'reconciles'];
+  const rows = reports.map((r) => [
+    `${r.category} ${category(r.category as CategoryId).labelZh}`, r.status, r.read, r.accepted, r.rejected, r.inserted, r.updated, r.unchanged, r.duplicates,
+    r.read === r.accepted + r.rejected && (r.status !== 'loaded' || r.accepted === r.inserted + r.updated + r.unchanged + r.duplicates) ? 'yes' : 'NO',
+  ].map(String));
+  const width = (i: number) => Math.max(...[head, ...rows].map((row) => [...row[i]].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0)));
+  const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - [...s].reduce((a, ch) => a + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0)));
+  const widths = head.map((_, i) => width(i));
+  return [head, ...rows].map((row) => row.map((c, i) => pad(c, widths[i])).join('  ')).join('\n');
+}
+
+export function formatProfile(uscc: string, records: readonly ProfileRecord[], indicators: { water: any[]; gas: any[] }): string {
+  if (records.length === 0) return `未找到企业 no records for ${uscc}`;
+  const name = String(records.find((r) => r.fields.subject_name)?.fields.subject_name ?? '');
+  const out = [`企业信用档案 profile: ${name} (${uscc})`];
+  for (const spec of ['licensing', 'penalty', 'enforcement', 'water', 'gas', 'rnd', 'agri'].map((c) => category(c as CategoryId))) {
+    const rs = records.filter((r) => r.category === spec.id);
+    if (rs.length === 0) continue;
+    out.push(`\n${spec.labelZh} (${spec.id}): ${rs.length}`);
+    for (const r of rs.slice(0, 5)) {
+      out.push(`  ${r.event_date ?? ''}  ${r.natural_key}  v${r.version}`);
+      out.push(`    来源 source ${r.source_unit}; 报送 delivered by ${r.delivered_by}; batch ${r.batch_id} line ${r.source_line}; loaded ${r.loaded_at}`);
+      for (const h of r.history) out.push(`    历史版本 earlier v${h.version}: batch ${h.batch_id} line ${h.source_line}, superseded ${(h as any).superseded_at}`);
+    }
+    if (rs.length > 5) out.push(`  … ${rs.length - 5} more (--json for all)`);
+  }
+  for (const [id, rows] of Object.entries(indicators)) {
+    for (const i of rows) {
+      out.push(`\n${id === 'water' ? '水费' : '燃气费'}指标 ${id} account ${i.account_no}: 近3个月月均 ${i.avg_usage_3m}, 近6个月月均 ${i.avg_usage_6m}, 当前是否欠费 ${i.in_arrears ? '是' : '否'} (latest ${i.latest_month})`);
+    }
+  }
+  return out.join('\n');
+}

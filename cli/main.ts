@@ -1,0 +1,197 @@
+// credit-etl command line. Exit codes: 0 done (a loaded batch may still have rejected rows),
+// 1 failure, 2 usage error, 3 batch refused.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { statSync } from 'node:fs';
+import { loadConfig } from '../lib/config.ts';
+import { createLogger, type Logger } from '../lib/logger.ts';
+import { ingestFile } from '../jobs/ingest-file.ts';
+import { parseEncodingOption } from '../pipelines/stages/decode.ts';
+import { reportHeader, reportLine } from '../pipelines/report.ts';
+import type { BatchReport } from '../pipelines/run-batch.ts';
+import { categories, findCategory, findProviderUnit, providerUnits } from '../schemas/registry.ts';
+import { openDb, type Db } from '../store/db.ts';
+import { migrateLatest } from '../store/migrate.ts';
+import { enterpriseRecords, getBatch, listBatches, rejectedRows, utilityIndicators } from '../store/queries.ts';
+import { formatBatchReport, formatProfile } from './format.ts';
+import { runDemo } from './demo.ts';
+import { writeDataContract } from './contract.ts';
+
+class UsageError extends Error {}
+
+const config = loadConfig();
+// On a terminal, and in the demo, the progress bar and summary speak; JSON logs go to stderr at
+// warn unless LOG_LEVEL asks for more. Unattended runs (no TTY) log at info.
+const quiet = process.stderr.isTTY || process.argv[2] === 'demo';
+const log: Logger = createLogger(process.env.LOG_LEVEL || !quiet ? config.logLevel : 'warn');
+
+async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+  const db = await openDb(config);
+  try {
+    await migrateLatest(db.knex);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function resolveCategory(name: string) {
+  const c = findCategory(name);
+  if (!c) throw new UsageError(`未知类别 unknown category "${name}". Known: ${categories().map((x) => `${x.id} (${x.labelZh})`).join(', ')}`);
+  return c;
+}
+
+function resolveProvider(name: string) {
+  const u = findProviderUnit(name);
+  if (!u) throw new UsageError(`未知报送单位 unknown provider unit "${name}". Known: ${providerUnits.map((x) => `${x.id} (${x.name})`).join(', ')}`);
+  return u;
+}
+
+const ratio = (v: string) => {
+  const x = Number(v);
+  if (!(x >= 0 && x <= 1)) throw new InvalidArgumentError('a number between 0 and 1');
+  return x;
+};
+const count = (v: string) => {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < 0) throw new InvalidArgumentError('a whole number >= 0');
+  return x;
+};
+
+function progressBar(file: string) {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const total = statSync(file).size;
+  const bar = new cliProgress.SingleBar({
+    stream: process.stderr, format: '{bar} {percentage}% | {rows} rows | {mb}/{totalMb} MB | ETA {eta}s', hideCursor: true,
+  }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0, { rows: 0, mb: '0', totalMb: (total / 1e6).toFixed(1) });
+  return {
+    update: (p: { bytes: number; rows: number }) => bar.update(p.bytes, { rows: p.rows.toLocaleString('en-US'), mb: (p.bytes / 1e6).toFixed(1) }),
+    stop: () => bar.stop(),
+  };
+}
+
+export function reportJson(r: BatchReport) {
+  return {
+    batchId: r.batchId, status: r.status, category: r.category, fileName: r.fileName, deliveredBy: r.deliveredBy, encoding: r.encoding,
+    sha256: r.sha256, sizeBytes: r.sizeBytes, read: r.read, accepted: r.accepted, rejected: r.rejected, inserted: r.inserted,
+    updated: r.updated, unchanged: r.unchanged, duplicates: r.duplicates, refusal: r.refusal,
+    issues: r.issues.map(({ line, column, value, code, messageZh, messageEn }) => ({ line, column, value, code, messageZh, messageEn })),
+    warnings: r.warnings, warningCount: r.warningCount, error: r.error, durationMs: r.durationMs,
+  };
+}
+
+const exitCodeOf = (r: BatchReport) => (r.status === 'loaded' ? 0 : r.status === 'refused' ? 3 : 1);
+
+const program = new Command('credit-etl')
+  .description('临沂市中小微企业融资信用信息归集 / collects, validates and stores enterprise credit information with provenance')
+  .exitOverride()
+  .showHelpAfterError();
+
+program.command('migrate').description('bring the store schema up to date').action(async () => {
+  const db = await openDb(config);
+  try {
+    const ran = await migrateLatest(db.knex);
+    console.log(ran.length ? `migrated ${db.location}: ${ran.join(', ')}` : `store ${db.location} is up to date`);
+  } finally {
+    await db.close();
+  }
+});
+
+program.command('ingest').description('load one CSV batch from a provider unit')
+  .argument('<file>', 'CSV file (UTF-8 or GBK/GB18030, Chinese or English headers)')
+  .requiredOption('--category <id>', `category: ${categories().map((c) => `${c.id}|${c.labelZh}`).join(', ')}`)
+  .requiredOption('--provider <unit>', 'delivering unit (id, name or alias, e.g. 市发展改革委)')
+  .addOption(new Option('--encoding <enc>', 'file encoding').default('auto').choices(['auto', 'utf-8', 'utf8', 'gbk', 'gb2312', 'gb18030']))
+  .option('--max-reject-ratio <r>', 'refuse the batch when more than this share of rows is rejected', ratio)
+  .option('--max-rejects <n>', 'refuse the batch when more than this many rows are rejected', count)
+  .option('--json', 'print one JSON object instead of the summary')
+  .action(async (file: string, opts) => {
+    const category = resolveCategory(opts.category);
+    const deliverer = resolveProvider(opts.provider);
+    if (!deliverer.categories.includes(category.id)) {
+      throw new UsageError(`${deliverer.name} 不报送${category.labelZh} / does not deliver ${category.id}; it delivers: ${deliverer.categories.join(', ')}`);
+    }
+    try {
+      statSync(file);
+    } catch {
+      throw new UsageError(`文件不存在 no such file: ${file}`);
+    }
+    const bar = opts.json ? { update: () => undefined, stop: () => undefined } : progressBar(file);
+    const report = await withDb((db) => ingestFile(db, {
+      file, category, deliverer, encoding: parseEncodingOption(opts.encoding), maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects,
+    }, { log, onProgress: bar.update }));
+    bar.stop();
+    console.log(opts.json ? JSON.stringify(reportJson(report)) : formatBatchReport(report));
+    process.exitCode = exitCodeOf(report);
+  });
+
+program.command('rejects').description('write the rejection report of a batch (Excel-friendly CSV, UTF-8 with BOM)')
+  .argument('<batchId>')
+  .option('--out <file>', 'write to a file instead of stdout')
+  .action(async (batchId: string, opts) => withDb(async (db) => {
+    const batch = await getBatch(db, batchId);
+    if (!batch) throw new UsageError(`未知批次 unknown batch ${batchId}`);
+    const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+    const write = async (s: string) => {
+      if (!out.write(s)) await once(out, 'drain');
+    };
+    await write(reportHeader(batch.headers));
+    for await (const r of rejectedRows(db, batchId)) await write(reportLine(batch.headers.length, r.line, r.cells, r.issues));
+    if (opts.out) {
+      (out as ReturnType<typeof createWriteStream>).end();
+      await once(out, 'finish');
+      console.error(`${batch.rejected} rejected rows written to ${opts.out}`);
+    }
+  }));
+
+program.command('batches').description('list recent batches with their reconciled counts')
+  .option('--json', 'JSON output')
+  .option('--limit <n>', 'how many', count, 50)
+  .action(async (opts) => withDb(async (db) => {
+    const rows = await listBatches(db, opts.limit);
+    if (opts.json) return console.log(JSON.stringify(rows));
+    for (const b of rows) {
+      console.log(`${b.received_at}  ${b.id}  ${b.category.padEnd(11)} ${b.status.padEnd(7)} read ${b.read} = ${b.accepted} + ${b.rejected}; `
+        + `+${b.inserted} ~${b.updated} =${b.unchanged} dup ${b.duplicates}  ${b.file_name} (${b.delivered_by}, ${b.encoding ?? '-'})`);
+    }
+  }));
+
+program.command('profile').description('every record of one enterprise across the categories, with provenance and history')
+  .argument('<uscc>')
+  .option('--json', 'JSON output')
+  .action(async (uscc: string, opts) => withDb(async (db) => {
+    const code = uscc.trim().toUpperCase();
+    const [records, indicators] = await Promise.all([enterpriseRecords(db, code), utilityIndicators(db, code)]);
+    console.log(opts.json ? JSON.stringify({ uscc: code, records, indicators }) : formatProfile(code, records, indicators));
+    if (records.length === 0) process.exitCode = 1;
+  }));
+
+program.command('demo').description('migrate, load the fixture batch of every category, print the summary and a sample profile (npm start)')
+  .action(async () => {
+    await withDb((db) => runDemo(db, log));
+  });
+
+program.command('contract').description('write the data-contract document generated from the schemas')
+  .option('--out <file>', 'target file', 'docs/data-contract.md')
+  .action(async (opts) => {
+    writeDataContract(opts.out);
+    console.log(`wrote ${opts.out}`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
+  } else if (e instanceof UsageError) {
+    console.error(e.message);
+    process.exitCode = 2;
+  } else {
+    log.fatal({ err: e }, 'credit-etl failed');
+    console.error((e as Error).message);
+    process.exitCode = 1;
+  }
+}

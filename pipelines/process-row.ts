@@ -1,0 +1,43 @@
+// One source row through the pure stages: cells -> fields -> normalise -> validate -> provenance.
+import type { CategorySpec } from '../schemas/registry.ts';
+import { makeIssue } from './issues.ts';
+import { normalizeRecord } from './stages/normalize.ts';
+import { resolveSourceUnit, stampRecord, type StampContext } from './stages/provenance.ts';
+import { validateRecord } from './stages/validate.ts';
+import type { CreditRecord, HeaderMap, RowIssue, SourceRow } from './types.ts';
+
+export type RowOutcome =
+  | { readonly kind: 'accepted'; readonly record: CreditRecord; readonly warnings: readonly RowIssue[] }
+  | { readonly kind: 'rejected'; readonly issues: readonly RowIssue[]; readonly warnings: readonly RowIssue[] }
+  | { readonly kind: 'blank' };
+
+export function processRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, ctx: StampContext): RowOutcome {
+  const { cells, line } = row;
+  if (cells.every((c) => c.trim() === '')) return { kind: 'blank' };
+  const width = header.headers.length;
+  // Excel pads rows with empty trailing cells; only real content beyond the header is an error.
+  if (cells.length < width || cells.slice(width).some((c) => c.trim() !== '')) {
+    return {
+      kind: 'rejected', warnings: [],
+      issues: [makeIssue('E_ROW_FIELD_COUNT', { line, detail: `${cells.length} ≠ ${width}` })],
+    };
+  }
+  const original: Record<string, string> = {};
+  const headerOfKey: Record<string, string> = {};
+  header.columns.forEach((f, i) => {
+    if (f) {
+      original[f.key] = cells[i];
+      headerOfKey[f.key] = header.headers[i].trim();
+    }
+  });
+  const headerOf = (key: string) => headerOfKey[key];
+  const { fields, notes } = normalizeRecord(spec, original);
+  const warnings = notes.map((n) => makeIssue(n.code, {
+    line, field: n.field, column: headerOf(n.field) ?? spec.field.get(n.field)?.labelZh, value: n.value, detail: n.detail,
+  }));
+  const issues = validateRecord(spec, fields, { line, original, headerOf });
+  if (issues.length > 0) return { kind: 'rejected', issues, warnings };
+  const source = resolveSourceUnit(spec, fields, ctx.deliverer, line, spec.sourceUnitField ? headerOf(spec.sourceUnitField) : undefined);
+  if (!source.ok) return { kind: 'rejected', issues: [source.issue], warnings };
+  return { kind: 'accepted', record: stampRecord(spec, fields, source.unit, line, ctx), warnings };
+}

@@ -1,0 +1,164 @@
+// Canonical record -> the list of its problems, each naming the column in Chinese and quoting the
+// cell as delivered. The JSON Schemas are compiled once per category (Ajv, allErrors); the checks
+// the standard keywords cannot express (check characters, code lists, date order) are keywords here.
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { CERT_PATTERNS, orgCodeProblem, residentIdProblem, usccProblem, type UsccProblem } from '../../lib/checks.ts';
+import { codeLists, commonSchema, type CategorySpec, type FieldSpec } from '../../schemas/registry.ts';
+import { makeIssue, type IssueCode } from '../issues.ts';
+import type { Fields, RowIssue } from '../types.ts';
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020, formats: string[]) => void;
+
+const USCC_CODES: Record<UsccProblem, IssueCode> = {
+  length: 'E_USCC_LENGTH', charset: 'E_USCC_CHARSET', region: 'E_USCC_REGION', checkChar: 'E_USCC_CHECK', orgCode: 'E_USCC_ORG_CHECK',
+};
+
+function buildAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
+  addFormats(ajv, ['date']);
+  ajv.addVocabulary(['x-category', 'x-names', 'x-version', 'x-sharing', 'x-grain', 'x-natural-key', 'x-event-date',
+    'x-source-unit-field', 'x-label-zh', 'x-label-en', 'x-annex', 'x-aliases', 'x-unit', 'x-sensitivity', 'x-kind-zh']);
+  ajv.addKeyword({
+    keyword: 'uscc', type: 'string', schemaType: 'boolean', errors: true,
+    validate: function v(_s: boolean, data: string) {
+      const problem = usccProblem(data);
+      (v as any).errors = problem ? [{ keyword: 'uscc', params: { problem } }] : null;
+      return problem === null;
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'orgCode', type: 'string', schemaType: 'boolean', errors: true,
+    validate: function v(_s: boolean, data: string) {
+      const problem = orgCodeProblem(data);
+      (v as any).errors = problem ? [{ keyword: 'orgCode', params: { problem } }] : null;
+      return problem === null;
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'cnResidentId', type: 'string', schemaType: 'boolean', errors: true,
+    validate: function v(_s: boolean, data: string) {
+      const problem = residentIdProblem(data);
+      (v as any).errors = problem ? [{ keyword: 'cnResidentId', params: { problem } }] : null;
+      return problem === null;
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'x-codelist', schemaType: 'string', errors: true,
+    validate: function v(id: string, data: unknown) {
+      const list = codeLists.get(id)!;
+      const ok = (x: unknown) => typeof x === 'string'
+        && (list.values.some((c) => c.code === x) || (list.openPrefix !== undefined && x.startsWith(list.openPrefix) && x.length > list.openPrefix.length));
+      const bad = (Array.isArray(data) ? data : [data]).filter((x) => !ok(x));
+      (v as any).errors = bad.length ? [{ keyword: 'x-codelist', params: { bad } }] : null;
+      return bad.length === 0;
+    },
+  });
+  ajv.addKeyword({
+    keyword: 'dateOrder', type: 'object', schemaType: 'array', errors: true,
+    validate: function v(pairs: [string, string][], data: Record<string, unknown>) {
+      const errors = pairs.filter(([a, b]) => typeof data[a] === 'string' && typeof data[b] === 'string' && data[b]! < data[a]!)
+        .map(([a, b]) => ({ keyword: 'dateOrder', params: { field: b, after: a } }));
+      (v as any).errors = errors.length ? errors : null;
+      return errors.length === 0;
+    },
+  });
+  ajv.addSchema(commonSchema);
+  return ajv;
+}
+
+let ajv: Ajv2020 | undefined;
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorFor(spec: CategorySpec): ValidateFunction {
+  let fn = compiled.get(spec.id);
+  if (!fn) {
+    ajv ??= buildAjv();
+    fn = ajv.compile(spec.schema);
+    compiled.set(spec.id, fn);
+  }
+  return fn;
+}
+
+const KIND_CODES: Partial<Record<FieldSpec['kind'], IssueCode>> = {
+  date: 'E_DATE', dateOrLongTerm: 'E_DATE', month: 'E_MONTH', amountWan: 'E_AMOUNT', amountYuan: 'E_AMOUNT',
+  quantity: 'E_QUANTITY', yesNo: 'E_YES_NO', divisionCode: 'E_DIVISION_CODE',
+};
+const AMOUNT_RULE: Partial<Record<FieldSpec['kind'], string>> = { amountWan: '万元, ≤ 6 decimals', amountYuan: '元, ≤ 2 decimals' };
+
+interface Located { field: FieldSpec; code: IssueCode; detail?: string }
+
+function locate(spec: CategorySpec, e: ErrorObject): Located | null {
+  const pathKey = e.instancePath.split('/')[1];
+  const p = e.params as Record<string, any>;
+  const fieldOf = (k: string | undefined) => (k ? spec.field.get(k) : undefined);
+  switch (e.keyword) {
+    case 'required': {
+      const field = fieldOf(p.missingProperty);
+      return field ? { field, code: 'E_REQUIRED' } : null;
+    }
+    case 'dependentRequired': {
+      const field = fieldOf(p.missingProperty);
+      return field ? { field, code: 'E_REQUIRED_WITH', detail: fieldOf(p.property)?.labelZh } : null;
+    }
+    case 'dateOrder': {
+      const field = fieldOf(p.field);
+      return field ? { field, code: 'E_DATE_ORDER', detail: fieldOf(p.after)?.labelZh } : null;
+    }
+    case 'if': return null; // the failing `then` branch reports the real problem
+  }
+  const field = fieldOf(pathKey);
+  if (!field) return null;
+  switch (e.keyword) {
+    case 'uscc': return { field, code: USCC_CODES[p.problem as UsccProblem] };
+    case 'orgCode': return { field, code: 'E_ORG_CODE' };
+    case 'cnResidentId': return { field, code: 'E_ID_NUMBER', detail: p.problem };
+    case 'x-codelist': {
+      const list = field.codelist!;
+      const allowed = list.values.map((c) => c.code).join('、') + (list.openPrefix ? `、${list.openPrefix}…` : '');
+      return { field, code: 'E_CODE_UNKNOWN', detail: allowed };
+    }
+    case 'contains': return field.key === 'penalty_kinds' ? { field, code: 'E_FINE_WITHOUT_KIND' } : { field, code: 'E_INVALID', detail: e.message };
+    case 'maxLength': return { field, code: 'E_TOO_LONG', detail: String(p.limit) };
+    case 'minLength': case 'minItems': return { field, code: 'E_REQUIRED' };
+  }
+  const kindCode = KIND_CODES[field.kind];
+  if (kindCode) return { field, code: kindCode, detail: AMOUNT_RULE[field.kind] };
+  return { field, code: 'E_INVALID', detail: e.message ?? e.keyword };
+}
+
+export interface ValidateContext {
+  readonly line: number;
+  /** field key -> the cell as delivered, quoted in messages */
+  readonly original: Readonly<Record<string, string>>;
+  /** field key -> the header the file used for it */
+  readonly headerOf: (fieldKey: string) => string | undefined;
+}
+
+/** Every problem of one canonical record; an empty list means it is valid. Never throws for bad data. */
+export function validateRecord(spec: CategorySpec, fields: Fields, ctx: ValidateContext): RowIssue[] {
+  const fn = validatorFor(spec);
+  if (fn(fields)) return [];
+  const issues: RowIssue[] = [];
+  const seen = new Set<string>();
+  for (const e of fn.errors ?? []) {
+    // `contains` also reports each item that missed its const; the `contains` error itself says it all
+    if (e.schemaPath.includes('/contains/')) continue;
+    const at = locate(spec, e);
+    if (!at) continue;
+    const dedupe = `${at.field.key}:${at.code}`;
+    if (seen.has(dedupe)) continue;
+    seen.add(dedupe);
+    issues.push(makeIssue(at.code, {
+      line: ctx.line, field: at.field.key, column: ctx.headerOf(at.field.key) ?? at.field.labelZh,
+      value: ctx.original[at.field.key], detail: at.detail,
+    }));
+  }
+  return issues;
+}
+
+/** Certificate numbers of types without a check character: a pattern mismatch is only a warning. */
+export function certPatternMismatch(type: string, number: string): boolean {
+  const re = CERT_PATTERNS[type];
+  return re !== undefined && !re.test(number);
+}

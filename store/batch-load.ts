@@ -1,0 +1,134 @@
+// One batch = one transaction: its registry entry, staged rows, rejected rows, the merge into the
+// store and its final status commit together. A crash anywhere leaves nothing of the batch behind,
+// and running the same file again completes it.
+import type { Knex } from 'knex';
+import type { CategoryId } from '../schemas/registry.ts';
+import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
+import type { BatchCounts, CreditRecord, RowIssue } from '../pipelines/types.ts';
+import type { Db } from './db.ts';
+import { acceptedLine, createStager, rejectedLine, STAGING_DDL, type Stager } from './staging.ts';
+
+export interface BatchMeta {
+  readonly id: string;
+  readonly category: CategoryId;
+  readonly fileName: string;
+  readonly deliveredBy: string;
+  readonly schemaVersion: string;
+  readonly receivedAt: string;
+  readonly maxRejectRatio?: number;
+  readonly maxRejects?: number;
+}
+
+export type MergeCounts = Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'>;
+
+const RECORD_COLUMNS = ['category', 'natural_key', 'subject_uscc', 'subject_name', 'event_date', 'fields', 'content_hash', 'version',
+  'source_unit', 'delivered_by', 'batch_id', 'source_line', 'received_at', 'loaded_at', 'schema_version'];
+
+/**
+ * Later lines win over earlier ones with the same natural key (counted as duplicates). A changed
+ * record's previous version moves to credit_record_versions with its own provenance; an unchanged
+ * one (same content hash) is not rewritten, so it keeps the provenance of the batch that set it.
+ */
+const MERGE_SQL = `
+WITH src AS (
+  SELECT DISTINCT ON (natural_key) * FROM stg WHERE kind = 'a' ORDER BY natural_key, source_line DESC
+), changed AS (
+  SELECT r.* FROM credit_records r JOIN src s ON r.category = :category AND r.natural_key = s.natural_key
+  WHERE r.content_hash <> s.content_hash FOR UPDATE OF r
+), history AS (
+  INSERT INTO credit_record_versions (record_id, ${RECORD_COLUMNS.join(', ')}, superseded_at, superseded_by_batch)
+  SELECT id, ${RECORD_COLUMNS.join(', ')}, now(), :batchId FROM changed
+), up AS (
+  INSERT INTO credit_records (${RECORD_COLUMNS.join(', ')})
+  SELECT :category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, 1,
+    source_unit, :deliveredBy, :batchId, source_line, :receivedAt, now(), :schemaVersion FROM src
+  ON CONFLICT (category, natural_key) DO UPDATE SET
+    subject_uscc = EXCLUDED.subject_uscc, subject_name = EXCLUDED.subject_name, event_date = EXCLUDED.event_date,
+    fields = EXCLUDED.fields, content_hash = EXCLUDED.content_hash, version = credit_records.version + 1,
+    source_unit = EXCLUDED.source_unit, delivered_by = EXCLUDED.delivered_by, batch_id = EXCLUDED.batch_id,
+    source_line = EXCLUDED.source_line, received_at = EXCLUDED.received_at, loaded_at = EXCLUDED.loaded_at,
+    schema_version = EXCLUDED.schema_version
+  WHERE credit_records.content_hash <> EXCLUDED.content_hash
+  RETURNING (xmax = 0) AS inserted
+)
+SELECT (SELECT count(*) FROM stg WHERE kind = 'a')::int AS staged, (SELECT count(*) FROM src)::int AS distinct_rows,
+  (SELECT count(*) FROM up WHERE inserted)::int AS inserted, (SELECT count(*) FROM up WHERE NOT inserted)::int AS updated`;
+
+export class BatchLoad implements BatchSink {
+  private constructor(
+    private readonly db: Db,
+    private readonly trx: Knex.Transaction,
+    private readonly stager: Stager,
+    readonly meta: BatchMeta,
+  ) {}
+
+  static async begin(db: Db, meta: BatchMeta): Promise<BatchLoad> {
+    const trx = await db.knex.transaction();
+    try {
+      await trx('batches').insert({
+        id: meta.id, category: meta.category, file_name: meta.fileName, delivered_by: meta.deliveredBy, status: 'received',
+        schema_version: meta.schemaVersion, received_at: meta.receivedAt,
+        max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null,
+      });
+      await trx.raw(STAGING_DDL);
+      const conn = await (trx as any).client.acquireConnection();
+      return new BatchLoad(db, trx, createStager(db.kind, conn), meta);
+    } catch (e) {
+      await trx.rollback().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  write(record: CreditRecord): Promise<void> {
+    return this.stager.write(acceptedLine(record));
+  }
+
+  reject(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void> {
+    return this.stager.write(rejectedLine(line, cells, issues));
+  }
+
+  /** Merges (unless refused), writes the final status and counts, and commits. */
+  async commit(close: SinkClose): Promise<MergeCounts> {
+    try {
+      await this.stager.end();
+      await this.trx.raw(`INSERT INTO rejected_rows (batch_id, line, cells, issues)
+        SELECT ?, source_line, cells, issues FROM stg WHERE kind = 'r' ORDER BY source_line`, [this.meta.id]);
+      let counts: MergeCounts = { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 };
+      if (!close.refusal) {
+        const { rows } = await this.trx.raw(MERGE_SQL, {
+          category: this.meta.category, batchId: this.meta.id, deliveredBy: this.meta.deliveredBy,
+          receivedAt: this.meta.receivedAt, schemaVersion: this.meta.schemaVersion,
+        });
+        const m = rows[0];
+        counts = {
+          inserted: Number(m.inserted), updated: Number(m.updated),
+          unchanged: Number(m.distinct_rows) - Number(m.inserted) - Number(m.updated),
+          duplicates: Number(m.staged) - Number(m.distinct_rows),
+        };
+      }
+      await this.trx('batches').where({ id: this.meta.id }).update({
+        status: close.refusal ? 'refused' : 'loaded', finished_at: this.trx.fn.now(),
+        sha256: close.sha256, size_bytes: close.sizeBytes, encoding: close.encoding, headers: JSON.stringify(close.headers),
+        read: close.read, accepted: close.accepted, rejected: close.rejected, warning_count: close.warningCount,
+        warnings: JSON.stringify(close.warnings), refusal: close.refusal ? JSON.stringify(close.refusal) : null,
+        ...counts,
+      });
+      await this.trx.commit();
+      return counts;
+    } catch (e) {
+      await this.trx.rollback().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Rolls the batch back and records it as failed, with the error, in a transaction of its own. */
+  async fail(error: Error, close: Partial<SinkClose>): Promise<void> {
+    await this.trx.rollback().catch(() => undefined);
+    await this.db.knex('batches').insert({
+      id: this.meta.id, category: this.meta.category, file_name: this.meta.fileName, delivered_by: this.meta.deliveredBy,
+      status: 'failed', schema_version: this.meta.schemaVersion, received_at: this.meta.receivedAt, finished_at: this.db.knex.fn.now(),
+      sha256: close.sha256 ?? null, size_bytes: close.sizeBytes ?? null, encoding: close.encoding ?? null,
+      error: `${(error as any).code ?? error.name}: ${error.message}`.slice(0, 2000),
+    });
+  }
+}

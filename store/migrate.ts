@@ -1,0 +1,27 @@
+// Migrations are listed here rather than discovered from the folder, so a missing file fails at
+// compile time and the order is explicit.
+import type { Knex } from 'knex';
+import * as batches from '../migrations/20261129000100_batches.ts';
+import * as records from '../migrations/20261129000200_records.ts';
+import * as rejected from '../migrations/20261129000300_rejected_rows.ts';
+import * as views from '../migrations/20261129000400_category_views.ts';
+
+interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
+const MIGRATIONS: readonly [string, Migration][] = [
+  ['20261129000100_batches', batches],
+  ['20261129000200_records', records],
+  ['20261129000300_rejected_rows', rejected],
+  ['20261129000400_category_views', views],
+];
+
+const source: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => [...MIGRATIONS],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, m]) => m,
+};
+
+/** Brings the store up to date; returns the names of the migrations it ran. */
+export async function migrateLatest(knex: Knex): Promise<string[]> {
+  const [, ran] = await knex.migrate.latest({ migrationSource: source });
+  return ran;
+}

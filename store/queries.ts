@@ -1,0 +1,61 @@
+// Read side of the store for the CLI (and later the API): batches, rejected rows, enterprise profiles.
+import type { Knex } from 'knex';
+import type { RowIssue } from '../pipelines/types.ts';
+import type { Db } from './db.ts';
+
+const BATCH_COLUMNS = ['id', 'category', 'file_name', 'sha256', 'size_bytes', 'encoding', 'delivered_by', 'status', 'schema_version',
+  'read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates', 'warning_count', 'refusal', 'error', 'headers'];
+const ts = (knex: Knex, col: string) => knex.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`);
+
+export interface BatchRow {
+  id: string; category: string; file_name: string; sha256: string | null; size_bytes: number | null; encoding: string | null;
+  delivered_by: string; status: string; schema_version: string; received_at: string; finished_at: string | null;
+  read: number; accepted: number; rejected: number; inserted: number; updated: number; unchanged: number; duplicates: number;
+  warning_count: number; refusal: RowIssue | null; error: string | null; headers: string[];
+}
+
+export async function listBatches(db: Db, limit = 50): Promise<BatchRow[]> {
+  const k = db.knex;
+  return k('batches').select([...BATCH_COLUMNS, ts(k, 'received_at'), ts(k, 'finished_at')]).orderBy('received_at', 'desc').limit(limit);
+}
+
+export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+  const k = db.knex;
+  return k('batches').select([...BATCH_COLUMNS, ts(k, 'received_at'), ts(k, 'finished_at')]).where({ id }).first();
+}
+
+/** Rejected rows of a batch in line order, a page at a time, so a large report never sits in memory. */
+export async function* rejectedRows(db: Db, batchId: string, pageSize = 2000): AsyncGenerator<{ line: number; cells: string[]; issues: RowIssue[] }> {
+  let after = -1;
+  for (;;) {
+    const rows = await db.knex('rejected_rows').select('id', 'line', 'cells', 'issues').where('batch_id', batchId).andWhere('id', '>', after).orderBy('id').limit(pageSize);
+    for (const r of rows) yield { line: r.line, cells: r.cells, issues: r.issues };
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1].id;
+  }
+}
+
+export interface ProfileRecord {
+  id: number; category: string; natural_key: string; event_date: string | null; fields: Record<string, unknown>; version: number;
+  source_unit: string; delivered_by: string; batch_id: string; source_line: number; received_at: string; loaded_at: string;
+  schema_version: string; content_hash: string;
+  history: Omit<ProfileRecord, 'history' | 'id'>[];
+}
+
+const RECORD_READ = ['category', 'natural_key', 'fields', 'version', 'source_unit', 'delivered_by', 'batch_id', 'source_line', 'schema_version', 'content_hash'];
+
+/** Every record of one enterprise across the categories, each with its provenance and earlier versions. */
+export async function enterpriseRecords(db: Db, uscc: string): Promise<ProfileRecord[]> {
+  const k = db.knex;
+  const cols = [...RECORD_READ, k.raw('event_date::text AS event_date'), ts(k, 'received_at'), ts(k, 'loaded_at')];
+  const records = await k('credit_records').select(['id', ...cols]).where('subject_uscc', uscc).orderBy(['category', 'event_date', 'natural_key']);
+  const history = records.length === 0 ? [] : await k('credit_record_versions')
+    .select(['record_id', ...cols, ts(k, 'superseded_at'), 'superseded_by_batch']).where('subject_uscc', uscc).orderBy(['record_id', 'version']);
+  return records.map((r: any) => ({ ...r, id: Number(r.id), history: history.filter((h: any) => Number(h.record_id) === Number(r.id)) }));
+}
+
+export async function utilityIndicators(db: Db, uscc: string): Promise<{ water: unknown[]; gas: unknown[] }> {
+  const [water, gas] = await Promise.all(['water', 'gas'].map((c) => db.knex(`v_${c}_indicators`).where('subject_uscc', uscc).orderBy('account_no')));
+  return { water, gas };
+}
