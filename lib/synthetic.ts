@@ -66,9 +66,16 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const DAY_MS = 86_400_000;
 const isoCache = new Map<number, string>();
 
+const dayCache = new Map<string, number>();
+
 /** Days since 1970-01-01 of an ISO date. */
 export function epochDay(iso: string): number {
-  return Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / DAY_MS;
+  let d = dayCache.get(iso);
+  if (d === undefined) {
+    d = Date.UTC(Number(iso.slice(0, 4)), Number(iso.slice(5, 7)) - 1, Number(iso.slice(8, 10))) / DAY_MS;
+    if (dayCache.size < 200_000) dayCache.set(iso, d);
+  }
+  return d;
 }
 
 /** ISO date (YYYY-MM-DD) of a day number. */
@@ -915,10 +922,9 @@ interface Ctx {
 const DEFAULT_FROM = '2021-01-01';
 const DEFAULT_TO = '2025-06-30';
 
+/** A row with every field of the category, all empty (a spread of a fixed-shape template: cheap). */
 function emptyRecord(categoryId: CategoryId): SyntheticRecord {
-  const r: SyntheticRecord = {};
-  for (const k of FIELD_KEYS[categoryId]) r[k] = '';
-  return r;
+  return { ...EMPTY[categoryId] };
 }
 
 // Kept here (not read from the registry) so the library needs no file system; a test checks they agree.
@@ -942,6 +948,10 @@ export const FIELD_KEYS: Readonly<Record<CategoryId, readonly string[]>> = {
   agri: ['subject_name', 'subject_uscc', 'entity_type', 'principal', 'location', 'division_code', 'business_scope', 'right_type', 'right_cert_no',
     'area_mu', 'right_term_to', 'right_mortgaged'],
 };
+
+const EMPTY: Readonly<Record<CategoryId, SyntheticRecord>> = Object.fromEntries(
+  Object.entries(FIELD_KEYS).map(([id, keys]) => [id, Object.fromEntries(keys.map((k) => [k, '']))]),
+) as Record<CategoryId, SyntheticRecord>;
 
 function dateStyleFor(ctx: Ctx): DateStyle {
   return ctx.rng.chance(ctx.slash) ? 'slash' : 'iso';

@@ -34,7 +34,7 @@ WITH src AS (
   SELECT DISTINCT ON (natural_key) * FROM stg WHERE kind = 'a' ORDER BY natural_key, source_line DESC
 ), changed AS (
   SELECT r.* FROM credit_records r JOIN src s ON r.category = :category AND r.natural_key = s.natural_key
-  WHERE r.content_hash <> s.content_hash FOR UPDATE OF r
+  WHERE r.content_hash <> s.content_hash
 ), history AS (
   INSERT INTO credit_record_versions (record_id, ${RECORD_COLUMNS.join(', ')}, superseded_at, superseded_by_batch)
   SELECT id, ${RECORD_COLUMNS.join(', ')}, now(), :batchId FROM changed
@@ -95,6 +95,9 @@ export class BatchLoad implements BatchSink {
         SELECT ?, source_line, cells, issues FROM stg WHERE kind = 'r' ORDER BY source_line`, [this.meta.id]);
       let counts: MergeCounts = { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 };
       if (!close.refusal) {
+        // Merges of one category run one at a time, so two batches touching the same record cannot
+        // both miss the other's version when they copy the old one to history.
+        await this.trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`credit-etl merge ${this.meta.category}`]);
         const { rows } = await this.trx.raw(MERGE_SQL, {
           category: this.meta.category, batchId: this.meta.id, deliveredBy: this.meta.deliveredBy,
           receivedAt: this.meta.receivedAt, schemaVersion: this.meta.schemaVersion,

@@ -83,7 +83,6 @@ class RecordSplitter {
   /** Resynchronising: line breaks still to skip, and whether an LF right after a CR is to be skipped. */
   private skipBreaks = 0;
   private skipLF = false;
-  private recordDelimiter: Buffer[] | undefined;
   private ended = false;
   private readonly maxChars: number;
 
@@ -148,7 +147,10 @@ class RecordSplitter {
       relax_column_count: true,
       skip_empty_lines: true,
       skip_records_with_error: true, // errors go to on_skip, which throws to stop the parser at once
-      record_delimiter: this.recordDelimiter === undefined ? undefined : [...this.recordDelimiter],
+      // Any of CRLF, LF, CR ends a record, as it ends a line in the numbering here: csv-parse would otherwise fix
+      // the first one it meets, so that a file with mixed endings (two exports pasted together) has
+      // records merged ("a\r\nb\nc" -> ["a"], ["b\nc"]) or a stray CR kept in a cell.
+      record_delimiter: ['\r\n', '\n', '\r'],
     };
   }
 
@@ -171,11 +173,8 @@ class RecordSplitter {
   }
 
   private onRecord(cells: string[], bytes: number): void {
-    if (this.recordDelimiter === undefined && this.parser!.options.record_delimiter.length > 0) {
-      this.recordDelimiter = [...this.parser!.options.record_delimiter];
-    }
     const end = this.parserBase + bytes;
-    const { start, line } = this.recordStart();
+    const { start, line } = this.recordStart(end);
     let chars = cells.length - 1;
     for (let i = 0; i < cells.length; i++) chars += cells[i].length;
     if (chars > this.maxChars) {
@@ -190,12 +189,13 @@ class RecordSplitter {
     this.line = line + this.countBreaks(start, end);
   }
 
-  /** Skip the blank lines between the cursor and the record's first byte. */
-  private recordStart(): { start: number; line: number } {
+  /** Skip the blank lines between the cursor and the record's first byte (at most to `end`). */
+  private recordStart(end = this.winEnd): { start: number; line: number } {
     const w = this.win;
+    const stop = end - this.winBase;
     let i = this.cursor - this.winBase;
     let line = this.line;
-    for (; i < w.length; i++) {
+    for (; i < stop; i++) {
       const c = w[i];
       if (c === CR) line++;
       else if (c === LF) {
