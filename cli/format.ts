@@ -32,7 +32,7 @@ export function formatSummaryTable(reports: readonly BatchReport[]): string {
   const width = (i: number) => Math.max(...[head, ...rows].map((row) => [...row[i]].reduce((w, ch) => w + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0)));
   const pad = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - [...s].reduce((a, ch) => a + (ch.charCodeAt(0) > 0x2e80 ? 2 : 1), 0)));
   const widths = head.map((_, i) => width(i));
-  return [head, ...rows].map((row) => row.map((c, i) => pad(c, widths[i])).join('  ')).join('\n');
+  return [head, ...rows].map((row) => row.map((c, i) => pad(c, widths[i])).join('  ').trimEnd()).join('\n');
 }
 
 export function formatProfile(uscc: string, records: readonly ProfileRecord[], indicators: { water: any[]; gas: any[] }): string {

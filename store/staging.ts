@@ -29,10 +29,13 @@ export interface Stager {
 }
 
 class PgStager implements Stager {
-  private readonly stream: NodeJS.WritableStream & { destroyed?: boolean };
+  private readonly stream: NodeJS.WritableStream;
   private readonly done: Promise<unknown>;
+  // One CopyData message per line costs a socket write each; lines are sent in ~256 KB chunks.
+  private pending: string[] = [];
+  private pendingSize = 0;
 
-  constructor(conn: any) {
+  constructor(conn: any, private readonly chunkChars = 256 * 1024) {
     this.stream = conn.query(copyFrom(`COPY stg ${COPY_COLUMNS} FROM STDIN WITH (FORMAT csv)`));
     this.done = new Promise((resolve, reject) => {
       this.stream.on('finish', resolve);
@@ -42,10 +45,21 @@ class PgStager implements Stager {
   }
 
   async write(line: string): Promise<void> {
-    if (!this.stream.write(line)) await Promise.race([once(this.stream as any, 'drain'), this.done]);
+    this.pending.push(line);
+    this.pendingSize += line.length;
+    if (this.pendingSize >= this.chunkChars) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = this.pending.join('');
+    this.pending = [];
+    this.pendingSize = 0;
+    if (!this.stream.write(chunk)) await Promise.race([once(this.stream as any, 'drain'), this.done]);
   }
 
   async end(): Promise<void> {
+    await this.flush();
     this.stream.end();
     await this.done;
   }

@@ -1,0 +1,100 @@
+// The CLI contract other tools rely on: --json shape, exit codes, the rejection report, profiles.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_USCC } from '../../fixtures/generate.ts';
+import { runCli } from '../helpers/cli.ts';
+import { fixture } from '../helpers/ingest.ts';
+import { createTestDb, type TestDb } from '../helpers/pg.ts';
+
+let t: TestDb;
+let dir: string;
+let env: Record<string, string>;
+beforeAll(async () => {
+  t = await createTestDb('cli');
+  dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-cli-'));
+  env = { DATABASE_URL: t.url };
+});
+afterAll(async () => {
+  await t?.drop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('credit-etl ingest --json', () => {
+  let batchId: string;
+
+  it('prints one JSON object with reconciled counts and located issues, and exits 0 with rejected rows', async () => {
+    const r = await runCli(['ingest', fixture('dirty/penalty.bad-values.csv'), '--category', '行政处罚', '--provider', '市发展改革委', '--json'], env);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out).toMatchObject({ status: 'loaded', encoding: 'utf-8', read: 15, accepted: 6, rejected: 9, inserted: 6, updated: 0, unchanged: 0, duplicates: 0 });
+    for (const k of ['batchId', 'issues', 'warnings']) expect(out).toHaveProperty(k);
+    const uscc = out.issues.find((i: any) => i.code === 'E_USCC_CHECK');
+    expect(uscc).toMatchObject({ line: 3, column: '统一社会信用代码' });
+    expect(uscc.value).toMatch(/^[0-9A-Z]{18}$/);
+    expect(uscc.messageZh).toContain('统一社会信用代码');
+    expect(uscc.messageEn).toContain('check character');
+    for (const i of out.issues) expect(Object.keys(i).sort()).toEqual(['code', 'column', 'line', 'messageEn', 'messageZh', 'value']);
+    batchId = out.batchId;
+  });
+
+  it('writes the rejection report: BOM, original headers plus 行号 and 错误原因, one row per rejected line', async () => {
+    const out = path.join(dir, 'rejects.csv');
+    const r = await runCli(['rejects', batchId, '--out', out], env);
+    expect(r.code).toBe(0);
+    const bytes = readFileSync(out);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const rows = parse(bytes, { bom: true, relax_column_count: true }) as string[][];
+    const source = parse(readFileSync(fixture('dirty/penalty.bad-values.csv')), { bom: true }) as string[][];
+    expect(rows[0]).toEqual([...source[0], '行号', '错误原因']);
+    expect(rows.slice(1).map((x) => Number(x[source[0].length]))).toEqual([3, 5, 6, 8, 9, 11, 12, 13, 14]);
+    const line3 = rows[1];
+    expect(line3.slice(0, source[0].length)).toEqual(source[2]);
+    expect(line3[source[0].length + 1]).toContain('校验位');
+  });
+
+  it('exits 3 when the batch is refused, and says why', async () => {
+    const r = await runCli(['ingest', fixture('dirty/penalty.missing-columns.csv'), '--category', 'penalty', '--provider', 'ndrc', '--json'], env);
+    expect(r.code).toBe(3);
+    const out = JSON.parse(r.stdout);
+    expect(out.status).toBe('refused');
+    expect(out.refusal.code).toBe('R_MISSING_COLUMNS');
+    expect(out.refusal.messageZh).toContain('违法事实');
+    expect(out.refusal.messageZh).toContain('行政处罚决定日期');
+  });
+
+  it('exits 2 for an unknown category or provider and lists the known ones', async () => {
+    const cat = await runCli(['ingest', fixture('penalty.csv'), '--category', 'tax', '--provider', 'ndrc'], env);
+    expect(cat.code).toBe(2);
+    expect(cat.stderr).toContain('licensing (行政许可)');
+    const prov = await runCli(['ingest', fixture('penalty.csv'), '--category', 'penalty', '--provider', '某某局'], env);
+    expect(prov.code).toBe(2);
+    expect(prov.stderr).toContain('临沂市发展和改革委员会');
+    const notTheirs = await runCli(['ingest', fixture('water.csv'), '--category', 'water', '--provider', '市科技局'], env);
+    expect(notTheirs.code).toBe(2);
+  });
+});
+
+describe('credit-etl batches and profile', () => {
+  it('lists batches and shows an enterprise across categories with provenance', async () => {
+    for (const [file, cat, prov] of [['licensing.csv', 'licensing', 'ndrc'], ['water.csv', '水费', 'water-utility']]) {
+      expect((await runCli(['ingest', fixture(file), '--category', cat, '--provider', prov, '--json'], env)).code).toBe(0);
+    }
+    const b = await runCli(['batches', '--json'], env);
+    const batches = JSON.parse(b.stdout);
+    expect(batches.map((x: any) => x.file_name)).toEqual(expect.arrayContaining(['licensing.csv', 'water.csv', 'penalty.missing-columns.csv']));
+    const p = await runCli(['profile', DEMO_USCC, '--json'], env);
+    expect(p.code).toBe(0);
+    const profile = JSON.parse(p.stdout);
+    expect(new Set(profile.records.map((r: any) => r.category))).toEqual(new Set(['licensing', 'water']));
+    for (const r of profile.records) {
+      expect(r.source_unit).toBeTruthy();
+      expect(r.batch_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.source_line).toBeGreaterThan(1);
+    }
+    expect(profile.indicators.water.length).toBeGreaterThan(0);
+    expect(Number(profile.indicators.water[0].avg_usage_3m)).toBeGreaterThan(0);
+  });
+});
