@@ -40,20 +40,47 @@ export function detectEncoding(sample: Uint8Array, isWholeFile: boolean): Detect
   if (b0 === 0xef && b1 === 0xbb && sample[2] === 0xbf) {
     return { encoding: 'utf-8', bom: true, reason: 'UTF-8 byte order mark' };
   }
-  // fatal: throw on the first invalid sequence; stream: a sequence cut at the end of a partial
-  // sample is kept pending instead of reported.
-  const strict = new TextDecoder('utf-8', { fatal: true });
-  try {
-    strict.decode(sample, { stream: !isWholeFile });
-  } catch {
-    return { encoding: 'gb18030', bom: false, reason: 'not valid UTF-8: read as GB18030 (GBK)' };
+  const { valid, invalid } = countUtf8(sample, isWholeFile);
+  if (invalid === 0) return { encoding: 'utf-8', bom: false, reason: valid === 0 ? 'ASCII only: read as UTF-8' : 'valid UTF-8' };
+  // A UTF-8 export with a few stray bytes (one pasted cell) stays UTF-8, so only the rows holding
+  // them are rejected; GBK text read as UTF-8 fails on most of its characters.
+  if (valid >= 20 * invalid) {
+    return { encoding: 'utf-8', bom: false, reason: `UTF-8 with ${invalid} invalid byte sequence(s): their rows will be rejected` };
   }
-  return { encoding: 'utf-8', bom: false, reason: isAscii(sample) ? 'ASCII only: read as UTF-8' : 'valid UTF-8' };
+  return { encoding: 'gb18030', bom: false, reason: 'not valid UTF-8: read as GB18030 (GBK)' };
 }
 
-function isAscii(b: Uint8Array): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] > 0x7f) return false;
-  return true;
+/** Valid multi-byte UTF-8 sequences and invalid bytes in a sample (a sequence cut at its end is neither). */
+function countUtf8(b: Uint8Array, isWholeFile: boolean): { valid: number; invalid: number } {
+  let valid = 0;
+  let invalid = 0;
+  for (let i = 0; i < b.length; ) {
+    const c = b[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    const len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len === 0) {
+      invalid++;
+      i++;
+      continue;
+    }
+    if (i + len > b.length && !isWholeFile) break;
+    let ok = i + len <= b.length;
+    for (let k = 1; ok && k < len; k++) ok = (b[i + k] & 0xc0) === 0x80;
+    // overlong 3-byte forms and UTF-16 surrogates are not UTF-8
+    if (ok && len === 3) ok = !(c === 0xe0 && b[i + 1] < 0xa0) && !(c === 0xed && b[i + 1] >= 0xa0);
+    if (ok && len === 4) ok = !(c === 0xf0 && b[i + 1] < 0x90) && !(c === 0xf4 && b[i + 1] >= 0x90);
+    if (ok) {
+      valid++;
+      i += len;
+    } else {
+      invalid++;
+      i++;
+    }
+  }
+  return { valid, invalid };
 }
 
 /**

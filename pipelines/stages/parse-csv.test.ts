@@ -228,6 +228,15 @@ describe('parseCsv: malformed records are reported and parsing goes on', () => {
     ]);
   });
 
+  it('reports thousands of malformed records, one per line, and reads the rows after them', async () => {
+    const bad = Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? `${i},a"b` : i % 3 === 1 ? `${i},"a"b` : `${i},"open`));
+    const text = ['h1,h2', ...bad, 'x,y'].join('\r\n') + '\r\n';
+    const recs = await collect(text, 4096);
+    expect(recs).toHaveLength(3002);
+    expect(recs.slice(1, 3001).every((r, i) => r.kind === 'malformed' && r.row.line === i + 2 && r.row.raw === bad[i])).toBe(true);
+    expect(view(recs)[3001]).toEqual([3002, ['x', 'y']]);
+  });
+
   it('cuts the raw text to 2000 characters', async () => {
     const long = 'x'.repeat(5000);
     const recs = await collect(`h\n${long}"y\nz\n`, 1000);

@@ -1,8 +1,8 @@
 // Stage 2: decoded text -> CSV records, each with the file line it starts on.
 //
-// csv-parse (arrays mode) does the splitting. Around it this stage keeps a window of the bytes fed
-// to the parser that no record has claimed yet, so that it can
-//  - number lines itself (csv-parse's `info.lines` counts a CRLF inside a quoted field twice);
+// csv-parse (arrays mode, streaming parse()) does the splitting. Around it this stage keeps a window
+// of the bytes fed to the parser that no record has claimed yet, so that it can
+//  - number lines itself: csv-parse's `info.lines` counts a CRLF inside a quoted field twice;
 //  - report a malformed record with its start line and raw text, then carry on. csv-parse's own
 //    `skip_records_with_error` does not recover well: after `"ab"c` it stays inside the quoted
 //    field and swallows the next records, an unclosed quote swallows the rest of the file, and after
@@ -10,10 +10,12 @@
 //    parser is stopped (on_skip throws) and a fresh parser resumes on a later line (see recover).
 // Memory stays flat: records are handed on per input chunk, and the window holds only the record
 // being read; one that grows past the length limit (say, a quote that is never closed) is cut off
-// here. csv-parse's max_record_size is not used: it mixes characters and bytes, costs ~15% of the
-// parse time, and with skip_records_with_error loses the records after it in the same chunk.
-// csv-parse's `raw` option (30% of the parse time) is used only to locate an error (see locate).
+// here. csv-parse's max_record_size is not used: it counts finished fields in characters but the
+// current one in bytes, and with skip_records_with_error it loses the records after it in the chunk.
+// Its `raw` option (a third slower) is used only to locate an error now and then (see locate).
 import { parse, type CsvError, type Options, type Parser } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { IssueCode } from '../issues.ts';
 import type { ParsedRecord } from '../types.ts';
 
@@ -49,6 +51,9 @@ export async function* parseCsv(text: AsyncIterable<string>, opts: ParseCsvOptio
       splitter.write(Buffer.from(chunk, 'utf8'));
       const out = splitter.take();
       for (let i = 0; i < out.length; i++) yield out[i];
+      // A parser dropped after an error leaves callbacks on Node's nextTick queue, which holds it (and
+      // its buffers) until the queue runs; fed from memory, a pipeline of promises never lets it run.
+      if (splitter.takeDropped()) await nextMacrotask();
     }
     if (carry !== '') splitter.write(Buffer.from(carry, 'utf8'));
     splitter.end();
@@ -57,10 +62,6 @@ export async function* parseCsv(text: AsyncIterable<string>, opts: ParseCsvOptio
   } finally {
     splitter.destroy();
   }
-}
-
-interface Failure {
-  err: CsvError;
 }
 
 /** Synchronous core: bytes in, records out. csv-parse's Transform runs _transform/_flush synchronously. */
@@ -77,13 +78,16 @@ class RecordSplitter {
   private parserBase = 0;
   /** Input offset up to which the current parser has been fed. */
   private fedTo = 0;
-  private failure: Failure | null = null;
+  /** The cursor's line as the parser counts (from 1; a CRLF inside quotes counts twice). */
+  private csvCursorLine = 1;
+  private failure: CsvError | null = null;
   /** A record still open past this many bytes is longer than maxChars characters (≤ 3 bytes a UTF-16 unit). */
   private readonly maxBytes: number;
   /** Resynchronising: line breaks still to skip, and whether an LF right after a CR is to be skipped. */
   private skipBreaks = 0;
   private skipLF = false;
   private ended = false;
+  private dropped = false;
   private readonly maxChars: number;
 
   constructor(maxChars: number) {
@@ -158,11 +162,14 @@ class RecordSplitter {
     const parser: Parser = parse({
       ...this.options(),
       on_record: (cells, ctx) => {
-        if (parser === this.parser && this.failure === null) this.onRecord(cells, ctx.bytes);
+        if (parser === this.parser && this.failure === null) {
+          this.onRecord(cells, ctx.bytes);
+          this.csvCursorLine = ctx.lines + 1;
+        }
         return null; // nothing is pushed to the stream's readable side
       },
       on_skip: (err) => {
-        if (parser === this.parser && this.failure === null && err !== undefined) this.failure = { err };
+        if (parser === this.parser && this.failure === null && err !== undefined) this.failure = err;
         throw STOP; // stops the parser; a fresh one resumes after the record
       },
     });
@@ -170,6 +177,7 @@ class RecordSplitter {
     this.parser = parser;
     this.parserBase = this.cursor;
     this.fedTo = this.cursor;
+    this.csvCursorLine = 1;
   }
 
   private onRecord(cells: string[], bytes: number): void {
@@ -257,63 +265,60 @@ class RecordSplitter {
    *    first line is given up and parsing resumes on the next one.
    */
   private recover(): void {
-    const { err } = this.failure!;
+    const err = this.failure!;
     this.failure = null;
     this.dropParser();
     const { start, line } = this.recordStart();
-    const located = this.locate();
-    const e = located?.err ?? err;
-    // csv-parse's raw text runs from the cursor (blank lines first) to the character that failed.
-    const raw = located?.raw ?? '';
-    let k = 0;
-    while (k < raw.length && (raw.charCodeAt(k) === CR || raw.charCodeAt(k) === LF)) k++;
-    const errorAt = Math.min(start + Buffer.byteLength(raw.slice(k)), this.winEnd);
-    const col = typeof e.column === 'number' ? e.column + 1 : null;
+    // Still on the record's first line? The parser's own count says so exactly when it has not moved
+    // (it counts no line break that is not there), which spares the second parse of locate().
+    const firstLine = err.lines === this.csvCursorLine + (line - this.line);
+    const col = typeof err.column === 'number' ? err.column + 1 : null;
     const colZh = col === null ? '' : `第${col}列：`;
     const colEn = col === null ? '' : `column ${col}: `;
     const unclosed = `${colZh}引号未闭合 (${colEn}a quote is never closed)`;
     let detail: string;
     let breaks = 1;
-    switch (e.code) {
+    switch (err.code) {
       case 'INVALID_OPENING_QUOTE':
-        breaks = this.countBreaks(start, errorAt) + 1;
+        if (!firstLine) breaks = this.countBreaks(start, this.locate(start)) + 1;
         detail = `${colZh}未加引号的字段中出现引号 (${colEn}a quote inside an unquoted field)`;
         break;
       case 'CSV_INVALID_CLOSING_QUOTE':
-        detail =
-          this.countBreaks(start, errorAt) === 0
-            ? `${colZh}引号后紧跟其他字符，应为逗号或换行 (${colEn}a closing quote is followed by other characters instead of a comma or line end)`
-            : unclosed;
+        detail = firstLine
+          ? `${colZh}引号后紧跟其他字符，应为逗号或换行 (${colEn}a closing quote is followed by other characters instead of a comma or line end)`
+          : unclosed;
         break;
       case 'CSV_QUOTE_NOT_CLOSED':
         detail = unclosed;
         break;
       default:
-        detail = e.message;
+        detail = err.message;
     }
     this.giveUp(start, line, breaks, 'E_ROW_MALFORMED', detail);
   }
 
   /**
-   * Parse the failed record again, alone and with `raw` on, to learn where exactly csv-parse
-   * stopped (the error objects carry no offset, and `lines` is off after a CRLF inside quotes).
+   * Parse the failed record (whose first byte is at `start`) again, alone and with `raw` on, to find
+   * the offset just after the character csv-parse stopped at: its errors carry no offset, and their
+   * `lines` is off after a CRLF inside quotes.
    */
-  private locate(): { err: CsvError; raw: string } | null {
-    let found: { err: CsvError; raw: string } | null = null;
-    const diag = parse({
-      ...this.options(),
-      raw: true,
-      on_record: () => null,
-      on_skip: (err, raw) => {
-        if (found === null && err !== undefined) found = { err, raw: raw ?? '' };
-        throw STOP;
-      },
-    });
-    diag.on('error', noop);
-    diag.write(this.win.subarray(this.cursor - this.winBase));
-    if (found === null && this.ended) diag.end();
-    diag.destroy();
-    return found;
+  private locate(start: number): number {
+    let raw = '';
+    try {
+      // The sync API takes the data as the whole input: the record's own error comes first.
+      parseSync(this.win.subarray(start - this.winBase), {
+        ...this.options(),
+        raw: true,
+        on_record: () => null,
+        on_skip: (_err, r) => {
+          raw = r ?? '';
+          throw STOP;
+        },
+      });
+    } catch {
+      // STOP
+    }
+    return Math.min(start + Buffer.byteLength(raw), this.winEnd);
   }
 
   /** The record being read is already longer than the limit: give up its first line and resume after it. */
@@ -352,6 +357,14 @@ class RecordSplitter {
   private dropParser(): void {
     this.parser?.destroy();
     this.parser = null;
+    this.dropped = true;
+  }
+
+  /** Whether a parser was dropped since the last call. */
+  takeDropped(): boolean {
+    const d = this.dropped;
+    this.dropped = false;
+    return d;
   }
 
   /** Move the cursor past `skipBreaks` line breaks; false when more input is needed. */

@@ -15,12 +15,12 @@ export function naturalKey(spec: CategorySpec, fields: Fields): string {
 
 /** SHA-256 of the canonical fields in schema order, so equal facts hash equal whatever the column order. */
 export function contentHash(spec: CategorySpec, fields: Fields): string {
-  const h = createHash('sha256');
+  let canonical = '';
   for (const f of spec.fields) {
     const v = fields[f.key];
-    if (v !== undefined) h.update(`${f.key}\u0000${JSON.stringify(v)}\u0000`);
+    if (v !== undefined) canonical += `${f.key}\u0000${JSON.stringify(v)}\u0000`;
   }
-  return h.digest('hex');
+  return createHash('sha256').update(canonical).digest('hex');
 }
 
 /**
