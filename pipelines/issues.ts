@@ -68,10 +68,6 @@ export function issueMessages(code: IssueCode, p: IssueParams): { messageZh: str
   return { messageZh: d.zh(p), messageEn: d.en(p) };
 }
 
-export function severity(code: IssueCode): IssueDef['severity'] {
-  return ISSUES[code].severity;
-}
-
 export interface IssueAt extends IssueParams {
   line: number | null;
   field?: string | null;

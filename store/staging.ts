@@ -28,21 +28,14 @@ export interface Stager {
   end(): Promise<void>;
 }
 
-class PgStager implements Stager {
-  private readonly stream: NodeJS.WritableStream;
-  private readonly done: Promise<unknown>;
-  // One CopyData message per line costs a socket write each; lines are sent in ~256 KB chunks.
+/** Lines go out in chunks: one CopyData message or blob per line would cost a round of I/O each. */
+abstract class ChunkedStager implements Stager {
   private pending: string[] = [];
   private pendingSize = 0;
 
-  constructor(conn: any, private readonly chunkChars = 256 * 1024) {
-    this.stream = conn.query(copyFrom(`COPY stg ${COPY_COLUMNS} FROM STDIN WITH (FORMAT csv)`));
-    this.done = new Promise((resolve, reject) => {
-      this.stream.on('finish', resolve);
-      this.stream.on('error', reject);
-    });
-    this.done.catch(() => undefined); // surfaced by write()/end()
-  }
+  constructor(private readonly chunkChars: number) {}
+
+  protected abstract send(chunk: string): Promise<void>;
 
   async write(line: string): Promise<void> {
     this.pending.push(line);
@@ -50,43 +43,52 @@ class PgStager implements Stager {
     if (this.pendingSize >= this.chunkChars) await this.flush();
   }
 
-  private async flush(): Promise<void> {
+  protected async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const chunk = this.pending.join('');
     this.pending = [];
     this.pendingSize = 0;
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream as any, 'drain'), this.done]);
+    await this.send(chunk);
   }
 
   async end(): Promise<void> {
     await this.flush();
+  }
+}
+
+class PgStager extends ChunkedStager {
+  private readonly stream: NodeJS.WritableStream;
+  private readonly done: Promise<unknown>;
+
+  constructor(conn: any) {
+    super(256 * 1024);
+    this.stream = conn.query(copyFrom(`COPY stg ${COPY_COLUMNS} FROM STDIN WITH (FORMAT csv)`));
+    this.done = new Promise((resolve, reject) => {
+      this.stream.on('finish', resolve);
+      this.stream.on('error', reject);
+    });
+    this.done.catch(() => undefined); // surfaced by send()/end()
+  }
+
+  protected async send(chunk: string): Promise<void> {
+    if (!this.stream.write(chunk)) await Promise.race([once(this.stream as any, 'drain'), this.done]);
+  }
+
+  override async end(): Promise<void> {
+    await super.end();
     this.stream.end();
     await this.done;
   }
 }
 
-/** PGlite takes a COPY from an in-memory blob; chunks keep memory bounded (one huge blob costs GiBs). */
-class PgliteStager implements Stager {
-  private lines: string[] = [];
-  private size = 0;
-  constructor(private readonly conn: any, private readonly maxChunkBytes = 8 * 1024 * 1024) {}
-
-  async write(line: string): Promise<void> {
-    this.lines.push(line);
-    this.size += line.length;
-    if (this.size >= this.maxChunkBytes) await this.flush();
+/** PGlite has no COPY FROM STDIN; it takes a COPY from an in-memory blob, bounded (one huge blob costs GiBs). */
+class PgliteStager extends ChunkedStager {
+  constructor(private readonly conn: any) {
+    super(8 * 1024 * 1024);
   }
 
-  private async flush(): Promise<void> {
-    if (this.lines.length === 0) return;
-    const blob = new Blob(this.lines);
-    this.lines = [];
-    this.size = 0;
-    await this.conn.query(`COPY stg ${COPY_COLUMNS} FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob });
-  }
-
-  async end(): Promise<void> {
-    await this.flush();
+  protected async send(chunk: string): Promise<void> {
+    await this.conn.query(`COPY stg ${COPY_COLUMNS} FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([chunk]) });
   }
 }
 

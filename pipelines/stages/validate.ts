@@ -3,7 +3,7 @@
 // the standard keywords cannot express (check characters, code lists, date order) are keywords here.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { CERT_PATTERNS, orgCodeProblem, residentIdProblem, usccProblem, type UsccProblem } from '../../lib/checks.ts';
+import { orgCodeProblem, residentIdProblem, usccProblem, type UsccProblem } from '../../lib/checks.ts';
 import { codeLists, commonSchema, type CategorySpec, type FieldSpec } from '../../schemas/registry.ts';
 import { makeIssue, type IssueCode } from '../issues.ts';
 import type { Fields, RowIssue } from '../types.ts';
@@ -19,30 +19,17 @@ function buildAjv(): Ajv2020 {
   addFormats(ajv, ['date']);
   ajv.addVocabulary(['x-category', 'x-names', 'x-version', 'x-sharing', 'x-grain', 'x-natural-key', 'x-event-date',
     'x-source-unit-field', 'x-label-zh', 'x-label-en', 'x-annex', 'x-aliases', 'x-unit', 'x-sensitivity', 'x-kind-zh']);
-  ajv.addKeyword({
-    keyword: 'uscc', type: 'string', schemaType: 'boolean', errors: true,
-    validate: function v(_s: boolean, data: string) {
-      const problem = usccProblem(data);
-      (v as any).errors = problem ? [{ keyword: 'uscc', params: { problem } }] : null;
-      return problem === null;
-    },
-  });
-  ajv.addKeyword({
-    keyword: 'orgCode', type: 'string', schemaType: 'boolean', errors: true,
-    validate: function v(_s: boolean, data: string) {
-      const problem = orgCodeProblem(data);
-      (v as any).errors = problem ? [{ keyword: 'orgCode', params: { problem } }] : null;
-      return problem === null;
-    },
-  });
-  ajv.addKeyword({
-    keyword: 'cnResidentId', type: 'string', schemaType: 'boolean', errors: true,
-    validate: function v(_s: boolean, data: string) {
-      const problem = residentIdProblem(data);
-      (v as any).errors = problem ? [{ keyword: 'cnResidentId', params: { problem } }] : null;
-      return problem === null;
-    },
-  });
+  // Check-character keywords: each reports the first problem its checker finds.
+  for (const [keyword, problemOf] of [['uscc', usccProblem], ['orgCode', orgCodeProblem], ['cnResidentId', residentIdProblem]] as const) {
+    ajv.addKeyword({
+      keyword, type: 'string', schemaType: 'boolean', errors: true,
+      validate: function v(_s: boolean, data: string) {
+        const problem = problemOf(data);
+        (v as any).errors = problem ? [{ keyword, params: { problem } }] : null;
+        return problem === null;
+      },
+    });
+  }
   ajv.addKeyword({
     keyword: 'x-codelist', schemaType: 'string', errors: true,
     validate: function v(id: string, data: unknown) {
@@ -155,10 +142,4 @@ export function validateRecord(spec: CategorySpec, fields: Fields, ctx: Validate
     }));
   }
   return issues;
-}
-
-/** Certificate numbers of types without a check character: a pattern mismatch is only a warning. */
-export function certPatternMismatch(type: string, number: string): boolean {
-  const re = CERT_PATTERNS[type];
-  return re !== undefined && !re.test(number);
 }
