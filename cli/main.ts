@@ -5,49 +5,18 @@ import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { statSync } from 'node:fs';
-import { loadConfig } from '../lib/config.ts';
-import { createLogger, type Logger } from '../lib/logger.ts';
 import { ingestFile } from '../jobs/ingest-file.ts';
 import { parseEncodingOption } from '../pipelines/stages/decode.ts';
 import { reportHeader, reportLine } from '../pipelines/report.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
-import { categories, findCategory, findProviderUnit, providerUnits } from '../schemas/registry.ts';
-import { openDb, type Db } from '../store/db.ts';
+import { categories } from '../schemas/registry.ts';
+import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
 import { enterpriseRecords, getBatch, listBatches, rejectedRows, utilityIndicators } from '../store/queries.ts';
 import { formatBatchReport, formatProfile } from './format.ts';
 import { runDemo } from './demo.ts';
 import { writeDataContract } from './contract.ts';
-
-class UsageError extends Error {}
-
-const config = loadConfig();
-// On a terminal, and in the demo, the progress bar and summary speak; JSON logs go to stderr at
-// warn unless LOG_LEVEL asks for more. Unattended runs (no TTY) log at info.
-const quiet = process.stderr.isTTY || process.argv[2] === 'demo';
-const log: Logger = createLogger(process.env.LOG_LEVEL || !quiet ? config.logLevel : 'warn');
-
-async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDb(config);
-  try {
-    await migrateLatest(db.knex);
-    return await fn(db);
-  } finally {
-    await db.close();
-  }
-}
-
-function resolveCategory(name: string) {
-  const c = findCategory(name);
-  if (!c) throw new UsageError(`未知类别 unknown category "${name}". Known: ${categories().map((x) => `${x.id} (${x.labelZh})`).join(', ')}`);
-  return c;
-}
-
-function resolveProvider(name: string) {
-  const u = findProviderUnit(name);
-  if (!u) throw new UsageError(`未知报送单位 unknown provider unit "${name}". Known: ${providerUnits.map((x) => `${x.id} (${x.name})`).join(', ')}`);
-  return u;
-}
+import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
 
 const ratio = (v: string) => {
   const x = Number(v);

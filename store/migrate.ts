@@ -5,6 +5,7 @@ import * as batches from '../migrations/20261129000100_batches.ts';
 import * as records from '../migrations/20261129000200_records.ts';
 import * as rejected from '../migrations/20261129000300_rejected_rows.ts';
 import * as views from '../migrations/20261129000400_category_views.ts';
+import * as authorisations from '../migrations/20261129000500_authorisations.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const MIGRATIONS: readonly [string, Migration][] = [
@@ -12,6 +13,7 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129000200_records', records],
   ['20261129000300_rejected_rows', rejected],
   ['20261129000400_category_views', views],
+  ['20261129000500_authorisations', authorisations],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

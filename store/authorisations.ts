@@ -1,0 +1,85 @@
+// Grants, revocations and the one question everything else asks: is there an authorisation in force
+// for this enterprise, category and recipient right now?
+import { randomUUID } from 'node:crypto';
+import type { CategoryId } from '../schemas/registry.ts';
+import type { Db } from './db.ts';
+
+export type EvidenceKind = '书面' | '线上';
+
+export interface Authorisation {
+  id: string;
+  enterprise_uscc: string;
+  categories: CategoryId[];
+  institution: string | null;
+  granted_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  evidence_kind: EvidenceKind;
+  evidence_ref: string | null;
+  recorded_by: string;
+  recorded_at: string;
+}
+
+export interface GrantInput {
+  enterpriseUscc: string;
+  categories: readonly CategoryId[];
+  /** the lending institution; null for the platform's own collection */
+  institution: string | null;
+  grantedAt: string;
+  expiresAt: string;
+  evidenceKind: EvidenceKind;
+  evidenceRef?: string;
+  recordedBy: string;
+}
+
+const COLUMNS = ['id', 'enterprise_uscc', 'categories', 'institution', 'evidence_kind', 'evidence_ref', 'recorded_by'];
+const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
+
+function select(db: Db) {
+  return db.knex('enterprise_authorisations').select([...COLUMNS, ...['granted_at', 'expires_at', 'revoked_at', 'recorded_at'].map((c) => db.knex.raw(ts(c)))]);
+}
+
+export async function grantAuthorisation(db: Db, g: GrantInput): Promise<Authorisation> {
+  const id = randomUUID();
+  await db.knex('enterprise_authorisations').insert({
+    id, enterprise_uscc: g.enterpriseUscc, categories: [...g.categories], institution: g.institution,
+    granted_at: g.grantedAt, expires_at: g.expiresAt, evidence_kind: g.evidenceKind, evidence_ref: g.evidenceRef ?? null, recorded_by: g.recordedBy,
+  });
+  return (await select(db).where({ id }).first()) as Authorisation;
+}
+
+/** Revokes a grant; revoking twice keeps the first revocation time. Returns false for an unknown id. */
+export async function revokeAuthorisation(db: Db, id: string, at: string): Promise<boolean> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
+  const n = await db.knex('enterprise_authorisations').where({ id }).update({ revoked_at: db.knex.raw('COALESCE(revoked_at, ?)', [at]) });
+  return n > 0;
+}
+
+export async function listAuthorisations(db: Db, enterpriseUscc?: string): Promise<Authorisation[]> {
+  const q = select(db).orderBy('recorded_at', 'desc');
+  return (enterpriseUscc ? q.where({ enterprise_uscc: enterpriseUscc }) : q) as Promise<Authorisation[]>;
+}
+
+/**
+ * The grant in force at `at` for this enterprise, category and recipient (institution name, or null
+ * for the platform's own collection), or undefined. Revoked or expired grants never count.
+ */
+export async function authorisationInForce(db: Db, q: { enterpriseUscc: string; category: CategoryId; institution: string | null; at: string }): Promise<Authorisation | undefined> {
+  const rows = select(db)
+    .where({ enterprise_uscc: q.enterpriseUscc })
+    .whereRaw('? = ANY(categories)', [q.category])
+    .where('granted_at', '<=', q.at).where('expires_at', '>', q.at)
+    .whereNull('revoked_at')
+    .orderBy('expires_at', 'desc');
+  const scoped = q.institution === null ? rows.whereNull('institution') : rows.where({ institution: q.institution });
+  return (await scoped.first()) as Authorisation | undefined;
+}
+
+/** Enterprises with a grant in force to the platform for a category: whom a per-enterprise connector may call. */
+export async function authorisedEnterprises(db: Db, category: CategoryId, at: string): Promise<string[]> {
+  const rows = await db.knex('enterprise_authorisations').distinct('enterprise_uscc')
+    .whereRaw('? = ANY(categories)', [category]).whereNull('institution')
+    .where('granted_at', '<=', at).where('expires_at', '>', at).whereNull('revoked_at')
+    .orderBy('enterprise_uscc');
+  return rows.map((r: { enterprise_uscc: string }) => r.enterprise_uscc);
+}
