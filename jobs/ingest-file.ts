@@ -1,38 +1,43 @@
-// The main job: one provider file into the store, as one batch. Used by the CLI; the upload API
-// and queue workers call the same function.
+// The main job: one delivery into the store, as one batch. A delivery is a provider's CSV file
+// (ingestFile) or the rows a connector fetched (ingestSource with rowsSource). The CLI, the upload
+// API and queue workers all come through here.
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../lib/logger.ts';
-import { runBatch, type BatchReport, type Progress } from '../pipelines/run-batch.ts';
+import { csvSource, runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
 
-export interface IngestFileOptions {
-  readonly file: string;
+export interface DeliveryOptions {
   readonly category: CategorySpec;
   readonly deliverer: ProviderUnit;
-  readonly encoding?: Encoding | 'auto';
+  /** What the registry calls the delivery: the file name, or connector and cursor range. */
+  readonly name: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
 }
 
-export async function ingestFile(db: Db, opts: IngestFileOptions, deps: { log: Logger; onProgress?: (p: Progress) => void }): Promise<BatchReport> {
+export interface IngestDeps {
+  readonly log: Logger;
+  readonly onProgress?: (p: Progress) => void;
+}
+
+export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryOptions, deps: IngestDeps): Promise<BatchReport> {
   const batchId = randomUUID();
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
   const req = {
-    batchId, category: opts.category, deliverer: opts.deliverer, fileName: path.basename(opts.file),
-    encoding: opts.encoding ?? 'auto', receivedAt: new Date().toISOString(),
+    batchId, category: opts.category, deliverer: opts.deliverer, fileName: opts.name, receivedAt: new Date().toISOString(),
     maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects,
   } as const;
-  log.info({ file: opts.file }, 'batch received');
+  log.info({ name: opts.name }, 'batch received');
   const sink = await BatchLoad.begin(db, {
-    id: batchId, category: opts.category.id, fileName: req.fileName, deliveredBy: opts.deliverer.name,
+    id: batchId, category: opts.category.id, fileName: opts.name, deliveredBy: opts.deliverer.name,
     schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects,
   });
-  const report = await runBatch(createReadStream(opts.file, { highWaterMark: 256 * 1024 }), req, {
+  const report = await runBatch(source, req, {
     sink,
     onProgress: (p) => {
       log.debug(p, 'progress');
@@ -42,4 +47,16 @@ export async function ingestFile(db: Db, opts: IngestFileOptions, deps: { log: L
   const { issues: _i, warnings: _w, batchId: _b, category: _c, ...summary } = report;
   (report.status === 'failed' ? log.error.bind(log) : log.info.bind(log))(summary, `batch ${report.status}`);
   return report;
+}
+
+export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
+  readonly file: string;
+  readonly encoding?: Encoding | 'auto';
+  /** The name the registry shows; default the file's base name (an upload keeps the clerk's file name). */
+  readonly name?: string;
+}
+
+export function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
+  const source = csvSource(createReadStream(opts.file, { highWaterMark: 256 * 1024 }), opts.encoding ?? 'auto');
+  return ingestSource(db, source, { ...opts, name: opts.name ?? path.basename(opts.file) }, deps);
 }

@@ -8,7 +8,7 @@ import { processRow } from './process-row.ts';
 import { createDecoder, detectEncoding, UnsupportedEncodingError, type Encoding } from './stages/decode.ts';
 import { mapHeaders } from './stages/map-headers.ts';
 import { parseCsv } from './stages/parse-csv.ts';
-import type { BatchCounts, CreditRecord, HeaderMap, RowIssue } from './types.ts';
+import type { BatchCounts, CreditRecord, HeaderMap, ParsedRecord, RowIssue } from './types.ts';
 
 export const REPORT_ISSUE_LIMIT = 100;
 const DETECT_SAMPLE_BYTES = 1 << 20;
@@ -18,7 +18,6 @@ export interface IngestRequest {
   readonly category: CategorySpec;
   readonly deliverer: ProviderUnit;
   readonly fileName: string;
-  readonly encoding: Encoding | 'auto';
   readonly receivedAt: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
@@ -68,63 +67,94 @@ export interface BatchReport extends BatchCounts {
   readonly durationMs: number;
 }
 
-/** Tracks hash, size and encoding of the bytes as they stream past, and yields decoded text. */
-class ByteReader {
-  sha256 = createHash('sha256');
-  size = 0;
-  encoding: Encoding | null = null;
+/**
+ * Where a batch's records come from: a delivered CSV file, or the rows a connector fetched. It
+ * describes what it has read (fingerprint, size, encoding) for the batch registry.
+ */
+export interface RecordSource {
+  /** The header record first, then the data records. Throws UnsupportedEncodingError for an unreadable file. */
+  readonly records: AsyncIterable<ParsedRecord>;
+  describe(): { sha256: string; sizeBytes: number; encoding: string | null };
+  /** Reads what is left after an early refusal, so the fingerprint covers the whole delivery. */
+  drain(): Promise<void>;
+}
 
-  constructor(private readonly requested: Encoding | 'auto') {}
-
-  async *text(bytes: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
-    const it = bytes[Symbol.asyncIterator]();
+/** A delivered file: bytes -> decode -> parse. Hash, size and encoding are taken as the bytes stream past. */
+export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding | 'auto'): RecordSource {
+  const sha256 = createHash('sha256');
+  let size = 0;
+  let encoding: Encoding | null = null;
+  const source = bytes[Symbol.asyncIterator]();
+  const take = (b: Uint8Array) => {
+    sha256.update(b);
+    size += b.length;
+  };
+  async function* text(): AsyncGenerator<string> {
     const head: Uint8Array[] = [];
     let headSize = 0;
     let ended = false;
     while (headSize < DETECT_SAMPLE_BYTES) {
-      const n = await it.next();
+      const n = await source.next();
       if (n.done) {
         ended = true;
         break;
       }
-      this.take(n.value);
+      take(n.value);
       head.push(n.value);
       headSize += n.value.length;
     }
     const sample = Buffer.concat(head);
     const detected = detectEncoding(sample, ended);
-    this.encoding = this.requested === 'auto' ? detected.encoding : this.requested;
-    const decode = createDecoder(this.encoding);
+    encoding = requested === 'auto' ? detected.encoding : requested;
+    const decode = createDecoder(encoding);
     if (sample.length) yield decode(sample);
     while (!ended) {
-      const n = await it.next();
+      const n = await source.next();
       if (n.done) break;
-      this.take(n.value);
+      take(n.value);
       yield decode(n.value);
     }
     const rest = decode(null);
     if (rest) yield rest;
   }
+  return {
+    records: parseCsv(text()),
+    describe: () => ({ sha256: sha256.copy().digest('hex'), sizeBytes: size, encoding }),
+    drain: async () => {
+      for (let n = await source.next(); !n.done; n = await source.next()) take(n.value);
+    },
+  };
+}
 
-  /** Reads what is left, so the registry's hash and size describe the whole file. */
-  async drain(bytes: AsyncIterable<Uint8Array>): Promise<void> {
-    for await (const b of bytes) this.take(b);
+/**
+ * Rows a connector fetched, keyed by schema field key (after the source's field mapping): they take
+ * the same path as a file's rows, with the keys as the header. Line n is the n-th row + 1, as if the
+ * rows were a CSV file under that header. The fingerprint is the SHA-256 of the rows as JSON.
+ */
+export function rowsSource(keys: readonly string[], rows: AsyncIterable<Readonly<Record<string, unknown>>>): RecordSource {
+  const sha256 = createHash('sha256');
+  let size = 0;
+  const cell = (v: unknown): string => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join('、') : String(v));
+  async function* records(): AsyncGenerator<ParsedRecord> {
+    yield { kind: 'row', row: { line: 1, cells: keys } };
+    let line = 1;
+    for await (const r of rows) {
+      const json = JSON.stringify(r);
+      sha256.update(json);
+      size += json.length;
+      yield { kind: 'row', row: { line: ++line, cells: keys.map((k) => cell(r[k])) } };
+    }
   }
-
-  private take(b: Uint8Array) {
-    this.sha256.update(b);
-    this.size += b.length;
-  }
+  return { records: records(), describe: () => ({ sha256: sha256.copy().digest('hex'), sizeBytes: size, encoding: null }), drain: async () => undefined };
 }
 
 export async function runBatch(
-  bytes: AsyncIterable<Uint8Array>,
+  source: RecordSource,
   req: IngestRequest,
   deps: { sink: BatchSink; onProgress?: (p: Progress) => void },
 ): Promise<BatchReport> {
   const started = Date.now();
   const { sink } = deps;
-  const reader = new ByteReader(req.encoding);
   const spec = req.category;
   const stamp = { batchId: req.batchId, deliverer: req.deliverer, receivedAt: req.receivedAt };
   const issues: RowIssue[] = [];
@@ -145,15 +175,13 @@ export async function runBatch(
     await sink.reject(line, cells, rowIssues);
   };
   const closeOf = (): SinkClose => ({
-    sha256: reader.sha256.copy().digest('hex'), sizeBytes: reader.size, encoding: reader.encoding,
+    ...source.describe(),
     headers: header?.headers ?? [], read, accepted, rejected, warningCount, warnings, refusal,
   });
 
   try {
-    const source = bytes[Symbol.asyncIterator]();
-    const rest: AsyncIterable<Uint8Array> = { [Symbol.asyncIterator]: () => source };
     try {
-      for await (const rec of parseCsv(reader.text(rest))) {
+      for await (const rec of source.records) {
         if (header === null) {
           if (rec.kind === 'malformed') {
             refusal = makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail: rec.row.detail });
@@ -186,16 +214,16 @@ export async function runBatch(
             await rejectRow(rec.row.line, rec.row.cells, out.issues);
           }
         }
-        if (read % 10_000 === 0) deps.onProgress?.({ bytes: reader.size, rows: read });
+        if (read % 10_000 === 0) deps.onProgress?.({ bytes: source.describe().sizeBytes, rows: read });
       }
     } catch (e) {
       if (!(e instanceof UnsupportedEncodingError)) throw e;
       refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.message });
     }
     if (header === null && refusal === null) refusal = makeIssue('R_EMPTY_FILE', { line: null });
-    if (refusal) await reader.drain(rest);
+    if (refusal) await source.drain();
     refusal ??= budgetRefusal(read, rejected, req);
-    deps.onProgress?.({ bytes: reader.size, rows: read });
+    deps.onProgress?.({ bytes: source.describe().sizeBytes, rows: read });
     const close = closeOf();
     const counts = await sink.commit(close);
     return report(req, close, { read, accepted, rejected, ...counts }, refusal ? 'refused' : 'loaded', issues, started);
