@@ -8,7 +8,7 @@ import type { Logger } from '../lib/logger.ts';
 import { csvSource, runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
-import { BatchLoad } from '../store/batch-load.ts';
+import { BatchLoad, type BatchMeta } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
 
 export interface DeliveryOptions {
@@ -18,6 +18,8 @@ export interface DeliveryOptions {
   readonly name: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
+  /** Runs inside the batch's transaction just before it commits (e.g. saving a connector's cursor). */
+  readonly inTransaction?: BatchMeta['inTransaction'];
 }
 
 export interface IngestDeps {
@@ -35,7 +37,7 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
   log.info({ name: opts.name }, 'batch received');
   const sink = await BatchLoad.begin(db, {
     id: batchId, category: opts.category.id, fileName: opts.name, deliveredBy: opts.deliverer.name,
-    schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects,
+    schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, inTransaction: opts.inTransaction,
   });
   const report = await runBatch(source, req, {
     sink,

@@ -17,6 +17,8 @@ export interface BatchMeta {
   readonly receivedAt: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
+  /** Work that must commit or roll back with the batch (a connector's cursor, a run ledger entry). */
+  readonly inTransaction?: (trx: Knex.Transaction, outcome: { status: 'loaded' | 'refused' }) => Promise<void>;
 }
 
 export type MergeCounts = Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'>;
@@ -116,6 +118,7 @@ export class BatchLoad implements BatchSink {
         warnings: JSON.stringify(close.warnings), refusal: close.refusal ? JSON.stringify(close.refusal) : null,
         ...counts,
       });
+      await this.meta.inTransaction?.(this.trx, { status: close.refusal ? 'refused' : 'loaded' });
       await this.trx.commit();
       return counts;
     } catch (e) {

@@ -1,0 +1,50 @@
+// The connector contract (Singer-shaped): a connector yields rows and checkpoints and nothing else.
+// It never validates and never writes the store; the runner (jobs/) applies the source's field
+// mapping, feeds the rows through the same pipeline as a CSV batch (jobs/ingest-file.ts
+// ingestSource + pipelines/run-batch.ts rowsSource), and saves a checkpoint's cursor in the same
+// transaction as the rows before it.
+import type { Logger } from '../lib/logger.ts';
+import type { CategoryId } from '../schemas/registry.ts';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+
+/** One record as the source names its fields (before the source's field mapping). */
+export type SourceRecord = Readonly<Record<string, unknown>>;
+
+export type SourceMessage =
+  | { readonly kind: 'rows'; readonly rows: readonly SourceRecord[] }
+  /** Everything yielded before this is covered by `cursor`: resume from it next time. */
+  | { readonly kind: 'checkpoint'; readonly cursor: JsonValue };
+
+export interface ConnectorContext {
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  now(): Date;
+  /** Enterprises whose authorisation to the platform is in force now for this category (per-enterprise connectors call only these). */
+  authorisedEnterprises(category: CategoryId): Promise<readonly string[]>;
+}
+
+/** What every source has in the sources file; each kind adds its own fields (its configSchema). */
+export interface SourceConfigBase {
+  /** stable id of the configured source, e.g. "water-utility-api" */
+  readonly id: string;
+  /** the connector kind, e.g. "http-bulk" */
+  readonly kind: string;
+  readonly category: CategoryId;
+  /** the delivering provider unit (id, name or alias of schemas/provider-units.json) */
+  readonly provider: string;
+  /** cron pattern in Asia/Shanghai, e.g. "0 30 1 * * *" */
+  readonly schedule: string;
+  /** source field name -> schema field key, where the source's names differ */
+  readonly fieldMapping?: Readonly<Record<string, string>>;
+}
+
+export interface Connector<Cfg extends SourceConfigBase = SourceConfigBase> {
+  readonly kind: string;
+  /** JSON Schema of Cfg; secrets are never in the file, only names of environment variables. */
+  readonly configSchema: Readonly<Record<string, unknown>>;
+  /** Can the source be reached with this configuration? Throws a typed error if not. */
+  check(cfg: Cfg, ctx: ConnectorContext): Promise<void>;
+  /** Rows since the cursor (undefined: from the beginning), with checkpoints. */
+  read(cfg: Cfg, ctx: ConnectorContext, since: JsonValue | undefined): AsyncIterable<SourceMessage>;
+}
