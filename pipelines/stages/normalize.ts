@@ -244,7 +244,8 @@ function repairLegalRepId(raw: Readonly<Record<string, string>>, fields: Fields,
 /** Normalises every cell of a record (field key -> cell as delivered) and applies the cross-field repairs. */
 export function normalizeRecord(spec: CategorySpec, raw: Readonly<Record<string, string>>): NormalizeResult {
   const fields: Fields = {};
-  for (const [key, cell] of Object.entries(raw)) {
+  for (const key in raw) {
+    const cell = raw[key];
     const field = spec.field.get(key);
     if (!field) throw new Error(`normalizeRecord: ${spec.id} has no field ${key}`);
     const value = normalizeValue(field, cell);

@@ -1,6 +1,6 @@
 // Stamps an accepted record with where it came from, and derives the two values the store keys on:
 // the natural key (identity of the fact) and the content hash (has the fact changed?).
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { findProviderUnit, type CategorySpec, type ProviderUnit } from '../../schemas/registry.ts';
 import { makeIssue } from '../issues.ts';
 import type { CreditRecord, Fields, RowIssue } from '../types.ts';
@@ -20,7 +20,7 @@ export function contentHash(spec: CategorySpec, fields: Fields): string {
     const v = fields[f.key];
     if (v !== undefined) canonical += `${f.key}\u0000${JSON.stringify(v)}\u0000`;
   }
-  return createHash('sha256').update(canonical).digest('hex');
+  return hash('sha256', canonical, 'hex');
 }
 
 /**
