@@ -2,14 +2,15 @@
 // (ingestFile) or the rows a connector fetched (ingestSource with rowsSource). The CLI, the upload
 // API and queue workers all come through here.
 import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import type { Logger } from '../lib/logger.ts';
-import { csvSource, runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
+import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad, type BatchMeta } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
+import type { ParseWorkerData, ToMain, ToWorker } from './parse-worker.ts';
 
 export interface DeliveryOptions {
   readonly category: CategorySpec;
@@ -18,6 +19,8 @@ export interface DeliveryOptions {
   readonly name: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
+  /** The batch's id, when the caller must name it in work that commits with the batch (a run ledger); default a new UUID. */
+  readonly batchId?: string;
   /** Runs inside the batch's transaction just before it commits (e.g. saving a connector's cursor). */
   readonly inTransaction?: BatchMeta['inTransaction'];
 }
@@ -27,8 +30,13 @@ export interface IngestDeps {
   readonly onProgress?: (p: Progress) => void;
 }
 
+function logOutcome(log: Logger, report: BatchReport): void {
+  const { issues: _i, warnings: _w, batchId: _b, category: _c, ...summary } = report;
+  (report.status === 'failed' ? log.error.bind(log) : log.info.bind(log))(summary, `batch ${report.status}`);
+}
+
 export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryOptions, deps: IngestDeps): Promise<BatchReport> {
-  const batchId = randomUUID();
+  const batchId = opts.batchId ?? randomUUID();
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
   const req = {
     batchId, category: opts.category, deliverer: opts.deliverer, fileName: opts.name, receivedAt: new Date().toISOString(),
@@ -46,8 +54,7 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
       deps.onProgress?.(p);
     },
   });
-  const { issues: _i, warnings: _w, batchId: _b, category: _c, ...summary } = report;
-  (report.status === 'failed' ? log.error.bind(log) : log.info.bind(log))(summary, `batch ${report.status}`);
+  logOutcome(log, report);
   return report;
 }
 
@@ -58,7 +65,71 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
   readonly name?: string;
 }
 
-export function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
-  const source = csvSource(createReadStream(opts.file, { highWaterMark: 256 * 1024 }), opts.encoding ?? 'auto');
-  return ingestSource(db, source, { ...opts, name: opts.name ?? path.basename(opts.file) }, deps);
+/**
+ * A file's decode-to-provenance stages run on a worker thread (jobs/parse-worker.ts) while this
+ * thread streams the staged lines into the batch transaction, so parsing and COPY overlap.
+ */
+export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
+  const name = opts.name ?? path.basename(opts.file);
+  const batchId = randomUUID();
+  const receivedAt = new Date().toISOString();
+  const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
+  log.info({ name, file: opts.file }, 'batch received');
+  const load = await BatchLoad.begin(db, {
+    id: batchId, category: opts.category.id, fileName: name, deliveredBy: opts.deliverer.name, schemaVersion: opts.category.version,
+    receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, inTransaction: opts.inTransaction,
+  });
+  const workerData: ParseWorkerData = {
+    file: opts.file, encoding: opts.encoding ?? 'auto', batchId, category: opts.category.id, delivererId: opts.deliverer.id,
+    fileName: name, receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects,
+  };
+  const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), { workerData });
+  const report = await new Promise<BatchReport>((resolve, reject) => {
+    let settled = false;
+    let queue = Promise.resolve();
+    // Messages are handled one at a time, in order: chunks before the commit that follows them.
+    const handle = async (m: ToMain) => {
+      switch (m.type) {
+        case 'chunk':
+          await load.writeLines(m.data);
+          worker.postMessage({ type: 'ack' } satisfies ToWorker);
+          return;
+        case 'progress':
+          log.debug({ bytes: m.bytes, rows: m.rows }, 'progress');
+          deps.onProgress?.(m);
+          return;
+        case 'commit':
+          try {
+            worker.postMessage({ type: 'committed', counts: await load.commit(m.close) } satisfies ToWorker);
+          } catch (e) {
+            worker.postMessage({ type: 'commitFailed', message: (e as Error).message } satisfies ToWorker);
+          }
+          return;
+        case 'fail':
+          await load.fail(new Error(m.message), m.close);
+          worker.postMessage({ type: 'failRecorded' } satisfies ToWorker);
+          return;
+        case 'done':
+          settled = true;
+          resolve(m.report);
+      }
+    };
+    worker.on('message', (m: ToMain) => {
+      queue = queue.then(() => handle(m)).catch((e) => {
+        settled = true;
+        void worker.terminate();
+        reject(e);
+      });
+    });
+    const died = (e: Error) => {
+      if (settled) return;
+      settled = true;
+      queue.then(() => load.fail(e, {})).finally(() => reject(e));
+    };
+    worker.on('error', died);
+    worker.on('exit', (code) => died(new Error(`parse worker exited with code ${code}`)));
+  });
+  await worker.terminate();
+  logOutcome(log, report);
+  return report;
 }

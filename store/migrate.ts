@@ -6,6 +6,9 @@ import * as records from '../migrations/20261129000200_records.ts';
 import * as rejected from '../migrations/20261129000300_rejected_rows.ts';
 import * as views from '../migrations/20261129000400_category_views.ts';
 import * as authorisations from '../migrations/20261129000500_authorisations.ts';
+import * as apiTokens from '../migrations/20261129001000_api_tokens.ts';
+import * as accessLog from '../migrations/20261129001001_access_log.ts';
+import * as collectionLedger from '../migrations/20261129002000_collection_ledger.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const MIGRATIONS: readonly [string, Migration][] = [
@@ -14,6 +17,9 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129000300_rejected_rows', rejected],
   ['20261129000400_category_views', views],
   ['20261129000500_authorisations', authorisations],
+  ['20261129001000_api_tokens', apiTokens],
+  ['20261129001001_access_log', accessLog],
+  ['20261129002000_collection_ledger', collectionLedger],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

@@ -1,0 +1,20 @@
+// Redis connections for the collection queues. BullMQ needs ioredis with maxRetriesPerRequest null
+// (its blocking commands must wait out a Redis restart instead of failing), and every queue of one
+// installation, or of one test run, shares one key prefix.
+import { Redis } from 'ioredis';
+import type { CollectionConfig } from '../lib/config.ts';
+
+export class RedisNotConfiguredError extends Error {
+  readonly code = 'E_REDIS_NOT_CONFIGURED';
+  readonly retryable = false;
+}
+
+export interface QueueConnection {
+  readonly connection: Redis;
+  readonly prefix: string;
+}
+
+export function connectQueues(cfg: CollectionConfig): QueueConnection {
+  if (!cfg.redisUrl) throw new RedisNotConfiguredError('REDIS_URL is not set');
+  return { connection: new Redis(cfg.redisUrl, { maxRetriesPerRequest: null }), prefix: cfg.queuePrefix };
+}

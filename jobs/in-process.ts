@@ -1,0 +1,34 @@
+// A run without Redis (`credit-etl run` when REDIS_URL is unset, `npm start`): the same ledger,
+// the same collectSource and the same report as the queue, the sources one after the other, and
+// transient failures retried here with the queue's attempts and backoff.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CollectDeps } from './collect.ts';
+import { collectSource } from './collect.ts';
+import { newRunId } from './enqueue.ts';
+import { describeFailure } from './failures.ts';
+import { markFinished, openRun } from './ledger.ts';
+import { ATTEMPTS } from './queues.ts';
+import { writeRunReport, type RunReport } from './report.ts';
+
+export async function runInProcess(deps: CollectDeps, run: { sourceIds: readonly string[]; retryDelayMs: number; signal?: AbortSignal }): Promise<RunReport> {
+  const runId = newRunId();
+  const signal = run.signal ?? new AbortController().signal;
+  await openRun(deps.db, { id: runId, trigger: 'manual', sourceIds: run.sourceIds });
+  for (const sourceId of run.sourceIds) {
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try {
+        await collectSource(deps, { runId, sourceId, lastAttempt: attempt === ATTEMPTS, signal });
+        break;
+      } catch (e) {
+        const f = describeFailure(e);
+        if (!f.retryable || attempt === ATTEMPTS || signal.aborted) {
+          // collectSource has recorded its own failures; a source busy to the end is recorded here.
+          await markFinished(deps.db, runId, sourceId, { status: 'failed', code: f.code, message: f.message });
+          break;
+        }
+        await sleep(run.retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+  return writeRunReport(deps.db, runId);
+}

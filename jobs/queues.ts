@@ -1,0 +1,31 @@
+// Queue names, job payloads and job ids of the nightly collection, in one place: producers,
+// workers, the reconciler and Bull Board all take them from here, so a wrong payload fails to compile.
+
+export const QUEUE = {
+  /** One job per configured source in a run (a child of the run's flow). */
+  collect: 'collect',
+  /** The parent of a run's flow: writes the run report once every source has finished. */
+  report: 'collect-report',
+  /** Fired by the job schedulers: opens a run for the sources on that schedule. */
+  trigger: 'collect-trigger',
+} as const;
+
+export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
+
+export interface JobPayloads {
+  [QUEUE.collect]: { readonly runId: string; readonly sourceId: string };
+  [QUEUE.report]: { readonly runId: string };
+  [QUEUE.trigger]: { readonly sourceIds: readonly string[] };
+}
+
+/**
+ * Job ids are derived from the run, so adding a run's jobs twice (a retried trigger, the
+ * reconciler) adds nothing while the first ones still exist. BullMQ forbids ':' in custom ids.
+ */
+export const jobId = {
+  collect: (runId: string, sourceId: string) => `${runId}.${sourceId}`,
+  report: (runId: string) => `${runId}.report`,
+};
+
+/** A source job's attempts in all: transient failures retry with exponential backoff. */
+export const ATTEMPTS = 4;

@@ -1,0 +1,102 @@
+// The collection worker process: BullMQ workers for the three queues, the job schedulers, the
+// reconciler on a timer. One job at a time per queue and process: collecting is I/O and parsing on a
+// two-core machine, so capacity comes from adding processes, which share the queues.
+import { createHash } from 'node:crypto';
+import { DelayedError, FlowProducer, Queue, Worker, type Job } from 'bullmq';
+import type { CollectionConfig } from '../lib/config.ts';
+import { collectSource, type CollectDeps } from './collect.ts';
+import type { QueueConnection } from './connection.ts';
+import { startRun, type FlowDeps } from './enqueue.ts';
+import { describeFailure, forQueue } from './failures.ts';
+import { QUEUE, type JobPayloads } from './queues.ts';
+import { reconcile } from './reconciler.ts';
+import { writeRunReport } from './report.ts';
+import { installSchedules } from './schedules.ts';
+
+export const RECONCILE_EVERY_MS = 60_000;
+
+export interface CollectionWorker {
+  readonly workers: readonly Worker[];
+  readonly queues: { readonly [K in keyof JobPayloads]: Queue<JobPayloads[K]> };
+  /** Graceful: running sources stop at their next checkpoint, commit, and are retried by another worker. */
+  close(): Promise<void>;
+}
+
+/** A scheduled run's id derives from its trigger job, so a trigger retried after a crash reopens the same run. */
+function scheduledRunId(job: Job): string {
+  const millis = Number(String(job.id).split(':').pop()) || job.timestamp;
+  const at = new Date(millis).toISOString().replace(/[-:]|\.\d+/g, '');
+  return `run-${at}-${createHash('sha256').update(String(job.id)).digest('hex').slice(0, 6)}`;
+}
+
+export async function startCollectionWorker(deps: CollectDeps & { cfg: CollectionConfig; conn: QueueConnection }): Promise<CollectionWorker> {
+  const { cfg, conn, db, log } = deps;
+  const base = { connection: conn.connection, prefix: conn.prefix };
+  const queues = {
+    [QUEUE.collect]: new Queue<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, base),
+    [QUEUE.report]: new Queue<JobPayloads[typeof QUEUE.report]>(QUEUE.report, base),
+    [QUEUE.trigger]: new Queue<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, base),
+  };
+  const flow = new FlowProducer(base);
+  const flowDeps: FlowDeps = { flow, prefix: conn.prefix, retryDelayMs: cfg.retryDelayMs };
+  const workerOpts = {
+    ...base, concurrency: 1, lockDuration: cfg.jobLockMs, stalledInterval: cfg.jobLockMs,
+    // A job whose worker died is taken over; twice is an accident, more is a job that kills workers.
+    maxStalledCount: 2,
+  };
+
+  const collect = new Worker<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, async (job, token, signal) => {
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    try {
+      return await collectSource(deps, { ...job.data, lastAttempt, signal: signal ?? new AbortController().signal });
+    } catch (e) {
+      const f = describeFailure(e);
+      if (f.code === 'E_SOURCE_BUSY') {
+        // Not an attempt: wait for the other execution to finish, then run (it will find little to do).
+        await job.moveToDelayed(Date.now() + cfg.jobLockMs, token);
+        throw new DelayedError();
+      }
+      throw forQueue(f);
+    }
+  }, workerOpts);
+  const report = new Worker<JobPayloads[typeof QUEUE.report]>(QUEUE.report, async (job) => {
+    const r = await writeRunReport(db, job.data.runId);
+    log.info({ runId: r.runId, status: r.status, failed: r.failed }, 'run finished');
+    return { status: r.status };
+  }, workerOpts);
+  const trigger = new Worker<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, async (job) => {
+    const runId = await startRun(db, flowDeps, { id: scheduledRunId(job), trigger: 'schedule', sourceIds: job.data.sourceIds });
+    log.info({ runId, sources: job.data.sourceIds }, 'scheduled run opened');
+    return { runId };
+  }, workerOpts);
+  const workers = [collect, report, trigger];
+  for (const w of workers) {
+    w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) => log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+  }
+
+  const tick = async () => {
+    try {
+      // Schedulers vanish with the rest of Redis; installing is an upsert, so it is safe to repeat.
+      if ((await queues[QUEUE.trigger].getJobSchedulersCount()) === 0 && deps.catalog.sources.length) {
+        await installSchedules(queues[QUEUE.trigger], deps.catalog.sources);
+      }
+      await reconcile({ ...flowDeps, db, log, reportQueue: queues[QUEUE.report] });
+    } catch (err) {
+      log.error({ err }, 'reconciler failed; trying again later');
+    }
+  };
+  await tick();
+  const timer = setInterval(tick, RECONCILE_EVERY_MS);
+  timer.unref();
+
+  return {
+    workers, queues,
+    close: async () => {
+      clearInterval(timer);
+      collect.cancelAllJobs('worker shutting down');
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...Object.values(queues).map((q) => q.close()), flow.close()]);
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// The tamper-evident access and operation log. Every entry's hash covers its own content and the
+// previous entry's hash; appends are serialised so the chain has one order. `verifyAccessLog` walks
+// the chain and reports every entry whose content, link or place no longer fits.
+import { createHash } from 'node:crypto';
+import type { Db } from './db.ts';
+
+export interface AccessActor {
+  readonly role: string;
+  readonly unit: string;
+  readonly tokenId: string | null;
+}
+
+export interface AccessEntryInput {
+  readonly at: string;
+  readonly requestId: string | null;
+  readonly actor: AccessActor;
+  readonly action: string;
+  readonly enterprises: readonly string[];
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface AccessEntry extends AccessEntryInput {
+  readonly seq: number;
+  readonly prevHash: string;
+  readonly hash: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** JSON with object keys sorted at every level, so the hash does not depend on how jsonb orders them. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export function entryHash(prevHash: string, seq: number, e: AccessEntryInput): string {
+  const body = canonicalJson({
+    seq, at: e.at, requestId: e.requestId, actor: e.actor, action: e.action, enterprises: e.enterprises, detail: e.detail,
+  });
+  return createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
+}
+
+const APPEND_LOCK = 'credit-etl access_log append';
+
+export async function appendAccess(db: Db, e: AccessEntryInput): Promise<AccessEntry> {
+  return db.knex.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [APPEND_LOCK]);
+    const head = await trx('access_log_head').select('seq', 'hash').first();
+    const seq = head ? Number(head.seq) + 1 : 1;
+    const prevHash: string = head ? head.hash : GENESIS_HASH;
+    const hash = entryHash(prevHash, seq, e);
+    await trx('access_log').insert({
+      seq, at: e.at, request_id: e.requestId, actor_role: e.actor.role, actor_unit: e.actor.unit, actor_token_id: e.actor.tokenId,
+      action: e.action, enterprises: [...e.enterprises], detail: JSON.stringify(e.detail), prev_hash: prevHash, hash,
+    });
+    await trx.raw(`INSERT INTO access_log_head (one, seq, hash) VALUES (true, ?, ?)
+      ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`, [seq, hash]);
+    return { ...e, seq, prevHash, hash };
+  });
+}
+
+const COLUMNS = ['seq', 'request_id', 'actor_role', 'actor_unit', 'actor_token_id', 'action', 'enterprises', 'detail', 'prev_hash', 'hash'];
+
+function toEntry(r: any): AccessEntry {
+  return {
+    seq: Number(r.seq), at: r.at, requestId: r.request_id, actor: { role: r.actor_role, unit: r.actor_unit, tokenId: r.actor_token_id },
+    action: r.action, enterprises: r.enterprises, detail: r.detail, prevHash: r.prev_hash, hash: r.hash,
+  };
+}
+
+/** Entries in chain order, a page at a time; optionally only those about one enterprise. */
+export async function* accessEntries(db: Db, opts: { enterprise?: string; pageSize?: number } = {}): AsyncGenerator<AccessEntry> {
+  const pageSize = opts.pageSize ?? 1000;
+  let after = 0;
+  for (;;) {
+    const q = db.knex('access_log').select([...COLUMNS, db.knex.raw(`to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at`)])
+      .where('seq', '>', after).orderBy('seq').limit(pageSize);
+    if (opts.enterprise) q.whereRaw('? = ANY(enterprises)', [opts.enterprise]);
+    const rows = await q;
+    for (const r of rows) yield toEntry(r);
+    if (rows.length < pageSize) return;
+    after = Number(rows[rows.length - 1].seq);
+  }
+}
+
+export type ChainProblemKind = 'content' | 'link' | 'gap' | 'head';
+export interface ChainProblem {
+  readonly seq: number;
+  readonly kind: ChainProblemKind;
+  readonly messageZh: string;
+  readonly messageEn: string;
+}
+
+export interface ChainReport {
+  readonly ok: boolean;
+  readonly entries: number;
+  readonly problems: readonly ChainProblem[];
+}
+
+/** Walks the whole chain: each entry's hash, its link to the one before, gaps in seq, and the head. */
+export async function verifyAccessLog(db: Db): Promise<ChainReport> {
+  const problems: ChainProblem[] = [];
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  let entries = 0;
+  for await (const e of accessEntries(db)) {
+    entries++;
+    if (e.seq !== expectedSeq) {
+      problems.push({ seq: e.seq, kind: 'gap', messageZh: `第 ${expectedSeq}–${e.seq - 1} 条记录缺失（被删除）`, messageEn: `entries ${expectedSeq}-${e.seq - 1} are missing (deleted)` });
+    }
+    if (e.prevHash !== prevHash) {
+      problems.push({ seq: e.seq, kind: 'link', messageZh: `第 ${e.seq} 条记录与前一条记录的哈希不衔接`, messageEn: `entry ${e.seq} does not link to the entry before it` });
+    }
+    if (entryHash(e.prevHash, e.seq, e) !== e.hash) {
+      problems.push({ seq: e.seq, kind: 'content', messageZh: `第 ${e.seq} 条记录内容与其哈希不符（被修改）`, messageEn: `entry ${e.seq} does not match its hash (edited)` });
+    }
+    prevHash = e.hash;
+    expectedSeq = e.seq + 1;
+  }
+  const head = await db.knex('access_log_head').select('seq', 'hash').first();
+  const lastSeq = expectedSeq - 1;
+  if ((head ? Number(head.seq) : 0) !== lastSeq || (head ? head.hash : GENESIS_HASH) !== prevHash) {
+    problems.push({
+      seq: head ? Number(head.seq) : 0, kind: 'head',
+      messageZh: `日志末尾与记录的最后一条（第 ${head ? head.seq : 0} 条）不符（末尾记录被删除或修改）`,
+      messageEn: `the log does not end at its recorded last entry ${head ? head.seq : 0} (entries cut off or edited at the end)`,
+    });
+  }
+  return { ok: problems.length === 0, entries, problems };
+}
