@@ -14,8 +14,8 @@ const USCC_CODES: Record<UsccProblem, IssueCode> = {
   length: 'E_USCC_LENGTH', charset: 'E_USCC_CHARSET', region: 'E_USCC_REGION', checkChar: 'E_USCC_CHECK', orgCode: 'E_USCC_ORG_CHECK',
 };
 
-function buildAjv(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: true, strict: true, strictTypes: false });
+function buildAjv(allErrors: boolean): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors, strict: true, strictTypes: false });
   addFormats(ajv, ['date']);
   ajv.addVocabulary(['x-category', 'x-names', 'x-version', 'x-sharing', 'x-grain', 'x-natural-key', 'x-event-date',
     'x-source-unit-field', 'x-label-zh', 'x-label-en', 'x-annex', 'x-aliases', 'x-unit', 'x-sensitivity', 'x-kind-zh']);
@@ -54,17 +54,20 @@ function buildAjv(): Ajv2020 {
   return ajv;
 }
 
-let ajv: Ajv2020 | undefined;
-const compiled = new Map<string, ValidateFunction>();
+// Most rows are valid: a validator that stops at the first error answers them faster, and only a
+// row it fails goes through the one that collects every error.
+interface Validators { readonly firstError: ValidateFunction; readonly allErrors: ValidateFunction }
+let ajvs: { first: Ajv2020; all: Ajv2020 } | undefined;
+const compiled = new Map<string, Validators>();
 
-function validatorFor(spec: CategorySpec): ValidateFunction {
-  let fn = compiled.get(spec.id);
-  if (!fn) {
-    ajv ??= buildAjv();
-    fn = ajv.compile(spec.schema);
-    compiled.set(spec.id, fn);
+function validatorsFor(spec: CategorySpec): Validators {
+  let v = compiled.get(spec.id);
+  if (!v) {
+    ajvs ??= { first: buildAjv(false), all: buildAjv(true) };
+    v = { firstError: ajvs.first.compile(spec.schema), allErrors: ajvs.all.compile(spec.schema) };
+    compiled.set(spec.id, v);
   }
-  return fn;
+  return v;
 }
 
 const KIND_CODES: Partial<Record<FieldSpec['kind'], IssueCode>> = {
@@ -124,8 +127,8 @@ export interface ValidateContext {
 
 /** Every problem of one canonical record; an empty list means it is valid. Never throws for bad data. */
 export function validateRecord(spec: CategorySpec, fields: Fields, ctx: ValidateContext): RowIssue[] {
-  const fn = validatorFor(spec);
-  if (fn(fields)) return [];
+  const { firstError, allErrors: fn } = validatorsFor(spec);
+  if (firstError(fields) || fn(fields)) return [];
   const issues: RowIssue[] = [];
   const seen = new Set<string>();
   for (const e of fn.errors ?? []) {
