@@ -22,6 +22,7 @@ export const ISSUES = {
   // rows the parser could not read
   E_ROW_MALFORMED: { severity: 'error', zh: (p) => `该行格式错误，无法解析：${p.detail}`, en: (p) => `Malformed record, cannot be read: ${p.detail}` },
   E_ROW_INVALID_BYTES: { severity: 'error', zh: () => '该行含有无法按文件编码识别的字节（乱码），请检查文件编码', en: () => 'The record contains bytes that are not valid in the file\'s encoding; check the encoding' },
+  E_ROW_NUL: { severity: 'error', zh: () => '该行含有 NUL 空字符（通常是文件损坏或编码不对），无法入库', en: () => 'The record contains NUL characters (usually a damaged file or a wrong encoding) and cannot be stored' },
   E_ROW_FIELD_COUNT: { severity: 'error', zh: (p) => `列数与表头不一致：${p.detail}`, en: (p) => `Field count differs from the header: ${p.detail}` },
   E_ROW_TOO_LONG: { severity: 'error', zh: (p) => `该行超过长度上限：${p.detail}`, en: (p) => `Record exceeds the length limit: ${p.detail}` },
   // field values

@@ -32,6 +32,10 @@ function columnsOf(header: HeaderMap): Columns {
 export function processRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, ctx: StampContext): RowOutcome {
   const { cells, line } = row;
   if (cells.every((c) => c.trim() === '')) return { kind: 'blank' };
+  // PostgreSQL text and jsonb cannot hold U+0000: such a row would fail the whole batch at COPY.
+  if (cells.some((c) => c.includes('\u0000'))) {
+    return { kind: 'rejected', warnings: [], issues: [makeIssue('E_ROW_NUL', { line })] };
+  }
   const width = header.headers.length;
   // Excel pads rows with empty trailing cells; only real content beyond the header is an error.
   if (cells.length < width || cells.slice(width).some((c) => c.trim() !== '')) {

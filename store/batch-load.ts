@@ -6,7 +6,7 @@ import type { CategoryId } from '../schemas/registry.ts';
 import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
 import type { BatchCounts, CreditRecord, RowIssue } from '../pipelines/types.ts';
 import type { Db } from './db.ts';
-import { acceptedLine, createStager, rejectedLine, STAGING_DDL, type Stager } from './staging.ts';
+import { acceptedLine, createStager, pgJson, rejectedLine, STAGING_DDL, type Stager } from './staging.ts';
 
 export interface BatchMeta {
   readonly id: string;
@@ -118,15 +118,16 @@ export class BatchLoad implements BatchSink {
       }
       await this.trx('batches').where({ id: this.meta.id }).update({
         status: close.refusal ? 'refused' : 'loaded', finished_at: this.trx.fn.now(),
-        sha256: close.sha256, size_bytes: close.sizeBytes, encoding: close.encoding, headers: JSON.stringify(close.headers),
+        sha256: close.sha256, size_bytes: close.sizeBytes, encoding: close.encoding, headers: pgJson(close.headers),
         read: close.read, accepted: close.accepted, rejected: close.rejected, warning_count: close.warningCount,
-        warnings: JSON.stringify(close.warnings), refusal: close.refusal ? JSON.stringify(close.refusal) : null,
+        warnings: pgJson(close.warnings), refusal: close.refusal ? pgJson(close.refusal) : null,
         ...counts,
       });
       await this.meta.inTransaction?.(this.trx, { status: close.refusal ? 'refused' : 'loaded' });
       await this.trx.commit();
       return counts;
     } catch (e) {
+      await this.stager.abort(e as Error);
       await this.trx.rollback().catch(() => undefined);
       throw e;
     }
@@ -134,6 +135,7 @@ export class BatchLoad implements BatchSink {
 
   /** Rolls the batch back and records it as failed, with the error, in a transaction of its own. */
   async fail(error: Error, close: Partial<SinkClose>): Promise<void> {
+    await this.stager.abort(error);
     await this.trx.rollback().catch(() => undefined);
     await this.db.knex('batches').insert({
       id: this.meta.id, category: this.meta.category, file_name: this.meta.fileName, delivered_by: this.meta.deliveredBy,

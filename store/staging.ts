@@ -14,18 +14,28 @@ const COPY_COLUMNS = '(kind, source_line, natural_key, subject_uscc, subject_nam
 
 const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
 
+/** JSON for a jsonb column. jsonb rejects the escape of U+0000, which a rejected row may hold as
+ * delivered: it is shown as ␀ (U+2400) instead. Accepted records never contain it (E_ROW_NUL). */
+export function pgJson(v: unknown): string {
+  const s = JSON.stringify(v);
+  // an escape is a backslash not itself escaped: an odd run of backslashes before u0000
+  return s.includes('\\u0000') ? s.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\u2400') : s;
+}
+
 // An unquoted empty field is NULL in COPY's CSV format.
 export function acceptedLine(r: CreditRecord): string {
   return `a,${r.provenance.sourceLine},${q(r.naturalKey)},${q(r.subjectUscc)},${q(r.subjectName)},${r.eventDate ?? ''},${q(JSON.stringify(r.fields))},${r.provenance.contentHash},${q(r.provenance.sourceUnit)},,\n`;
 }
 
 export function rejectedLine(line: number, cells: readonly string[], issues: readonly RowIssue[]): string {
-  return `r,${line},,,,,,,,${q(JSON.stringify(cells))},${q(JSON.stringify(issues))}\n`;
+  return `r,${line},,,,,,,,${q(pgJson(cells))},${q(pgJson(issues))}\n`;
 }
 
 export interface Stager {
   write(line: string): Promise<void>;
   end(): Promise<void>;
+  /** Abandons the copy so the connection can roll back (a connection in COPY mode runs nothing else). */
+  abort(reason: Error): Promise<void>;
 }
 
 /** Lines go out in chunks: one CopyData message or blob per line would cost a round of I/O each. */
@@ -54,6 +64,11 @@ abstract class ChunkedStager implements Stager {
   async end(): Promise<void> {
     await this.flush();
   }
+
+  async abort(_reason: Error): Promise<void> {
+    this.pending = [];
+    this.pendingSize = 0;
+  }
 }
 
 class PgStager extends ChunkedStager {
@@ -78,6 +93,15 @@ class PgStager extends ChunkedStager {
     await super.end();
     this.stream.end();
     await this.done;
+  }
+
+  /** pg-copy-streams answers destroy() with a CopyFail message; the server then ends the COPY. */
+  override async abort(reason: Error): Promise<void> {
+    await super.abort(reason);
+    if ((this.stream as any).writableFinished || (this.stream as any).destroyed) return;
+    const closed = once(this.stream as any, 'close').catch(() => undefined);
+    (this.stream as any).destroy(reason);
+    await closed;
   }
 }
 

@@ -53,6 +53,15 @@ describe('detectEncoding', () => {
     expect(detectEncoding(new Uint8Array([...utf8('名称'), ...gbk('临沂'), ...utf8('abc')]), false).encoding).toBe('gb18030');
   });
 
+  it.each([
+    ['xlsx', [0x50, 0x4b, 0x03, 0x04, 0x14, 0x00], 'Excel'],
+    ['xls', [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1], 'Excel'],
+    ['gzip', [0x1f, 0x8b, 0x08, 0x00], 'gzip'],
+  ])('refuses a %s file renamed .csv, saying what it is', (_name, b, word) => {
+    expect(() => detectEncoding(bytes(...b), true)).toThrow(UnsupportedEncodingError);
+    expect(() => detectEncoding(bytes(...b), true)).toThrow(word);
+  });
+
   it('tells 1 MB of UTF-8 from 1 MB of GBK', () => {
     const big = utf8(ZH.repeat(Math.ceil(1_000_000 / Buffer.byteLength(ZH)))).subarray(0, 1_000_000);
     expect(detectEncoding(big, false).encoding).toBe('utf-8');

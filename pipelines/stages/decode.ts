@@ -37,6 +37,13 @@ export function detectEncoding(sample: Uint8Array, isWholeFile: boolean): Detect
         ` / The file is ${which} encoded, which is not supported; save it as "CSV UTF-8 (comma delimited)" or as a GBK CSV file.`,
     );
   }
+  const binary = binaryFormat(sample);
+  if (binary) {
+    throw new UnsupportedEncodingError(
+      `文件是${binary.zh}，不是 CSV 文本；请在 Excel 中“另存为”CSV（逗号分隔）后再上传。` +
+        ` / The file is ${binary.en}, not CSV text; save it from Excel as CSV (comma delimited) and upload that.`,
+    );
+  }
   if (b0 === 0xef && b1 === 0xbb && sample[2] === 0xbf) {
     return { encoding: 'utf-8', bom: true, reason: 'UTF-8 byte order mark' };
   }
@@ -48,6 +55,20 @@ export function detectEncoding(sample: Uint8Array, isWholeFile: boolean): Detect
     return { encoding: 'utf-8', bom: false, reason: `UTF-8 with ${invalid} invalid byte sequence(s): their rows will be rejected` };
   }
   return { encoding: 'gb18030', bom: false, reason: 'not valid UTF-8: read as GB18030 (GBK)' };
+}
+
+// Clerks rename workbooks and archives to .csv; their signatures say so before any decoding.
+const SIGNATURES: readonly { bytes: readonly number[]; zh: string; en: string }[] = [
+  { bytes: [0x50, 0x4b, 0x03, 0x04], zh: 'Excel 工作簿（.xlsx）或 ZIP 压缩包', en: 'an Excel workbook (.xlsx) or a ZIP archive' },
+  { bytes: [0xd0, 0xcf, 0x11, 0xe0], zh: '旧版 Excel 工作簿（.xls）', en: 'an old Excel workbook (.xls)' },
+  { bytes: [0x1f, 0x8b], zh: 'gzip 压缩文件', en: 'a gzip-compressed file' },
+  { bytes: [0x52, 0x61, 0x72, 0x21], zh: 'RAR 压缩包', en: 'a RAR archive' },
+  { bytes: [0x37, 0x7a, 0xbc, 0xaf], zh: '7z 压缩包', en: 'a 7z archive' },
+  { bytes: [0x25, 0x50, 0x44, 0x46], zh: 'PDF 文档', en: 'a PDF document' },
+];
+
+function binaryFormat(sample: Uint8Array): { zh: string; en: string } | undefined {
+  return SIGNATURES.find((s) => s.bytes.every((b, i) => sample[i] === b));
 }
 
 /** Valid multi-byte UTF-8 sequences and invalid bytes in a sample (a sequence cut at its end is neither). */

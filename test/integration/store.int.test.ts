@@ -144,3 +144,29 @@ describe('dirty fixtures', () => {
     });
   }
 });
+
+describe('hostile files on the real store', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-hostile-'));
+  const lines = readFileSync(fixture('penalty.csv'), 'utf8').split('\r\n');
+
+  it('a row holding a NUL character is rejected (PostgreSQL cannot store it) and the rest of the batch loads', async () => {
+    const file = path.join(dir, 'nul.csv');
+    writeFileSync(file, [lines[0], `${lines[1]}x\u0000y`, lines[2], ''].join('\r\n'));
+    const r = await ingest(t.db, file, 'penalty', 'ndrc');
+    expect(r).toMatchObject({ status: 'loaded', read: 2, accepted: 1, rejected: 1 });
+    expect(r.issues[0]).toMatchObject({ line: 2, code: 'E_ROW_NUL' });
+    const stored = await t.db.knex('rejected_rows').where({ batch_id: r.batchId }).first();
+    expect(stored.cells.at(-1)).toContain('x\u2400y');
+  });
+
+  it('an Excel workbook renamed .csv is refused with a message saying what it is', async () => {
+    const file = path.join(dir, 'workbook.csv');
+    writeFileSync(file, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, ...Buffer.from('[Content_Types].xml')]));
+    const r = await ingest(t.db, file, 'penalty', 'ndrc');
+    expect(r.status).toBe('refused');
+    expect(r.refusal).toMatchObject({ code: 'R_ENCODING_UNSUPPORTED' });
+    expect(r.refusal?.messageZh).toContain('Excel');
+    const batch = await t.db.knex('batches').where({ id: r.batchId }).first();
+    expect(batch).toMatchObject({ status: 'refused', size_bytes: 27 });
+  });
+});
