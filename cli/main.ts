@@ -17,6 +17,11 @@ import { formatBatchReport, formatProfile } from './format.ts';
 import { runDemo } from './demo.ts';
 import { writeDataContract } from './contract.ts';
 import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
+import { register as registerServe } from './commands/serve.ts';
+import { register as registerTokens } from './commands/tokens.ts';
+import { register as registerAuthz } from './commands/authz.ts';
+import { register as registerAudit } from './commands/audit.ts';
+import { register as registerCollect } from './commands/collect.ts';
 
 const ratio = (v: string) => {
   const x = Number(v);
@@ -90,7 +95,7 @@ program.command('ingest').description('load one CSV batch from a provider unit')
     }
     const bar = opts.json ? { update: () => undefined, stop: () => undefined } : progressBar(file);
     const report = await withDb((db) => ingestFile(db, {
-      file, category, deliverer, encoding: parseEncodingOption(opts.encoding), maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects,
+      file, category, deliverer, encoding: parseEncodingOption(opts.encoding), maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, limits: config.limits,
     }, { log, onProgress: bar.update }));
     bar.stop();
     console.log(opts.json ? JSON.stringify(reportJson(report)) : formatBatchReport(report));
@@ -149,6 +154,12 @@ program.command('contract').description('write the data-contract document genera
     writeDataContract(opts.out);
     console.log(`wrote ${opts.out}`);
   });
+
+registerServe(program);
+registerTokens(program);
+registerAuthz(program);
+registerAudit(program);
+registerCollect(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Logger } from '../lib/logger.ts';
 import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
+import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad, type BatchMeta } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
@@ -63,6 +64,7 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
   readonly encoding?: Encoding | 'auto';
   /** The name the registry shows; default the file's base name (an upload keeps the clerk's file name). */
   readonly name?: string;
+  readonly limits?: IngestLimits;
 }
 
 /**
@@ -71,7 +73,7 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
  */
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
   const name = opts.name ?? path.basename(opts.file);
-  const batchId = randomUUID();
+  const batchId = opts.batchId ?? randomUUID();
   const receivedAt = new Date().toISOString();
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
   log.info({ name, file: opts.file }, 'batch received');
@@ -81,7 +83,7 @@ export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDe
   });
   const workerData: ParseWorkerData = {
     file: opts.file, encoding: opts.encoding ?? 'auto', batchId, category: opts.category.id, delivererId: opts.deliverer.id,
-    fileName: name, receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects,
+    fileName: name, receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, limits: opts.limits ?? DEFAULT_LIMITS,
   };
   const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), { workerData });
   const report = await new Promise<BatchReport>((resolve, reject) => {

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { csvSource, runBatch, type BatchSink, type SinkClose } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
+import type { IngestLimits } from '../pipelines/limits.ts';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
 import { category, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import { acceptedLine, rejectedLine } from '../store/staging.ts';
@@ -21,6 +22,7 @@ export interface ParseWorkerData {
   readonly receivedAt: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
+  readonly limits: IngestLimits;
 }
 
 export type ToMain =
@@ -98,8 +100,8 @@ class RemoteSink implements BatchSink {
 }
 
 const d = workerData as ParseWorkerData;
-const report = await runBatch(csvSource(createReadStream(d.file, { highWaterMark: 256 * 1024 }), d.encoding), {
+const report = await runBatch(csvSource(createReadStream(d.file, { highWaterMark: 256 * 1024 }), d.encoding, d.limits), {
   batchId: d.batchId, category: category(d.category), deliverer: findProviderUnit(d.delivererId)!, fileName: d.fileName,
-  receivedAt: d.receivedAt, maxRejectRatio: d.maxRejectRatio, maxRejects: d.maxRejects,
+  receivedAt: d.receivedAt, maxRejectRatio: d.maxRejectRatio, maxRejects: d.maxRejects, maxColumns: d.limits.maxColumns,
 }, { sink: new RemoteSink(), onProgress: (p) => post({ type: 'progress', ...p }) });
 post({ type: 'done', report });

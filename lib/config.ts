@@ -1,5 +1,6 @@
 // The one place that reads the environment. Everything else receives an AppConfig.
 import path from 'node:path';
+import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
 
 export interface AppConfig {
   /** PostgreSQL connection string; absent: the embedded PGlite store in dataDir. */
@@ -9,6 +10,7 @@ export interface AppConfig {
   readonly redisUrl?: string;
   readonly dataDir: string;
   readonly logLevel: string;
+  readonly limits: IngestLimits;
 }
 
 export class ConfigError extends Error {
@@ -23,10 +25,56 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (dbSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) problems.push('CREDIT_ETL_DB_SCHEMA must be a lower-case SQL identifier');
   const logLevel = env.LOG_LEVEL || 'info';
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`LOG_LEVEL ${logLevel} is not a pino level`);
+  const positive = (name: string, fallback: number, scale = 1): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const n = Number(raw);
+    if (!(n > 0) || !Number.isFinite(n)) problems.push(`${name} must be a positive number (got ${raw})`);
+    return Math.floor(n * scale);
+  };
+  const limits: IngestLimits = {
+    maxFileBytes: positive('CREDIT_ETL_MAX_FILE_MB', DEFAULT_LIMITS.maxFileBytes, 1024 * 1024),
+    maxRecordChars: positive('CREDIT_ETL_MAX_RECORD_CHARS', DEFAULT_LIMITS.maxRecordChars),
+    maxColumns: positive('CREDIT_ETL_MAX_COLUMNS', DEFAULT_LIMITS.maxColumns),
+  };
   if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
   return {
-    databaseUrl, dbSchema, logLevel,
+    databaseUrl, dbSchema, logLevel, limits,
     redisUrl: env.REDIS_URL || undefined,
     dataDir: path.resolve(env.CREDIT_ETL_DATA_DIR || 'data'),
+  };
+}
+
+/** The collection jobs' settings (queues, workers, operators' board); the store's stay in AppConfig. */
+export interface CollectionConfig {
+  readonly redisUrl?: string;
+  /** Key prefix of the collection queues in Redis (tests give each run its own). */
+  readonly queuePrefix: string;
+  /** How long a worker's lock on a job lasts; a killed worker's job is taken over after about this long. */
+  readonly jobLockMs: number;
+  /** First retry of a transient failure after this long, doubling for each later attempt. */
+  readonly retryDelayMs: number;
+  /** Bull Board for operators; it is writable only with the admin token (absent: read-only for all). */
+  readonly boardPort: number;
+  readonly boardAdminToken?: string;
+  /** The sources file (connectors/sources.ts validates it); its ${NAME}s and secrets are read from `env`. */
+  readonly sourcesFile?: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export function loadCollectionConfig(env: NodeJS.ProcessEnv = process.env): CollectionConfig {
+  const problems: string[] = [];
+  const queuePrefix = env.CREDIT_ETL_QUEUE_PREFIX || 'credit-etl';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) problems.push('CREDIT_ETL_QUEUE_PREFIX must be 1-64 letters, digits, _ . -');
+  const jobLockMs = Number(env.CREDIT_ETL_JOB_LOCK_MS || 30_000);
+  if (!(Number.isInteger(jobLockMs) && jobLockMs >= 1000)) problems.push('CREDIT_ETL_JOB_LOCK_MS must be a whole number of milliseconds >= 1000');
+  const retryDelayMs = Number(env.CREDIT_ETL_RETRY_DELAY_MS || 30_000);
+  if (!(Number.isInteger(retryDelayMs) && retryDelayMs >= 0)) problems.push('CREDIT_ETL_RETRY_DELAY_MS must be a whole number of milliseconds');
+  const boardPort = Number(env.CREDIT_ETL_BOARD_PORT || 3100);
+  if (!(Number.isInteger(boardPort) && boardPort >= 0 && boardPort < 65536)) problems.push('CREDIT_ETL_BOARD_PORT must be a port number (0: any free port)');
+  if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
+  return {
+    redisUrl: env.REDIS_URL || undefined, queuePrefix, jobLockMs, retryDelayMs, boardPort, boardAdminToken: env.CREDIT_ETL_BOARD_ADMIN_TOKEN || undefined,
+    sourcesFile: env.CREDIT_ETL_SOURCES ? path.resolve(env.CREDIT_ETL_SOURCES) : undefined, env,
   };
 }

@@ -58,6 +58,8 @@ export const ISSUES = {
   R_MISSING_COLUMNS: { severity: 'refusal', zh: (p) => `缺少必填列：${p.detail}`, en: (p) => `Required columns are missing: ${p.detail}` },
   R_ENCODING_UNSUPPORTED: { severity: 'refusal', zh: (p) => `不支持的文件编码：${p.detail}，请另存为 UTF-8 或 GBK 编码的 CSV`, en: (p) => `Unsupported file encoding: ${p.detail}; save the file as UTF-8 or GBK CSV` },
   R_HEADER_UNREADABLE: { severity: 'refusal', zh: (p) => `表头行无法解析：${p.detail}`, en: (p) => `The header row cannot be read: ${p.detail}` },
+  R_FILE_TOO_LARGE: { severity: 'refusal', zh: (p) => `文件超过大小上限：${p.detail}，整批退回`, en: (p) => `The file exceeds the size limit: ${p.detail}; the batch is refused` },
+  R_TOO_MANY_COLUMNS: { severity: 'refusal', zh: (p) => `表头列数超过上限：${p.detail}`, en: (p) => `The header has more columns than allowed: ${p.detail}` },
   R_EMPTY_FILE: { severity: 'refusal', zh: () => '文件为空，没有表头', en: () => 'The file is empty: no header row' },
   R_OVER_BUDGET: { severity: 'refusal', zh: (p) => `错误行超过允许范围（${p.detail}），整批退回，未入库任何数据`, en: (p) => `Rejected rows exceed the error budget (${p.detail}); the batch is refused and nothing was loaded` },
 } satisfies Record<string, IssueDef>;

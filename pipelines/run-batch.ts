@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { makeIssue } from './issues.ts';
+import { DEFAULT_LIMITS, FileTooLargeError, type IngestLimits } from './limits.ts';
 import { processRow } from './process-row.ts';
 import { createDecoder, detectEncoding, UnsupportedEncodingError, type Encoding } from './stages/decode.ts';
 import { mapHeaders } from './stages/map-headers.ts';
@@ -21,6 +22,7 @@ export interface IngestRequest {
   readonly receivedAt: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
+  readonly maxColumns?: number;
 }
 
 export interface SinkClose {
@@ -80,14 +82,16 @@ export interface RecordSource {
 }
 
 /** A delivered file: bytes -> decode -> parse. Hash, size and encoding are taken as the bytes stream past. */
-export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding | 'auto'): RecordSource {
+export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding | 'auto', limits: IngestLimits = DEFAULT_LIMITS): RecordSource {
   const sha256 = createHash('sha256');
   let size = 0;
   let encoding: Encoding | null = null;
   const source = bytes[Symbol.asyncIterator]();
+  let draining = false;
   const take = (b: Uint8Array) => {
     sha256.update(b);
     size += b.length;
+    if (size > limits.maxFileBytes && !draining) throw new FileTooLargeError(limits.maxFileBytes);
   };
   async function* text(): AsyncGenerator<string> {
     const head: Uint8Array[] = [];
@@ -118,9 +122,10 @@ export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding 
     if (rest) yield rest;
   }
   return {
-    records: parseCsv(text()),
+    records: parseCsv(text(), { maxRecordChars: limits.maxRecordChars }),
     describe: () => ({ sha256: sha256.copy().digest('hex'), sizeBytes: size, encoding }),
     drain: async () => {
+      draining = true;
       for (let n = await source.next(); !n.done; n = await source.next()) take(n.value);
     },
   };
@@ -164,6 +169,7 @@ export async function runBatch(
   let accepted = 0;
   let rejected = 0;
   let header: HeaderMap | null = null;
+  let lastLine = 0;
   let refusal: RowIssue | null = null;
   const warn = (ws: readonly RowIssue[]) => {
     warningCount += ws.length;
@@ -187,6 +193,11 @@ export async function runBatch(
             refusal = makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail: rec.row.detail });
             break;
           }
+          const maxColumns = req.maxColumns ?? DEFAULT_LIMITS.maxColumns;
+          if (rec.row.cells.length > maxColumns) {
+            refusal = makeIssue('R_TOO_MANY_COLUMNS', { line: 1, detail: `${rec.row.cells.length} > ${maxColumns}` });
+            break;
+          }
           const mapped = mapHeaders(spec, rec.row.cells);
           header = mapped.map;
           warn(mapped.warnings);
@@ -196,6 +207,7 @@ export async function runBatch(
           }
           continue;
         }
+        lastLine = rec.row.line;
         if (rec.kind === 'malformed') {
           read++;
           await rejectRow(rec.row.line, [rec.row.raw], [makeIssue(rec.row.code, { line: rec.row.line, detail: rec.row.detail })]);
@@ -217,11 +229,13 @@ export async function runBatch(
         if (read % 10_000 === 0) deps.onProgress?.({ bytes: source.describe().sizeBytes, rows: read });
       }
     } catch (e) {
-      if (!(e instanceof UnsupportedEncodingError)) throw e;
-      refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.message });
+      if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.message });
+      else if (e instanceof FileTooLargeError) refusal = makeIssue('R_FILE_TOO_LARGE', { line: lastLine + 1, detail: `> ${e.limitBytes} bytes, at line ${lastLine + 1}` });
+      else throw e;
     }
     if (header === null && refusal === null) refusal = makeIssue('R_EMPTY_FILE', { line: null });
-    if (refusal) await source.drain();
+    // The registry's fingerprint covers the whole delivery, unless the delivery is too big to read.
+    if (refusal && refusal.code !== 'R_FILE_TOO_LARGE') await source.drain();
     refusal ??= budgetRefusal(read, rejected, req);
     deps.onProgress?.({ bytes: source.describe().sizeBytes, rows: read });
     const close = closeOf();

@@ -159,6 +159,28 @@ describe('hostile files on the real store', () => {
     expect(stored.cells.at(-1)).toContain('x\u2400y');
   });
 
+  it('limits are enforced while streaming and name the limit and the line', async () => {
+    const limits = { maxFileBytes: 20_000, maxRecordChars: 5_000, maxColumns: 40 };
+    const big = await ingest(t.db, fixture('penalty.csv'), 'penalty', 'ndrc', { limits });
+    expect(big.status).toBe('refused');
+    expect(big.refusal?.code).toBe('R_FILE_TOO_LARGE');
+    expect(big.refusal?.messageEn).toMatch(/> 20000 bytes, at line \d+/);
+    expect(await count('credit_records', { batch_id: big.batchId })).toBe(0);
+
+    const wide = path.join(dir, 'wide.csv');
+    writeFileSync(wide, [[...lines[0].split(','), ...Array.from({ length: 20 }, (_, i) => `多余列${i}`)].join(','), ''].join('\r\n'));
+    const tooWide = await ingest(t.db, wide, 'penalty', 'ndrc', { limits });
+    expect(tooWide.refusal).toMatchObject({ code: 'R_TOO_MANY_COLUMNS', line: 1 });
+    expect(tooWide.refusal?.messageEn).toContain('49 > 40');
+
+    const longField = path.join(dir, 'long-field.csv');
+    writeFileSync(longField, [lines[0], lines[1], `${lines[2]}${'长'.repeat(6_000)}`, lines[3], ''].join('\r\n'));
+    const long = await ingest(t.db, longField, 'penalty', 'ndrc', { limits: { ...limits, maxFileBytes: 1e6 } });
+    expect(long).toMatchObject({ status: 'loaded', read: 3, accepted: 2, rejected: 1 });
+    expect(long.issues[0]).toMatchObject({ line: 3, code: 'E_ROW_TOO_LONG' });
+    expect(long.issues[0].messageEn).toContain('5000');
+  });
+
   it('an Excel workbook renamed .csv is refused with a message saying what it is', async () => {
     const file = path.join(dir, 'workbook.csv');
     writeFileSync(file, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, ...Buffer.from('[Content_Types].xml')]));
