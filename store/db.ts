@@ -57,7 +57,7 @@ function lockFolder(dir: string): () => void {
   throw new StoreLockedError(`cannot lock ${dir}`);
 }
 
-export async function openDb(config: AppConfig): Promise<Db> {
+export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' | 'dataDir'>): Promise<Db> {
   if (config.databaseUrl) {
     const knex = knexFactory({
       client: 'pg',
