@@ -29,7 +29,7 @@ export async function createTestDb(label = 'test'): Promise<TestDb> {
     await admin.destroy();
   }
   const url = withDatabase(ADMIN_URL, name);
-  const db = await openDb({ databaseUrl: url, dataDir: '', logLevel: 'silent' });
+  const db = await openDb({ databaseUrl: url, dataDir: '' });
   await migrateLatest(db.knex);
   return {
     db, url, name,

@@ -19,8 +19,11 @@ it('the demo loads all seven categories into PGlite with reconciled counts, and 
   for (const r of rows) expect(r).toMatch(/loaded .* yes$/);
   expect(first.stdout).toContain('企业信用档案 profile');
 
+  // …and one collection run against the bundled stand-in providers.
+  expect(first.stdout).toMatch(/采集 run \S+ +succeeded/);
+
   const second = await runCli(['batches', '--json'], env);
-  const loaded = JSON.parse(second.stdout);
+  const loaded = JSON.parse(second.stdout).filter((b: any) => /^[a-z]+\.csv$/.test(b.file_name));
   expect(loaded).toHaveLength(7);
   expect(loaded.every((b: any) => b.inserted > 0 && b.updated === 0)).toBe(true);
 
@@ -30,7 +33,7 @@ it('the demo loads all seven categories into PGlite with reconciled counts, and 
 }, 120_000);
 
 it('refuses a second process on the same data folder instead of corrupting it', async () => {
-  const db = await openDb({ dataDir: dir, logLevel: 'silent' });
+  const db = await openDb({ dataDir: dir });
   try {
     const r = await runCli(['batches'], env);
     expect(r.code).toBe(1);
