@@ -43,7 +43,7 @@ function filtered(k: Knex, s: RecordSearch): Knex.QueryBuilder {
   }
   if (s.publicityEnd) {
     for (const [category, key] of s.publicityEnd.fields) {
-      q.whereRaw(`NOT (category = ? AND COALESCE((fields->>?)::date < ?::date, false))`, [category, key, s.publicityEnd.endsBefore]);
+      q.whereRaw(`NOT (category = ? AND COALESCE(NULLIF(fields->>?, '')::date < ?::date, false))`, [category, key, s.publicityEnd.endsBefore]);
     }
   }
   return q;

@@ -1,0 +1,107 @@
+// The provider and analyst service, built by a factory so tests drive it with inject() and the
+// `serve` command listens with it. Everything it needs comes in through deps.
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import pino from 'pino';
+import type { Logger } from '../lib/logger.ts';
+import type { IngestLimits } from '../pipelines/limits.ts';
+import type { Db } from '../store/db.ts';
+import { ApiError, Errors } from './errors.ts';
+import { registerIdentity } from './identity.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { batchRoutes, type RunUpload } from './routes/batches.ts';
+import { enterpriseRoutes } from './routes/enterprises.ts';
+import { pageRoutes } from './routes/page.ts';
+import { sharedSchemas } from './schemas.ts';
+import { ingestUpload } from './upload-job.ts';
+
+export interface AppDeps {
+  readonly db: Db;
+  readonly log?: Logger;
+  /** The clock for authorisations in force and publicity periods. */
+  readonly now?: () => Date;
+  /** Where uploads are written before the batch reads them. */
+  readonly uploadDir?: string;
+  /** Runs a stored upload as a batch; default: in this process, before the upload is answered. */
+  readonly runUpload?: RunUpload;
+  readonly limits?: { readonly fileBytes?: number; readonly bodyBytes?: number; readonly requestsPerMinute?: number };
+  /** What one delivery may be (record length, columns), as for every other batch; default the pipeline's. */
+  readonly ingestLimits?: IngestLimits;
+}
+
+export const DEFAULT_SERVICE_LIMITS = { fileBytes: 200 * 1024 * 1024, bodyBytes: 64 * 1024, requestsPerMinute: 300 } as const;
+
+function toApiError(e: FastifyError): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e.validation) return Errors.badRequest(`请求参数无效：${e.message}`, `invalid request: ${e.message}`);
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.bodyTooLarge();
+  if (e.statusCode === 415 || e.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
+    return new ApiError(415, 'E_UNSUPPORTED_MEDIA_TYPE', '不支持的请求内容类型', `unsupported content type: ${e.message}`);
+  }
+  if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new ApiError(e.statusCode, e.code ?? 'E_BAD_REQUEST', '请求无效', e.message);
+  return Errors.internal();
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_SERVICE_LIMITS, ...deps.limits };
+  const now = deps.now ?? (() => new Date());
+  const log = deps.log ?? pino({ level: 'silent' });
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    bodyLimit: limits.bodyBytes,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array' } },
+  });
+  for (const s of sharedSchemas) app.addSchema(s);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const e = toApiError(err);
+    if (e.statusCode >= 500) req.log.error({ err }, 'request failed');
+    return reply.status(e.statusCode).send({ code: e.code, messageZh: e.messageZh, messageEn: e.messageEn, requestId: req.id });
+  });
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'E_NOT_FOUND', messageZh: '没有这个地址', messageEn: 'no such route', requestId: req.id }));
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  await app.register(helmet);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'credit-etl 数据报送与查询服务 / provider and analyst service',
+        version: '1.0.0',
+        description: '数据提供单位报送批次；金融机构在企业授权下查询企业信用信息（临政办发〔2023〕9号 第12条）。每次查询与管理操作均记入防篡改访问日志。',
+      },
+      components: { securitySchemes: { token: { type: 'http', scheme: 'bearer', description: 'credit-etl tokens create --unit <name> --role provider|analyst|admin' } } },
+      security: [{ token: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  registerIdentity(app, deps.db);
+  await app.register(rateLimit, {
+    max: limits.requestsPerMinute,
+    timeWindow: 60_000,
+    hook: 'preHandler',
+    // After the token check, so a unit is limited as a unit wherever it calls from.
+    keyGenerator: (req) => (req.identity ? `token:${req.identity.tokenId}` : `ip:${req.ip}`),
+    errorResponseBuilder: () => Errors.rateLimited(),
+  });
+  await app.register(multipart, { limits: { fileSize: limits.fileBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
+
+  const uploadDir = deps.uploadDir ?? path.join(tmpdir(), 'credit-etl-uploads');
+  const runUpload: RunUpload = deps.runUpload ?? ((u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
+  await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes });
+  await app.register(enterpriseRoutes, { db: deps.db, now });
+  await app.register(adminRoutes, { db: deps.db, now });
+  await app.register(pageRoutes);
+  return app;
+}

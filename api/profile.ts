@@ -1,0 +1,81 @@
+// The enterprise profile an analyst reads: every category with provenance and derived indicators,
+// under the rules of api/access.ts, and the account of what was shown, masked or withheld that the
+// access log keeps.
+import { categories, type CategoryId } from '../schemas/registry.ts';
+import { authorisationInForce } from '../store/authorisations.ts';
+import type { Db } from '../store/db.ts';
+import { enterpriseRecords, utilityIndicators, type ProfileRecord } from '../store/queries.ts';
+import { isGatedCategory, pastPublicity, viewFields, withheldNote } from './access.ts';
+
+export interface Viewer {
+  /** The institution authorisations must name; null for the platform's own staff. */
+  readonly institution: string | null;
+  readonly includePastPublicity: boolean;
+  readonly now: Date;
+}
+
+/** What the access log records about one enterprise read. */
+export interface ProfileAccess {
+  readonly returned: CategoryId[];
+  readonly withheld: CategoryId[];
+  readonly masked: Partial<Record<CategoryId, string[]>>;
+  readonly authorisations: Partial<Record<CategoryId, string>>;
+  pastPublicityHidden: number;
+}
+
+const provenance = (r: Omit<ProfileRecord, 'history' | 'id'>) => ({
+  sourceUnit: r.source_unit, deliveredBy: r.delivered_by, batchId: r.batch_id, sourceLine: r.source_line,
+  receivedAt: r.received_at, loadedAt: r.loaded_at, schemaVersion: r.schema_version, version: r.version,
+});
+
+const INDICATOR_CATEGORIES = ['water', 'gas'] as const;
+
+export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
+  const at = viewer.now.toISOString();
+  const today = at.slice(0, 10);
+  const [all, indicators] = await Promise.all([enterpriseRecords(db, uscc), utilityIndicators(db, uscc)]);
+  const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, pastPublicityHidden: 0 };
+  const shown = [];
+  const withheld = [];
+  let name: string | null = null;
+  for (const spec of categories()) {
+    const grant = await authorisationInForce(db, { enterpriseUscc: uscc, category: spec.id, institution: viewer.institution, at });
+    if (grant) access.authorisations[spec.id] = grant.id;
+    if (isGatedCategory(spec) && !grant) {
+      withheld.push(withheldNote(spec));
+      access.withheld.push(spec.id);
+      continue;
+    }
+    const masked = new Set<string>();
+    const view = (fields: Record<string, unknown>) => {
+      const v = viewFields(spec, fields, grant !== undefined);
+      for (const k of v.masked) masked.add(k);
+      return v.fields;
+    };
+    const records = [];
+    for (const r of all.filter((x) => x.category === spec.id)) {
+      if (!viewer.includePastPublicity && pastPublicity(spec.id, r.fields, today)) {
+        access.pastPublicityHidden++;
+        continue;
+      }
+      name ??= (r.fields.subject_name as string | undefined) ?? null;
+      records.push({
+        naturalKey: r.natural_key, eventDate: r.event_date, fields: view(r.fields), provenance: provenance(r),
+        history: r.history.map((h) => ({ fields: view(h.fields), provenance: provenance(h), supersededAt: (h as typeof h & { superseded_at: string }).superseded_at })),
+      });
+    }
+    access.returned.push(spec.id);
+    if (masked.size) access.masked[spec.id] = [...masked].sort();
+    shown.push({
+      category: spec.id, labelZh: spec.labelZh, sharing: spec.sharing,
+      authorisation: grant ? { id: grant.id, expiresAt: grant.expires_at } : null,
+      maskedFields: [...masked].sort(), records,
+    });
+  }
+  const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], unknown[]>> = {};
+  for (const c of INDICATOR_CATEGORIES) if (access.returned.includes(c)) shownIndicators[c] = indicators[c];
+  return {
+    body: { uscc, name, asOf: at, categories: shown, withheld, indicators: shownIndicators, pastPublicityHidden: access.pastPublicityHidden },
+    access,
+  };
+}

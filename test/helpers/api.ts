@@ -1,0 +1,46 @@
+// The service over a database of its own: buildApp on a fresh test database, tokens for any role,
+// and a multipart body builder for inject().
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppDeps } from '../../api/app.ts';
+import { createApiToken, type Role } from '../../store/api-tokens.ts';
+import { createTestDb, type TestDb } from './pg.ts';
+
+export interface ApiHarness {
+  readonly t: TestDb;
+  readonly app: FastifyInstance;
+  /** A bearer header for a new token of this role and unit. */
+  token(role: Role, unit: string): Promise<{ authorization: string }>;
+  close(): Promise<void>;
+}
+
+export async function createApiHarness(label: string, deps: Partial<Omit<AppDeps, 'db'>> = {}): Promise<ApiHarness> {
+  const t = await createTestDb(label);
+  const app = await buildApp({ db: t.db, uploadDir: mkdtempSync(path.join(tmpdir(), `credit-etl-${label}-`)), ...deps });
+  return {
+    t, app,
+    token: async (role, unit) => ({ authorization: `Bearer ${(await createApiToken(t.db, { role, unit, createdBy: 'test' })).token}` }),
+    close: async () => {
+      await app.close();
+      await t.drop();
+    },
+  };
+}
+
+/** A multipart/form-data body: the fields in order, then the file part. */
+export function multipart(fields: Record<string, string>, file?: { name: string; content: Buffer }) {
+  const boundary = `----credit-etl-${randomBytes(8).toString('hex')}`;
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  }
+  if (file) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${file.name}"\r\nContent-Type: text/csv\r\n\r\n`));
+    parts.push(file.content, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
