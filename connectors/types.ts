@@ -2,7 +2,8 @@
 // It never validates and never writes the store; the runner (jobs/) applies the source's field
 // mapping, feeds the rows through the same pipeline as a CSV batch (jobs/ingest-file.ts
 // ingestSource + pipelines/run-batch.ts rowsSource), and saves a checkpoint's cursor in the same
-// transaction as the rows before it.
+// transaction as the rows before it, and pulls the next message only once that is committed (a
+// connector may act on a committed checkpoint when it resumes, e.g. move a delivered file aside).
 import type { Logger } from '../lib/logger.ts';
 import type { CategoryId } from '../schemas/registry.ts';
 
@@ -14,14 +15,27 @@ export type SourceRecord = Readonly<Record<string, unknown>>;
 export type SourceMessage =
   | { readonly kind: 'rows'; readonly rows: readonly SourceRecord[] }
   /** Everything yielded before this is covered by `cursor`: resume from it next time. */
-  | { readonly kind: 'checkpoint'; readonly cursor: JsonValue };
+  | { readonly kind: 'checkpoint'; readonly cursor: JsonValue }
+  /**
+   * A whole delivered CSV file (drop folders): the runner ingests it as one batch the way
+   * `credit-etl ingest` does (jobs/ingest-file.ts ingestFile: encoding detection, the file's own
+   * headers and line numbers in the rejection report) and commits `cursor` in that batch's transaction.
+   */
+  | { readonly kind: 'file'; readonly path: string; readonly name: string; readonly sha256: string; readonly cursor: JsonValue };
 
 export interface ConnectorContext {
   readonly log: Logger;
   readonly signal: AbortSignal;
   now(): Date;
-  /** Enterprises whose authorisation to the platform is in force now for this category (per-enterprise connectors call only these). */
+  /**
+   * Enterprises whose authorisation to the platform is in force now for this category (per-enterprise
+   * connectors call only these). It reads the store, so ask it only where everything yielded so far is
+   * covered by a checkpoint: in between, the runner may hold the store's one connection (embedded
+   * PGlite) in the batch's transaction.
+   */
   authorisedEnterprises(category: CategoryId): Promise<readonly string[]>;
+  /** Where the secrets named in a source's configuration are read from; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 /** What every source has in the sources file; each kind adds its own fields (its configSchema). */
