@@ -2,6 +2,8 @@
 // profile of the one enterprise that appears in all seven.
 import { fileURLToPath } from 'node:url';
 import { DEMO_USCC } from '../fixtures/generate.ts';
+import { collectFromStandIns } from '../jobs/demo-run.ts';
+import { formatRunReport } from '../jobs/format-run.ts';
 import { ingestFile } from '../jobs/ingest-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
@@ -9,6 +11,7 @@ import { category, findProviderUnit, type CategoryId } from '../schemas/registry
 import type { Db } from '../store/db.ts';
 import { enterpriseRecords, utilityIndicators } from '../store/queries.ts';
 import { formatProfile, formatSummaryTable } from './format.ts';
+import { config } from './context.ts';
 
 export const DEMO_BATCHES: readonly { category: CategoryId; provider: string }[] = [
   { category: 'licensing', provider: '市发展改革委' },
@@ -30,7 +33,9 @@ export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
   console.log(formatSummaryTable(reports));
   const [records, indicators] = await Promise.all([enterpriseRecords(db, DEMO_USCC), utilityIndicators(db, DEMO_USCC)]);
   console.log(`\n${formatProfile(DEMO_USCC, records, indicators)}`);
+  const run = await collectFromStandIns(db, log, config.databaseUrl);
+  console.log(`\n采集演示 one collection run against the bundled stand-in providers:\n${formatRunReport(run)}`);
   console.log('\nNext: credit-etl batches | credit-etl profile <统一社会信用代码> | credit-etl ingest <file> --category 行政处罚 --provider 市发展改革委');
-  if (reports.some((r) => r.status !== 'loaded')) process.exitCode = 1;
+  if (reports.some((r) => r.status !== 'loaded') || run.status !== 'succeeded') process.exitCode = 1;
   return reports;
 }

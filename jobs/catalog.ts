@@ -3,8 +3,8 @@
 // registry; tests may build their own.
 import { connectorFor } from '../connectors/registry.ts';
 import { loadSources } from '../connectors/sources.ts';
+import { SourceConfigError } from '../connectors/errors.ts';
 import type { Connector, SourceConfigBase } from '../connectors/types.ts';
-import { CollectionError } from './failures.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -22,6 +22,7 @@ export function loadCatalog(sourcesFile: string, env: Env): SourceCatalog {
 
 export function resolveSource(catalog: SourceCatalog, sourceId: string): { source: SourceConfigBase; connector: Connector } {
   const source = catalog.sources.find((s) => s.id === sourceId);
-  if (!source) throw new CollectionError('E_SOURCE_UNKNOWN', `no configured source "${sourceId}" (known: ${catalog.sources.map((s) => s.id).join(', ')})`);
+  // A run queued before the sources file lost this source.
+  if (!source) throw new SourceConfigError([`unknown source "${sourceId}" (known: ${catalog.sources.map((s) => s.id).join(', ')})`]);
   return { source, connector: catalog.connector(source.kind) };
 }

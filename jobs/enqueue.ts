@@ -17,20 +17,24 @@ export interface FlowDeps {
   readonly retryDelayMs: number;
 }
 
+function retryOptions(deps: Pick<FlowDeps, 'retryDelayMs'>) {
+  return { attempts: ATTEMPTS, backoff: { type: 'exponential', delay: deps.retryDelayMs }, removeOnComplete: { age: 7 * 86_400 } } as const;
+}
+
+/** A source's job in a run: its id, its retries, and what its parent does when it fails for good. */
+export function collectJobOptions(runId: string, sourceId: string, deps: Pick<FlowDeps, 'retryDelayMs'>) {
+  // A source that fails for good is recorded in the ledger; the parent still runs and reports it.
+  return { jobId: jobId.collect(runId, sourceId), ...retryOptions(deps), ignoreDependencyOnFailure: true };
+}
+
 /** The run's flow for these sources (all of them, or the ones the reconciler found missing). */
 export function runFlow(runId: string, sourceIds: readonly string[], deps: Pick<FlowDeps, 'prefix' | 'retryDelayMs'>): FlowJob {
-  const retry = { attempts: ATTEMPTS, backoff: { type: 'exponential', delay: deps.retryDelayMs } } as const;
   const report: JobPayloads[typeof QUEUE.report] = { runId };
   return {
-    name: 'report', queueName: QUEUE.report, prefix: deps.prefix, data: report,
-    opts: { jobId: jobId.report(runId), ...retry, removeOnComplete: { age: 7 * 86_400 } },
+    name: 'report', queueName: QUEUE.report, prefix: deps.prefix, data: report, opts: { jobId: jobId.report(runId), ...retryOptions(deps) },
     children: sourceIds.map((sourceId) => {
       const data: JobPayloads[typeof QUEUE.collect] = { runId, sourceId };
-      return {
-        name: sourceId, queueName: QUEUE.collect, prefix: deps.prefix, data,
-        // A source that fails for good is recorded in the ledger; the parent still runs and reports it.
-        opts: { jobId: jobId.collect(runId, sourceId), ...retry, ignoreDependencyOnFailure: true, removeOnComplete: { age: 7 * 86_400 } },
-      };
+      return { name: sourceId, queueName: QUEUE.collect, prefix: deps.prefix, data, opts: collectJobOptions(runId, sourceId, deps) };
     }),
   };
 }

@@ -9,12 +9,9 @@ export interface FailureInfo {
   readonly retryable: boolean;
 }
 
-/** The runner's own terminal failures. */
-export class CollectionError extends Error {
-  constructor(readonly code: 'E_SOURCE_UNKNOWN' | 'E_BATCH_REFUSED', message: string) {
-    super(message);
-  }
-
+/** A batch of the source was refused whole (e.g. a delivered file without required columns): a data error. */
+export class BatchRefusedError extends Error {
+  readonly code = 'E_BATCH_REFUSED';
   readonly retryable = false;
 }
 
@@ -29,11 +26,10 @@ export class SourceBusyError extends Error {
  * dropped connection, a database restart), is transient.
  */
 export function describeFailure(e: unknown): FailureInfo {
-  const err = e instanceof Error ? e : new Error(String(e));
-  const { code, retryable } = err as { code?: unknown; retryable?: unknown };
+  const { code, retryable, message, name } = (typeof e === 'object' && e !== null ? e : { message: String(e) }) as Record<string, unknown>;
   return {
-    code: typeof code === 'string' && code ? code : err.name || 'Error',
-    message: err.message,
+    code: typeof code === 'string' && code ? code : typeof name === 'string' && name ? name : 'Error',
+    message: typeof message === 'string' ? message : String(e),
     retryable: retryable !== false,
   };
 }

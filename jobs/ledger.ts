@@ -9,7 +9,7 @@ export type RunTrigger = 'schedule' | 'manual';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 export type SourceStatus = 'queued' | 'running' | 'retrying' | 'succeeded' | 'failed';
 
-export const FINISHED: readonly SourceStatus[] = ['succeeded', 'failed'];
+const FINISHED: readonly SourceStatus[] = ['succeeded', 'failed'];
 
 /** Opens a run for these sources; opening the same run id again changes nothing. */
 export async function openRun(db: Db, run: { id: string; trigger: RunTrigger; sourceIds: readonly string[] }): Promise<void> {

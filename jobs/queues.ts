@@ -10,8 +10,6 @@ export const QUEUE = {
   trigger: 'collect-trigger',
 } as const;
 
-export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
-
 export interface JobPayloads {
   [QUEUE.collect]: { readonly runId: string; readonly sourceId: string };
   [QUEUE.report]: { readonly runId: string };

@@ -9,10 +9,11 @@ import { schemaKeys, toSchemaRecord } from '../connectors/field-mapping.ts';
 import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage } from '../connectors/types.ts';
 import type { Logger } from '../lib/logger.ts';
 import { rowsSource, type BatchReport } from '../pipelines/run-batch.ts';
-import { category as categorySpec, findProviderUnit } from '../schemas/registry.ts';
+import { category as categorySpec, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import { authorisedEnterprises } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
-import { CollectionError } from './failures.ts';
+import { SourceConfigError } from '../connectors/errors.ts';
+import { BatchRefusedError } from './failures.ts';
 import { ingestFile, ingestSource, type DeliveryOptions } from './ingest-file.ts';
 import { advanceCursor, readCursor, recordBatch } from './ledger.ts';
 
@@ -37,14 +38,22 @@ export interface SourceRunResult {
 
 export async function runSource(source: SourceConfigBase, connector: Connector, opts: RunSourceOptions): Promise<SourceRunResult> {
   const { db, runId, signal } = opts;
-  const log = opts.log.child({ runId, connector: source.id, category: source.category });
+  const log = opts.log.child({ category: source.category });
   const spec = categorySpec(source.category);
   const deliverer = findProviderUnit(source.provider);
-  if (!deliverer) throw new CollectionError('E_SOURCE_UNKNOWN', `source "${source.id}" names an unknown provider unit "${source.provider}"`);
-  const ctx: ConnectorContext = {
-    log, signal, env: opts.env, now: () => new Date(),
-    authorisedEnterprises: (c) => authorisedEnterprises(db, c, new Date().toISOString()),
+  if (!deliverer) throw new SourceConfigError([`source "${source.id}" names an unknown provider unit "${source.provider}"`]);
+  // The embedded store has one connection, which an open batch holds until it commits, so while a
+  // batch is open there a connector gets the grants as they stood when it last asked outside one
+  // (at the latest, the previous checkpoint). PostgreSQL answers live, so a revocation counts at once.
+  let batchOpen = false;
+  const lastAnswer = new Map<CategoryId, readonly string[]>();
+  const authorised = async (c: CategoryId): Promise<readonly string[]> => {
+    if (batchOpen && db.kind === 'pglite') return lastAnswer.get(c) ?? [];
+    const list = await authorisedEnterprises(db, c, new Date().toISOString());
+    lastAnswer.set(c, list);
+    return list;
   };
+  const ctx: ConnectorContext = { log, signal, env: opts.env, now: () => new Date(), authorisedEnterprises: authorised };
 
   let saved = await readCursor(db, source.id);
   const messages = connector.read(source, ctx, saved)[Symbol.asyncIterator]();
@@ -71,6 +80,7 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
   /** One batch; `cursor` is what it covers (undefined: rows after the last checkpoint, covered by none). */
   const load = async (ingest: (delivery: DeliveryOptions) => Promise<BatchReport>, covered: () => { cursor: JsonValue | undefined; rows?: number }) => {
     const batchId = randomUUID();
+    batchOpen = true;
     const report = await ingest({
       category: spec, deliverer, batchId, name: `${source.id} from ${JSON.stringify(saved ?? null)}`,
       inTransaction: async (trx, outcome) => {
@@ -79,10 +89,12 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
         const yielded = c.rows ?? (await trx('batches').where({ id: batchId }).first('read')).read;
         await recordBatch(trx, { runId, sourceId: source.id, batchId, rowsYielded: yielded, cursor: outcome.status === 'loaded' ? c.cursor : undefined });
       },
+    }).finally(() => {
+      batchOpen = false;
     });
     if (report.status === 'failed') throw connectorError ?? new Error(report.error ?? `batch ${batchId} failed`);
     if (report.status === 'refused') {
-      throw new CollectionError('E_BATCH_REFUSED', `batch ${batchId} refused (${report.refusal?.code}: ${report.refusal?.messageEn}); the cursor stays before it`);
+      throw new BatchRefusedError(`batch ${batchId} refused (${report.refusal?.code}: ${report.refusal?.messageEn}); the cursor stays before it`);
     }
     const c = covered();
     if (c.cursor !== undefined) saved = c.cursor;
@@ -92,38 +104,47 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
   };
 
   const keys = schemaKeys(source.category);
-  for (;;) {
-    if (signal.aborted) throw new RunAbortedError(`stopped before ${source.id}'s next batch; the next attempt resumes from its cursor`);
-    const m = await pull();
-    if (!m) break;
-    if (m.kind === 'checkpoint') {
-      // Nothing new before it: the cursor moves on its own.
-      if (JSON.stringify(m.cursor) !== JSON.stringify(saved ?? null)) await advanceCursor(db, { runId, sourceId: source.id, cursor: m.cursor });
-      saved = m.cursor;
-    } else if (m.kind === 'file') {
-      await load((d) => ingestFile(db, { ...d, file: m.path, name: m.name }, { log }), () => ({ cursor: m.cursor }));
-    } else if (m.rows.length) {
-      held = m;
-      let yielded = 0;
-      let reached: JsonValue | undefined;
-      async function* segment() {
-        for (let s = await pull(); s; s = await pull()) {
-          if (s.kind === 'checkpoint') {
-            reached = s.cursor;
-            return;
-          }
-          if (s.kind === 'file') {
-            held = s;
-            return;
-          }
-          for (const r of s.rows) {
-            yielded++;
-            yield toSchemaRecord(source, r);
-          }
-        }
-      }
-      await load((d) => ingestSource(db, rowsSource(keys, segment()), d, { log }), () => ({ cursor: reached, rows: yielded }));
-    }
+  try {
+    await loadAll();
+  } finally {
+    // However the run ends, the connector's own finally blocks run (open connections, pending requests).
+    await messages.return?.(undefined).catch(() => undefined);
   }
   return { batches, rows };
+
+  async function loadAll() {
+    for (;;) {
+      if (signal.aborted) throw new RunAbortedError(`stopped before ${source.id}'s next batch; the next attempt resumes from its cursor`);
+      const m = await pull();
+      if (!m) break;
+      if (m.kind === 'checkpoint') {
+        // Nothing new before it: the cursor moves on its own.
+        if (JSON.stringify(m.cursor) !== JSON.stringify(saved ?? null)) await advanceCursor(db, { runId, sourceId: source.id, cursor: m.cursor });
+        saved = m.cursor;
+      } else if (m.kind === 'file') {
+        await load((d) => ingestFile(db, { ...d, file: m.path, name: m.name }, { log }), () => ({ cursor: m.cursor }));
+      } else if (m.rows.length) {
+        held = m;
+        let yielded = 0;
+        let reached: JsonValue | undefined;
+        async function* segment() {
+          for (let s = await pull(); s; s = await pull()) {
+            if (s.kind === 'checkpoint') {
+              reached = s.cursor;
+              return;
+            }
+            if (s.kind === 'file') {
+              held = s;
+              return;
+            }
+            for (const r of s.rows) {
+              yielded++;
+              yield toSchemaRecord(source, r);
+            }
+          }
+        }
+        await load((d) => ingestSource(db, rowsSource(keys, segment()), d, { log }), () => ({ cursor: reached, rows: yielded }));
+      }
+    }
+  }
 }

@@ -2,6 +2,7 @@
 // reconciler on a timer. One job at a time per queue and process: collecting is I/O and parsing on a
 // two-core machine, so capacity comes from adding processes, which share the queues.
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { DelayedError, FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import type { CollectionConfig } from '../lib/config.ts';
 import { collectSource, type CollectDeps } from './collect.ts';
@@ -13,20 +14,24 @@ import { reconcile } from './reconciler.ts';
 import { writeRunReport } from './report.ts';
 import { installSchedules } from './schedules.ts';
 
-export const RECONCILE_EVERY_MS = 60_000;
+const RECONCILE_EVERY_MS = 60_000;
 
 export interface CollectionWorker {
   readonly workers: readonly Worker[];
   readonly queues: { readonly [K in keyof JobPayloads]: Queue<JobPayloads[K]> };
-  /** Graceful: running sources stop at their next checkpoint, commit, and are retried by another worker. */
+  /** Graceful: a running source stops after the batch it is loading commits, and another worker resumes it. */
   close(): Promise<void>;
 }
 
-/** A scheduled run's id derives from its trigger job, so a trigger retried after a crash reopens the same run. */
+/**
+ * A scheduled run's id derives from its trigger job (a scheduler's job id is repeat:<scheduler>:<due
+ * millis>), so a trigger retried after a crash reopens the same run instead of a second one.
+ */
 function scheduledRunId(job: Job): string {
-  const millis = Number(String(job.id).split(':').pop()) || job.timestamp;
-  const at = new Date(millis).toISOString().replace(/[-:]|\.\d+/g, '');
-  return `run-${at}-${createHash('sha256').update(String(job.id)).digest('hex').slice(0, 6)}`;
+  const id = String(job.id);
+  const due = id.startsWith('repeat:') ? Number(id.split(':').pop()) : job.timestamp;
+  const at = new Date(due || job.timestamp).toISOString().replace(/[-:]|\.\d+/g, '');
+  return `run-${at}-${createHash('sha256').update(id).digest('hex').slice(0, 6)}`;
 }
 
 export async function startCollectionWorker(deps: CollectDeps & { cfg: CollectionConfig; conn: QueueConnection }): Promise<CollectionWorker> {
@@ -40,7 +45,8 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
   const flow = new FlowProducer(base);
   const flowDeps: FlowDeps = { flow, prefix: conn.prefix, retryDelayMs: cfg.retryDelayMs };
   const workerOpts = {
-    ...base, concurrency: 1, lockDuration: cfg.jobLockMs, stalledInterval: cfg.jobLockMs,
+    // Stored on every job it processes: which process did what, on the board and in tests.
+    ...base, name: `${hostname()}:${process.pid}`, concurrency: 1, lockDuration: cfg.jobLockMs, stalledInterval: cfg.jobLockMs,
     // A job whose worker died is taken over; twice is an accident, more is a job that kills workers.
     maxStalledCount: 2,
   };
@@ -81,7 +87,7 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
       if ((await queues[QUEUE.trigger].getJobSchedulersCount()) === 0 && deps.catalog.sources.length) {
         await installSchedules(queues[QUEUE.trigger], deps.catalog.sources);
       }
-      await reconcile({ ...flowDeps, db, log, reportQueue: queues[QUEUE.report] });
+      await reconcile({ ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect] });
     } catch (err) {
       log.error({ err }, 'reconciler failed; trying again later');
     }

@@ -1,0 +1,43 @@
+// Bull Board for operators on a small fastify server: /board shows the collection queues read-only to
+// anyone who can reach the port; /admin/board (only when an admin token is configured) can retry,
+// promote and remove jobs, behind HTTP Basic auth (user "admin", password the token), which a browser
+// can send with every request of the board's single-page app.
+import { timingSafeEqual } from 'node:crypto';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { FastifyAdapter } from '@bull-board/fastify';
+import type { Queue } from 'bullmq';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+
+function boardPlugin(queues: readonly Queue[], basePath: string, readOnlyMode: boolean) {
+  const adapter = new FastifyAdapter();
+  adapter.setBasePath(basePath);
+  // @bull-board/fastify 9.10.1 pins its own @bull-board/api 9.10.1 beside our 9.10.2: same shape at
+  // run time, but TypeScript sees two declarations of the adapter types.
+  const serverAdapter = adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'];
+  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode, allowRetries: !readOnlyMode })), serverAdapter });
+  return adapter.registerPlugin();
+}
+
+function isAdmin(req: FastifyRequest, token: string): boolean {
+  const [scheme, value] = (req.headers.authorization ?? '').split(' ');
+  if (scheme !== 'Basic' || !value) return false;
+  const given = Buffer.from(Buffer.from(value, 'base64').toString('utf8'));
+  const wanted = Buffer.from(`admin:${token}`);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+export async function buildBoard(queues: readonly Queue[], adminToken: string | undefined): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false });
+  await app.register(boardPlugin(queues, '/board', true), { prefix: '/board' });
+  if (adminToken) {
+    await app.register(async (admin) => {
+      admin.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+        if (!isAdmin(req, adminToken)) return reply.header('www-authenticate', 'Basic realm="credit-etl admin"').code(401).send({ error: 'admin only' });
+      });
+      await admin.register(boardPlugin(queues, '/admin/board', false), { prefix: '/admin/board' });
+    });
+  }
+  app.get('/', async (_req, reply) => reply.redirect('/board'));
+  return app;
+}
