@@ -1,6 +1,7 @@
 // The run ledger in PostgreSQL: runs, each source's status within a run, the batches a source
 // loaded, and each source's cursor. Redis only carries the work; whatever Redis forgets, this
 // ledger still says what is done and what is not (the reconciler re-enqueues from it).
+import type { BatchCounts } from '../pipelines/types.ts';
 import type { Knex } from 'knex';
 import type { JsonValue } from '../connectors/types.ts';
 import type { Db } from '../store/db.ts';
@@ -68,7 +69,7 @@ export function advanceCursor(db: Db, c: { runId: string; sourceId: string; curs
   return writeCursor(db.knex, { ...c, batchId: null });
 }
 
-export interface SourceLedger {
+export interface SourceLedger extends BatchCounts {
   readonly sourceId: string;
   readonly status: SourceStatus;
   readonly attempts: number;
@@ -76,13 +77,6 @@ export interface SourceLedger {
   readonly error: string | null;
   readonly batches: number;
   readonly rowsYielded: number;
-  readonly read: number;
-  readonly accepted: number;
-  readonly rejected: number;
-  readonly inserted: number;
-  readonly updated: number;
-  readonly unchanged: number;
-  readonly duplicates: number;
 }
 
 const COUNTS = ['read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates'] as const;
