@@ -105,6 +105,12 @@ describe('hostile input', () => {
     ), { numRuns: 100 });
   });
 
+  it('an empty file is refused, a header with no rows loads nothing', async () => {
+    expect((await run([])).report.refusal?.code).toBe('R_EMPTY_FILE');
+    const headerOnly = await run([enc.encode(csvLine(HEADER) + '\r\n')]);
+    expect(headerOnly.report).toMatchObject({ status: 'loaded', read: 0, accepted: 0, rejected: 0 });
+  });
+
   it('the outcome does not depend on where the chunks of the file are cut', async () => {
     const text = [csvLine(HEADER), ...valid.slice(0, 8).map(csvLine), 'x,"unclosed', ...valid.slice(8, 12).map(csvLine)].join('\r\n');
     const bytes = enc.encode(text);
