@@ -10,6 +10,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { queuedRunUpload, type UploadQueue } from '../jobs/ingest-upload.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import type { Db } from '../store/db.ts';
@@ -29,8 +30,10 @@ export interface AppDeps {
   readonly now?: () => Date;
   /** Where uploads are written before the batch reads them. */
   readonly uploadDir?: string;
-  /** Runs a stored upload as a batch; default: in this process, before the upload is answered. */
+  /** Runs a stored upload as a batch; default: queued when uploadQueue is given, else in this process, before the upload is answered. */
   readonly runUpload?: RunUpload;
+  /** With Redis configured: uploads are registered as received, queued (ingest-upload) and answered 202; uploadDir must be durable and shared with the workers. */
+  readonly uploadQueue?: UploadQueue;
   readonly limits?: { readonly fileBytes?: number; readonly bodyBytes?: number; readonly requestsPerMinute?: number };
   /** What one delivery may be (record length, columns), as for every other batch; default the pipeline's. */
   readonly ingestLimits?: IngestLimits;
@@ -98,7 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(multipart, { limits: { fileSize: limits.fileBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
 
   const uploadDir = deps.uploadDir ?? path.join(tmpdir(), 'credit-etl-uploads');
-  const runUpload: RunUpload = deps.runUpload ?? ((u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
+  const runUpload: RunUpload = deps.runUpload
+    ?? (deps.uploadQueue ? queuedRunUpload(deps.db, deps.uploadQueue) : (u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
   await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes });
   await app.register(enterpriseRoutes, { db: deps.db, now });
   await app.register(adminRoutes, { db: deps.db, now });

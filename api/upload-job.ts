@@ -22,17 +22,32 @@ export interface StoredUpload {
 
 export class UploadPayloadError extends Error {
   readonly code = 'E_UPLOAD_PAYLOAD';
+  readonly retryable = false;
 }
 
-export async function ingestUpload(db: Db, upload: StoredUpload, deps: IngestDeps & { readonly limits?: IngestLimits }): Promise<BatchReport> {
+export interface UploadRunOptions {
+  readonly limits?: IngestLimits;
+  /** A queued upload's pre-registered batch (BatchLoad adopts its `received` row), and when it arrived. */
+  readonly batchId?: string;
+  readonly receivedAt?: string;
+  /** A queued upload that may be retried keeps its file when the batch fails; the queue decides when it is final. */
+  readonly keepOnFailure?: boolean;
+}
+
+export async function ingestUpload(db: Db, upload: StoredUpload, deps: IngestDeps & UploadRunOptions): Promise<BatchReport> {
+  let finished = false;
   try {
     const category = findCategory(upload.category);
     const deliverer = findProviderUnit(upload.providerId);
     if (!category || !deliverer) {
       throw new UploadPayloadError(`上传任务的类别或报送单位无效 / upload names an unknown category or provider (${upload.category}, ${upload.providerId})`);
     }
-    return await ingestFile(db, { file: upload.file, name: upload.fileName, category, deliverer, encoding: upload.encoding, limits: deps.limits }, deps);
+    const report = await ingestFile(db, {
+      file: upload.file, name: upload.fileName, category, deliverer, encoding: upload.encoding, limits: deps.limits, batchId: deps.batchId, receivedAt: deps.receivedAt,
+    }, deps);
+    finished = report.status !== 'failed';
+    return report;
   } finally {
-    await rm(path.dirname(upload.file), { recursive: true, force: true });
+    if (finished || !deps.keepOnFailure) await rm(path.dirname(upload.file), { recursive: true, force: true });
   }
 }

@@ -65,6 +65,8 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
   /** The name the registry shows; default the file's base name (an upload keeps the clerk's file name). */
   readonly name?: string;
   readonly limits?: IngestLimits;
+  /** When the delivery arrived (a queued upload: when it was registered); default now. */
+  readonly receivedAt?: string;
 }
 
 /**
@@ -74,7 +76,7 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
   const name = opts.name ?? path.basename(opts.file);
   const batchId = opts.batchId ?? randomUUID();
-  const receivedAt = new Date().toISOString();
+  const receivedAt = opts.receivedAt ?? new Date().toISOString();
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
   log.info({ name, file: opts.file }, 'batch received');
   const load = await BatchLoad.begin(db, {

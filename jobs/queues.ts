@@ -1,5 +1,7 @@
-// Queue names, job payloads and job ids of the nightly collection, in one place: producers,
-// workers, the reconciler and Bull Board all take them from here, so a wrong payload fails to compile.
+// Queue names, job payloads and job ids of the nightly collection and of queued uploads, in one
+// place: producers, workers, the reconciler and Bull Board all take them from here, so a wrong
+// payload fails to compile.
+import type { StoredUpload } from '../api/upload-job.ts';
 
 export const QUEUE = {
   /** One job per configured source in a run (a child of the run's flow). */
@@ -8,12 +10,16 @@ export const QUEUE = {
   report: 'collect-report',
   /** Fired by the job schedulers: opens a run for the sources on that schedule. */
   trigger: 'collect-trigger',
+  /** One uploaded file (POST /batches with Redis configured), registered as a `received` batch. */
+  upload: 'ingest-upload',
 } as const;
 
 export interface JobPayloads {
   [QUEUE.collect]: { readonly runId: string; readonly sourceId: string };
   [QUEUE.report]: { readonly runId: string };
   [QUEUE.trigger]: { readonly sourceIds: readonly string[] };
+  /** The deliverer (upload.providerId) is the uploading token's unit, never a form field or the file. */
+  [QUEUE.upload]: { readonly batchId: string; readonly receivedAt: string; readonly upload: StoredUpload };
 }
 
 /**
@@ -23,6 +29,8 @@ export interface JobPayloads {
 export const jobId = {
   collect: (runId: string, sourceId: string) => `${runId}.${sourceId}`,
   report: (runId: string) => `${runId}.report`,
+  /** The batch id itself: enqueueing an upload twice adds one job. */
+  upload: (batchId: string) => batchId,
 };
 
 /** A source job's attempts in all: transient failures retry with exponential backoff. */

@@ -1,14 +1,17 @@
-// The collection worker process: BullMQ workers for the three queues, the job schedulers, the
-// reconciler on a timer. One job at a time per queue and process: collecting is I/O and parsing on a
-// two-core machine, so capacity comes from adding processes, which share the queues.
+// The worker process: BullMQ workers for the three collection queues and for queued uploads
+// (ingest-upload), the job schedulers, the reconciler on a timer. One job at a time per queue and
+// process: collecting is I/O and parsing on a two-core machine, so capacity comes from adding
+// processes, which share the queues.
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import type { CollectionConfig } from '../lib/config.ts';
+import type { IngestLimits } from '../pipelines/limits.ts';
 import { collectSource, type CollectDeps } from './collect.ts';
 import type { QueueConnection } from './connection.ts';
 import { startRun, type FlowDeps } from './enqueue.ts';
 import { describeFailure, forQueue } from './failures.ts';
+import { runQueuedUpload } from './ingest-upload.ts';
 import { QUEUE, type JobPayloads } from './queues.ts';
 import { reconcile } from './reconciler.ts';
 import { writeRunReport } from './report.ts';
@@ -34,13 +37,14 @@ function scheduledRunId(job: Job): string {
   return `run-${at}-${createHash('sha256').update(id).digest('hex').slice(0, 6)}`;
 }
 
-export async function startCollectionWorker(deps: CollectDeps & { cfg: CollectionConfig; conn: QueueConnection }): Promise<CollectionWorker> {
+export async function startCollectionWorker(deps: CollectDeps & { cfg: CollectionConfig; conn: QueueConnection; ingestLimits?: IngestLimits }): Promise<CollectionWorker> {
   const { cfg, conn, db, log } = deps;
   const base = { connection: conn.connection, prefix: conn.prefix };
   const queues = {
     [QUEUE.collect]: new Queue<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, base),
     [QUEUE.report]: new Queue<JobPayloads[typeof QUEUE.report]>(QUEUE.report, base),
     [QUEUE.trigger]: new Queue<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, base),
+    [QUEUE.upload]: new Queue<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, base),
   };
   const flow = new FlowProducer(base);
   const flowDeps: FlowDeps = { flow, prefix: conn.prefix, retryDelayMs: cfg.retryDelayMs };
@@ -75,7 +79,12 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
     log.info({ runId, sources: job.data.sourceIds }, 'scheduled run opened');
     return { runId };
   }, workerOpts);
-  const workers = [collect, report, trigger];
+  // An uploaded file: the same ingestion as the in-process upload path, into the batch registered as received.
+  const upload = new Worker<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, async (job) => {
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    return runQueuedUpload(db, job.data, { log, limits: deps.ingestLimits, lastAttempt });
+  }, workerOpts);
+  const workers = [collect, report, trigger, upload];
   for (const w of workers) {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));

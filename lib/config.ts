@@ -9,6 +9,8 @@ export interface AppConfig {
   readonly dbSchema?: string;
   readonly redisUrl?: string;
   readonly dataDir: string;
+  /** Where the service keeps uploads that wait in the queue (shared with the workers); default <dataDir>/uploads. */
+  readonly uploadDir?: string;
   readonly logLevel: string;
   readonly limits: IngestLimits;
 }
@@ -42,6 +44,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     databaseUrl, dbSchema, logLevel, limits,
     redisUrl: env.REDIS_URL || undefined,
     dataDir: path.resolve(env.CREDIT_ETL_DATA_DIR || 'data'),
+    uploadDir: path.resolve(env.CREDIT_ETL_UPLOAD_DIR || path.join(env.CREDIT_ETL_DATA_DIR || 'data', 'uploads')),
   };
 }
 

@@ -1,6 +1,6 @@
 // One batch = one transaction: its registry entry, staged rows, rejected rows, the merge into the
-// store and its final status commit together. A crash anywhere leaves nothing of the batch behind,
-// and running the same file again completes it.
+// store and its final status commit together. A crash anywhere leaves nothing of the batch behind
+// (a queued upload's pre-registered row stays `received`), and running the same file again completes it.
 import type { Knex } from 'knex';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
@@ -67,11 +67,14 @@ export class BatchLoad implements BatchSink {
   static async begin(db: Db, meta: BatchMeta): Promise<BatchLoad> {
     const trx = await db.knex.transaction();
     try {
-      await trx('batches').insert({
-        id: meta.id, category: meta.category, file_name: meta.fileName, delivered_by: meta.deliveredBy, status: 'received',
-        schema_version: meta.schemaVersion, received_at: meta.receivedAt,
-        max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null,
-      });
+      // A queued upload registered its row ahead (status received, committed on its own): the batch
+      // adopts it, and holds its lock until commit. A failed attempt left it received or failed with
+      // no data, so a retry adopts it again; a finished batch is never run twice.
+      const row = { category: meta.category, file_name: meta.fileName, delivered_by: meta.deliveredBy, status: 'received', schema_version: meta.schemaVersion,
+        received_at: meta.receivedAt, max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null, finished_at: null, error: null };
+      const adopted = await trx('batches').insert({ id: meta.id, ...row }).onConflict('id').merge(row)
+        .whereIn('batches.status', ['received', 'failed']).returning('id');
+      if (adopted.length === 0) throw new BatchNotPendingError(`batch ${meta.id} is already finished`);
       await trx.raw(STAGING_DDL);
       const conn = await (trx as any).client.acquireConnection();
       return new BatchLoad(db, trx, createStager(db.kind, conn), meta);
@@ -137,11 +140,41 @@ export class BatchLoad implements BatchSink {
   async fail(error: Error, close: Partial<SinkClose>): Promise<void> {
     await this.stager.abort(error);
     await this.trx.rollback().catch(() => undefined);
-    await this.db.knex('batches').insert({
-      id: this.meta.id, category: this.meta.category, file_name: this.meta.fileName, delivered_by: this.meta.deliveredBy,
+    const row = {
+      category: this.meta.category, file_name: this.meta.fileName, delivered_by: this.meta.deliveredBy,
       status: 'failed', schema_version: this.meta.schemaVersion, received_at: this.meta.receivedAt, finished_at: this.db.knex.fn.now(),
       sha256: close.sha256 ?? null, size_bytes: close.sizeBytes ?? null, encoding: close.encoding ?? null,
       error: `${(error as any).code ?? error.name}: ${error.message}`.slice(0, 2000),
-    });
+    };
+    // A pre-registered (queued) batch's row becomes failed; nothing else is overwritten.
+    await this.db.knex('batches').insert({ id: this.meta.id, ...row }).onConflict('id').merge(row).whereIn('batches.status', ['received', 'failed']);
   }
+}
+
+/** The batch's row exists in a final state (loaded or refused): a duplicate run of a finished batch. */
+export class BatchNotPendingError extends Error {
+  readonly code = 'E_BATCH_NOT_PENDING';
+  readonly retryable = false;
+}
+
+/**
+ * Registers a queued upload's batch as `received` in a short transaction of its own, so its status
+ * shows at once; the batch's own transaction adopts the row later (BatchLoad.begin).
+ */
+export async function registerBatch(db: Db, meta: Omit<BatchMeta, 'inTransaction'> & { readonly sizeBytes?: number; readonly sha256?: string }): Promise<void> {
+  await db.knex('batches').insert({
+    id: meta.id, category: meta.category, file_name: meta.fileName, delivered_by: meta.deliveredBy, status: 'received',
+    schema_version: meta.schemaVersion, received_at: meta.receivedAt, max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null,
+    size_bytes: meta.sizeBytes ?? null, sha256: meta.sha256 ?? null,
+  });
+}
+
+/**
+ * Outside a batch's transaction: a queued batch waiting for a retry goes back to `received` (keeping
+ * the last error), or one that will not be retried becomes `failed`. Finished batches are left alone.
+ */
+export async function markUnfinished(db: Db, id: string, status: 'received' | 'failed', error?: string): Promise<void> {
+  await db.knex('batches').where({ id }).whereIn('status', ['received', 'failed']).update({
+    status, finished_at: status === 'failed' ? db.knex.fn.now() : null, ...(error === undefined ? {} : { error: error.slice(0, 2000) }),
+  });
 }

@@ -21,8 +21,11 @@ import { removeBatch } from '../operations.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
 import type { StoredUpload } from '../upload-job.ts';
 
-/** Turns a stored upload into a batch: in process by default, or handed to a queue. */
-export type RunUpload = (upload: StoredUpload) => Promise<Pick<BatchReport, 'batchId'>>;
+/**
+ * Turns a stored upload into a batch: in process by default (the batch is final when it returns), or
+ * handed to a queue (`queued`: the batch is registered as received and a worker runs it).
+ */
+export type RunUpload = (upload: StoredUpload) => Promise<Pick<BatchReport, 'batchId'> & { readonly queued?: boolean }>;
 
 export interface BatchRouteOptions {
   readonly db: Db;
@@ -105,7 +108,18 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
           file: { type: 'string', format: 'binary', description: 'CSV（UTF-8 或 GBK）' },
         },
       },
-      response: { 201: { $ref: 'Batch#' }, ...errorResponses(400, 401, 403, 413, 415, 429) },
+      response: {
+        201: { $ref: 'Batch#' },
+        202: {
+          description: '已登记，排队处理（配置了 Redis 时）；用 links.self 查询状态 / registered and queued (with Redis configured); follow links.self',
+          type: 'object', required: ['id', 'batchId', 'status'],
+          properties: {
+            id: { type: 'string', format: 'uuid' }, batchId: { type: 'string', format: 'uuid' }, status: { type: 'string', enum: ['received'] },
+            links: { type: 'object', properties: { self: { type: 'string' }, rejects: { type: 'string' } } },
+          },
+        },
+        ...errorResponses(400, 401, 403, 413, 415, 429),
+      },
     },
   }, async (req, reply) => {
     const who = identityOf(req);
@@ -126,7 +140,8 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
         throw new ApiError(400, 'E_UNKNOWN_ENCODING', '不支持的文件编码', (e as Error).message);
       }
       handedOver = true;
-      const { batchId } = await opts.runUpload({ file: file.path, fileName: file.name, category: spec.id, providerId: unit.id, encoding });
+      const { batchId, queued } = await opts.runUpload({ file: file.path, fileName: file.name, category: spec.id, providerId: unit.id, encoding });
+      if (queued) return reply.status(202).send({ id: batchId, batchId, status: 'received', links: { self: `/batches/${batchId}`, rejects: `/batches/${batchId}/rejects.csv` } });
       const batch = await getBatch(db, batchId);
       return reply.status(201).send(batchView(batch!));
     } finally {

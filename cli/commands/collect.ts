@@ -16,7 +16,7 @@ import { installSchedules } from '../../jobs/schedules.ts';
 import { untilSignal } from '../../jobs/shutdown.ts';
 import { startCollectionWorker } from '../../jobs/worker.ts';
 import { loadCollectionConfig } from '../../lib/config.ts';
-import { log, UsageError, withDb } from '../context.ts';
+import { config, log, UsageError, withDb } from '../context.ts';
 
 const collection = loadCollectionConfig();
 
@@ -36,12 +36,12 @@ function selectSources(cat: SourceCatalog, opts: { connector?: string[]; all?: b
 const exitCodeOf = (status: string) => (status === 'succeeded' ? 0 : 1);
 
 export function register(program: Command): void {
-  program.command('worker').description('process collection runs from Redis (schedules, sources, run reports) until SIGTERM; serves Bull Board')
+  program.command('worker').description('process collection runs (schedules, sources, run reports) and queued uploads from Redis until SIGTERM; serves Bull Board')
     .option('--no-board', 'do not serve Bull Board')
     .action(async (opts) => withDb(async (db) => {
       const cat = catalog();
       const conn = connectQueues(collection);
-      const worker = await startCollectionWorker({ db, log, catalog: cat, cfg: collection, conn });
+      const worker = await startCollectionWorker({ db, log, catalog: cat, cfg: collection, conn, ingestLimits: config.limits });
       const board = opts.board ? await buildBoard(Object.values(worker.queues), collection.boardAdminToken) : undefined;
       if (board) {
         const at = await board.listen({ host: '127.0.0.1', port: collection.boardPort });
