@@ -9,9 +9,9 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
-import knexFactory from 'knex';
 import { generateCsvChunks } from '../fixtures/generate.ts';
 import { category } from '../schemas/registry.ts';
+import { createDatabase, dropDatabase } from '../store/databases.ts';
 import { CLI } from '../test/helpers/cli.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -20,18 +20,9 @@ const dir = process.env.BENCH_DIR ?? mkdtempSync(path.join(tmpdir(), 'credit-etl
 
 interface Run { label: string; seconds: number; rows: number; bytes: number; peakRssMb?: number }
 
-function dbUrl(name: string): string {
-  const u = new URL(ADMIN_URL);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 async function freshDb(name: string): Promise<string> {
-  const k = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
-  await k.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await k.raw(`CREATE DATABASE ${name}`);
-  await k.destroy();
-  return dbUrl(name);
+  await dropDatabase(ADMIN_URL, name);
+  return createDatabase(ADMIN_URL, name);
 }
 
 /** Runs a command, sampling its peak resident set (VmHWM) from /proc while it runs. */
@@ -106,9 +97,7 @@ async function main() {
     console.log(`\nre-ingest: inserted ${again.report.inserted}, updated ${again.report.updated}, unchanged ${fmt(again.report.unchanged)}; GBK vs UTF-8 time ${fmt(gb.seconds / first.seconds, 2)}x`);
   } finally {
     if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });
-    const k = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
-    for (const n of ['copy', 'ours', 'gbk']) await k.raw(`DROP DATABASE IF EXISTS credit_etl_bench_${n} WITH (FORCE)`);
-    await k.destroy();
+    for (const n of ['copy', 'ours', 'gbk']) await dropDatabase(ADMIN_URL, `credit_etl_bench_${n}`);
   }
 }
 

@@ -2,6 +2,7 @@
 // enforcement table, the way a department's system has it (its own column names, a bigserial id,
 // gxsj stamped per import batch, so several rows share one gxsj).
 import { randomBytes } from 'node:crypto';
+import { createDatabase, dropDatabase } from '../../store/databases.ts';
 import knexFactory, { type Knex } from 'knex';
 import type { SyntheticRecord } from '../../lib/synthetic.ts';
 import { SOURCE_DB_COLUMNS, SOURCE_DB_TABLE } from './apis.ts';
@@ -19,24 +20,12 @@ export interface SourceDbStandIn {
 
 const ROWS_PER_IMPORT = 4;
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 const toRow = (r: SyntheticRecord, gxsj: string | Knex.Raw) =>
   ({ ...Object.fromEntries(Object.entries(SOURCE_DB_COLUMNS).map(([key, col]) => [col, r[key] || null])), gxsj });
 
 export async function startSourceDb(adminUrl: string, rows: readonly SyntheticRecord[]): Promise<SourceDbStandIn> {
   const name = `credit_etl_src_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.destroy();
-  }
-  const url = withDatabase(adminUrl, name);
+  const url = await createDatabase(adminUrl, name);
   const knex = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 2 } });
   await knex.schema.createTable(SOURCE_DB_TABLE, (t) => {
     t.bigIncrements('id');
@@ -63,12 +52,7 @@ export async function startSourceDb(adminUrl: string, rows: readonly SyntheticRe
     count: async () => Number((await knex(SOURCE_DB_TABLE).count({ n: '*' }).first())?.n ?? 0),
     close: async () => {
       await knex.destroy();
-      const a = knexFactory({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
-      try {
-        await a.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await a.destroy();
-      }
+      await dropDatabase(adminUrl, name);
     },
   };
 }

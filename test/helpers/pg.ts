@@ -1,7 +1,7 @@
 // Each test file gets a database of its own on the real PostgreSQL, dropped afterwards, so runs
 // never collide. TEST_DATABASE_URL / DATABASE_URL point at the server (default: localhost, trust auth).
 import { randomBytes } from 'node:crypto';
-import knexFactory from 'knex';
+import { createDatabase, dropDatabase } from '../../store/databases.ts';
 import { openDb, type Db } from '../../store/db.ts';
 import { migrateLatest } from '../../store/migrate.ts';
 
@@ -14,33 +14,16 @@ export interface TestDb {
   drop(): Promise<void>;
 }
 
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
 export async function createTestDb(label = 'test'): Promise<TestDb> {
   const name = `credit_etl_${label}_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
-  try {
-    await admin.raw(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.destroy();
-  }
-  const url = withDatabase(ADMIN_URL, name);
+  const url = await createDatabase(ADMIN_URL, name);
   const db = await openDb({ databaseUrl: url, dataDir: '' });
   await migrateLatest(db.knex);
   return {
     db, url, name,
     drop: async () => {
       await db.close();
-      const a = knexFactory({ client: 'pg', connection: ADMIN_URL, pool: { min: 0, max: 1 } });
-      try {
-        await a.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await a.destroy();
-      }
+      await dropDatabase(ADMIN_URL, name);
     },
   };
 }
