@@ -12,10 +12,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 function boardPlugin(queues: readonly Queue[], basePath: string, readOnlyMode: boolean) {
   const adapter = new FastifyAdapter();
   adapter.setBasePath(basePath);
-  // @bull-board/fastify 9.10.1 pins its own @bull-board/api 9.10.1 beside our 9.10.2: same shape at
-  // run time, but TypeScript sees two declarations of the adapter types.
-  const serverAdapter = adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'];
-  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode, allowRetries: !readOnlyMode })), serverAdapter });
+  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q, { readOnlyMode, allowRetries: !readOnlyMode })), serverAdapter: adapter });
   return adapter.registerPlugin();
 }
 
