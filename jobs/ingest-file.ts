@@ -2,7 +2,6 @@
 // (ingestFile) or the rows a connector fetched (ingestSource with rowsSource). The CLI, the upload
 // API and queue workers all come through here.
 import { randomUUID } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import type { Logger } from '../lib/logger.ts';
 import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
@@ -11,7 +10,7 @@ import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad, type BatchMeta } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
-import type { ParseWorkerData, ToMain, ToWorker } from './parse-worker.ts';
+import { workerCsvSource } from './worker-source.ts';
 
 export interface DeliveryOptions {
   readonly category: CategorySpec;
@@ -24,6 +23,10 @@ export interface DeliveryOptions {
   readonly batchId?: string;
   /** Runs inside the batch's transaction just before it commits (e.g. saving a connector's cursor). */
   readonly inTransaction?: BatchMeta['inTransaction'];
+  /** When the delivery arrived (a queued upload: when it was registered); default now. */
+  readonly receivedAt?: string;
+  /** A header wider than this refuses the batch. */
+  readonly maxColumns?: number;
 }
 
 export interface IngestDeps {
@@ -40,8 +43,8 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
   const batchId = opts.batchId ?? randomUUID();
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
   const req = {
-    batchId, category: opts.category, deliverer: opts.deliverer, fileName: opts.name, receivedAt: new Date().toISOString(),
-    maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects,
+    batchId, category: opts.category, deliverer: opts.deliverer, fileName: opts.name, receivedAt: opts.receivedAt ?? new Date().toISOString(),
+    maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, maxColumns: opts.maxColumns,
   } as const;
   log.info({ name: opts.name }, 'batch received');
   const sink = await BatchLoad.begin(db, {
@@ -65,75 +68,17 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
   /** The name the registry shows; default the file's base name (an upload keeps the clerk's file name). */
   readonly name?: string;
   readonly limits?: IngestLimits;
-  /** When the delivery arrived (a queued upload: when it was registered); default now. */
-  readonly receivedAt?: string;
 }
 
 /**
- * A file's decode-to-provenance stages run on a worker thread (jobs/parse-worker.ts) while this
- * thread streams the staged lines into the batch transaction, so parsing and COPY overlap.
+ * A file: decoded and parsed on a worker thread (jobs/worker-source.ts) while this thread checks and
+ * loads the records it already has, so the two halves of the CPU work overlap.
  */
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
-  const name = opts.name ?? path.basename(opts.file);
-  const batchId = opts.batchId ?? randomUUID();
-  const receivedAt = opts.receivedAt ?? new Date().toISOString();
-  const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
-  log.info({ name, file: opts.file }, 'batch received');
-  const load = await BatchLoad.begin(db, {
-    id: batchId, category: opts.category.id, fileName: name, deliveredBy: opts.deliverer.name, schemaVersion: opts.category.version,
-    receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, inTransaction: opts.inTransaction,
-  });
-  const workerData: ParseWorkerData = {
-    file: opts.file, encoding: opts.encoding ?? 'auto', batchId, category: opts.category.id, delivererId: opts.deliverer.id,
-    fileName: name, receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, limits: opts.limits ?? DEFAULT_LIMITS,
-  };
-  const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), { workerData });
-  const report = await new Promise<BatchReport>((resolve, reject) => {
-    let settled = false;
-    let queue = Promise.resolve();
-    // Messages are handled one at a time, in order: chunks before the commit that follows them.
-    const handle = async (m: ToMain) => {
-      switch (m.type) {
-        case 'chunk':
-          await load.writeLines(m.data);
-          worker.postMessage({ type: 'ack' } satisfies ToWorker);
-          return;
-        case 'progress':
-          log.debug({ bytes: m.bytes, rows: m.rows }, 'progress');
-          deps.onProgress?.(m);
-          return;
-        case 'commit':
-          try {
-            worker.postMessage({ type: 'committed', counts: await load.commit(m.close) } satisfies ToWorker);
-          } catch (e) {
-            worker.postMessage({ type: 'commitFailed', message: (e as Error).message } satisfies ToWorker);
-          }
-          return;
-        case 'fail':
-          await load.fail(new Error(m.message), m.close);
-          worker.postMessage({ type: 'failRecorded' } satisfies ToWorker);
-          return;
-        case 'done':
-          settled = true;
-          resolve(m.report);
-      }
-    };
-    worker.on('message', (m: ToMain) => {
-      queue = queue.then(() => handle(m)).catch((e) => {
-        settled = true;
-        void worker.terminate();
-        reject(e);
-      });
-    });
-    const died = (e: Error) => {
-      if (settled) return;
-      settled = true;
-      queue.then(() => load.fail(e, {})).finally(() => reject(e));
-    };
-    worker.on('error', died);
-    worker.on('exit', (code) => died(new Error(`parse worker exited with code ${code}`)));
-  });
-  await worker.terminate();
-  logOutcome(log, report);
-  return report;
+  const source = workerCsvSource(opts.file, opts.encoding ?? 'auto', opts.limits ?? DEFAULT_LIMITS);
+  try {
+    return await ingestSource(db, source, { ...opts, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
+  } finally {
+    await source.close();
+  }
 }

@@ -92,11 +92,6 @@ export class BatchLoad implements BatchSink {
     return this.stager.write(rejectedLine(line, cells, issues));
   }
 
-  /** Staging lines already formatted elsewhere (the parse worker thread). */
-  writeLines(chunk: string): Promise<void> {
-    return this.stager.write(chunk);
-  }
-
   /** Merges (unless refused), writes the final status and counts, and commits. */
   async commit(close: SinkClose): Promise<MergeCounts> {
     try {

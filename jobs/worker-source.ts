@@ -1,0 +1,76 @@
+// A file's records, decoded and parsed on a worker thread (jobs/parse-worker.ts): a RecordSource
+// like csvSource, so runBatch, the batch transaction and every check stay on the one path, while
+// parsing and the rest of the work overlap on two cores.
+import { Worker } from 'node:worker_threads';
+import { FileTooLargeError, type IngestLimits } from '../pipelines/limits.ts';
+import type { RecordSource } from '../pipelines/run-batch.ts';
+import { UnsupportedEncodingError, type Encoding } from '../pipelines/stages/decode.ts';
+import type { ParsedRecord } from '../pipelines/types.ts';
+import type { Described, FromParser, ParseWorkerData, ToParser } from './parse-worker.ts';
+
+export interface WorkerRecordSource extends RecordSource {
+  close(): Promise<void>;
+}
+
+/** The error the parser threw, as the class runBatch recognises (classes do not cross threads). */
+function rebuild(m: Extract<FromParser, { type: 'error' }>): Error {
+  if (m.code === 'E_ENCODING_UNSUPPORTED') return new UnsupportedEncodingError(m.message);
+  if (m.code === 'E_FILE_TOO_LARGE') return new FileTooLargeError(m.limitBytes!);
+  return Object.assign(new Error(m.message), { code: m.code });
+}
+
+export function workerCsvSource(file: string, encoding: Encoding | 'auto', limits: IngestLimits): WorkerRecordSource {
+  const workerData: ParseWorkerData = { file, encoding, limits };
+  const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), { workerData });
+  const inbox: FromParser[] = [];
+  let waiting: (() => void) | undefined;
+  let described: Described = { sha256: '', sizeBytes: 0, encoding: null };
+  const deliver = (m: FromParser) => {
+    inbox.push(m);
+    waiting?.();
+  };
+  worker.on('message', deliver);
+  worker.on('error', (e) => deliver({ type: 'error', message: `parse worker failed: ${e.message}` }));
+  worker.on('exit', (code) => deliver({ type: 'error', message: `parse worker exited with code ${code}` }));
+  const next = async (): Promise<FromParser> => {
+    while (inbox.length === 0) await new Promise<void>((resolve) => (waiting = resolve));
+    return inbox.shift()!;
+  };
+  const post = (m: ToParser) => worker.postMessage(m);
+
+  async function* records(): AsyncGenerator<ParsedRecord> {
+    for (;;) {
+      const m = await next();
+      if (m.type === 'error') throw rebuild(m);
+      if (m.type === 'end') {
+        described = m.described;
+        return;
+      }
+      if (m.type === 'records') {
+        described = { ...described, sizeBytes: m.sizeBytes, encoding: m.encoding };
+        post({ type: 'ack' });
+        yield* m.records;
+      }
+    }
+  }
+
+  return {
+    records: records(),
+    describe: () => described,
+    drain: async () => {
+      post({ type: 'drain' });
+      for (;;) {
+        const m = await next();
+        if (m.type === 'drained') {
+          described = m.described;
+          return;
+        }
+        if (m.type === 'error') throw rebuild(m);
+      }
+    },
+    close: async () => {
+      worker.removeAllListeners('exit');
+      await worker.terminate();
+    },
+  };
+}
