@@ -57,11 +57,17 @@ function lockFolder(dir: string): () => void {
   throw new StoreLockedError(`cannot lock ${dir}`);
 }
 
+// knex writes its own warnings (lost connections, pool errors) with console.log, which would break
+// a command's --json output on stdout; they go to stderr instead.
+const toStderr = (level: string) => (message: unknown) => process.stderr.write(`knex ${level}: ${message instanceof Error ? message.message : String(message)}\n`);
+const knexLog = { warn: toStderr('warn'), error: toStderr('error'), deprecate: toStderr('deprecate'), debug: toStderr('debug') };
+
 export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' | 'dataDir'>): Promise<Db> {
   if (config.databaseUrl) {
     const knex = knexFactory({
       client: 'pg',
       connection: config.databaseUrl,
+      log: knexLog,
       searchPath: config.dbSchema ? [config.dbSchema, 'public'] : undefined,
       pool: { min: 0, max: 4 },
     });
@@ -73,7 +79,7 @@ export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' 
   const unlock = lockFolder(dir);
   try {
     const { default: ClientPgLite } = await import('knex-pglite');
-    const knex = knexFactory({ client: ClientPgLite as any, dialect: 'postgres', connection: { filename: dir } as any });
+    const knex = knexFactory({ client: ClientPgLite as any, dialect: 'postgres', connection: { filename: dir } as any, log: knexLog });
     await knex.raw('select 1');
     return {
       knex, kind: 'pglite', location: dir,
