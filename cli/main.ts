@@ -14,14 +14,8 @@ import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
 import { enterpriseRecords, getBatch, listBatches, rejectedRows, utilityIndicators } from '../store/queries.ts';
 import { formatBatchReport, formatProfile } from './format.ts';
-import { runDemo } from './demo.ts';
 import { writeDataContract } from './contract.ts';
 import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
-import { register as registerServe } from './commands/serve.ts';
-import { register as registerTokens } from './commands/tokens.ts';
-import { register as registerAuthz } from './commands/authz.ts';
-import { register as registerAudit } from './commands/audit.ts';
-import { register as registerCollect } from './commands/collect.ts';
 
 const ratio = (v: string) => {
   const x = Number(v);
@@ -145,6 +139,7 @@ program.command('profile').description('every record of one enterprise across th
 
 program.command('demo').description('migrate, load the fixture batch of every category, print the summary and a sample profile (npm start)')
   .action(async () => {
+    const { runDemo } = await import('./demo.ts');
     await withDb((db) => runDemo(db, log));
   });
 
@@ -155,11 +150,13 @@ program.command('contract').description('write the data-contract document genera
     console.log(`wrote ${opts.out}`);
   });
 
-registerServe(program);
-registerTokens(program);
-registerAuthz(program);
-registerAudit(program);
-registerCollect(program);
+// The service and collection commands pull in fastify, BullMQ and their plugins (~50 MB); an
+// ingest or a report does not need them, so they are loaded only for the other commands and help.
+const STORE_COMMANDS = ['migrate', 'ingest', 'rejects', 'batches', 'profile', 'demo', 'contract'];
+if (!STORE_COMMANDS.includes(process.argv[2])) {
+  for (const m of await Promise.all([import('./commands/serve.ts'), import('./commands/tokens.ts'), import('./commands/authz.ts'),
+    import('./commands/audit.ts'), import('./commands/collect.ts')])) m.register(program);
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -21,7 +21,7 @@ function rebuild(m: Extract<FromParser, { type: 'error' }>): Error {
 
 export function workerCsvSource(file: string, encoding: Encoding | 'auto', limits: IngestLimits): WorkerRecordSource {
   const workerData: ParseWorkerData = { file, encoding, limits };
-  const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), { workerData });
+  const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: 64 } });
   const inbox: FromParser[] = [];
   let waiting: (() => void) | undefined;
   let described: Described = { sha256: '', sizeBytes: 0, encoding: null };
