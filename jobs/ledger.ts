@@ -5,6 +5,7 @@ import type { BatchCounts } from '../pipelines/types.ts';
 import type { Knex } from 'knex';
 import type { JsonValue } from '../connectors/types.ts';
 import type { Db } from '../store/db.ts';
+import { utcIso } from '../store/sql.ts';
 
 export type RunTrigger = 'schedule' | 'manual';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';
@@ -112,7 +113,7 @@ export interface RunRow {
   readonly report: unknown;
 }
 
-const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS ${col}`;
+const ts = (col: string) => utcIso(col, { milliseconds: false });
 
 export async function getRun(db: Db, runId: string): Promise<RunRow | undefined> {
   return db.knex('collection_runs').where({ id: runId }).first(['id', 'trigger', 'status', 'report', db.knex.raw(ts('created_at')), db.knex.raw(ts('finished_at'))]);

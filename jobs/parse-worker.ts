@@ -49,7 +49,7 @@ async function send(records: ParsedRecord[]): Promise<void> {
   while (credits === 0 && !draining) await new Promise<void>((resolve) => (wake = resolve));
   if (draining) return;
   credits--;
-  const { sizeBytes, encoding } = source.describe();
+  const { sizeBytes, encoding } = source.progress();
   port.postMessage({ type: 'records', records, sizeBytes, encoding } satisfies FromParser);
 }
 

@@ -57,6 +57,7 @@ export function workerCsvSource(file: string, encoding: Encoding | 'auto', limit
   return {
     records: records(),
     describe: () => described,
+    progress: () => described,
     drain: async () => {
       post({ type: 'drain' });
       for (;;) {

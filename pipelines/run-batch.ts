@@ -77,6 +77,8 @@ export interface RecordSource {
   /** The header record first, then the data records. Throws UnsupportedEncodingError for an unreadable file. */
   readonly records: AsyncIterable<ParsedRecord>;
   describe(): { sha256: string; sizeBytes: number; encoding: string | null };
+  /** What describe() says without the fingerprint, which costs a hash digest: for progress reports. */
+  progress(): { sizeBytes: number; encoding: string | null };
   /** Reads what is left after an early refusal, so the fingerprint covers the whole delivery. */
   drain(): Promise<void>;
 }
@@ -124,6 +126,7 @@ export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding 
   return {
     records: parseCsv(text(), { maxRecordChars: limits.maxRecordChars }),
     describe: () => ({ sha256: sha256.copy().digest('hex'), sizeBytes: size, encoding }),
+    progress: () => ({ sizeBytes: size, encoding }),
     drain: async () => {
       draining = true;
       for (let n = await source.next(); !n.done; n = await source.next()) take(n.value);
@@ -150,7 +153,12 @@ export function rowsSource(keys: readonly string[], rows: AsyncIterable<Readonly
       yield { kind: 'row', row: { line: ++line, cells: keys.map((k) => cell(r[k])) } };
     }
   }
-  return { records: records(), describe: () => ({ sha256: sha256.copy().digest('hex'), sizeBytes: size, encoding: null }), drain: async () => undefined };
+  return {
+    records: records(),
+    describe: () => ({ sha256: sha256.copy().digest('hex'), sizeBytes: size, encoding: null }),
+    progress: () => ({ sizeBytes: size, encoding: null }),
+    drain: async () => undefined,
+  };
 }
 
 export async function runBatch(
@@ -226,7 +234,7 @@ export async function runBatch(
             await rejectRow(rec.row.line, rec.row.cells, out.issues);
           }
         }
-        if (read % 10_000 === 0) deps.onProgress?.({ bytes: source.describe().sizeBytes, rows: read });
+        if (read % 10_000 === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
       }
     } catch (e) {
       if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.message });
@@ -237,7 +245,7 @@ export async function runBatch(
     // The registry's fingerprint covers the whole delivery, unless the delivery is too big to read.
     if (refusal && refusal.code !== 'R_FILE_TOO_LARGE') await source.drain();
     refusal ??= budgetRefusal(read, rejected, req);
-    deps.onProgress?.({ bytes: source.describe().sizeBytes, rows: read });
+    deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
     const close = closeOf();
     const counts = await sink.commit(close);
     return report(req, close, { read, accepted, rejected, ...counts }, refusal ? 'refused' : 'loaded', issues, started);

@@ -3,6 +3,7 @@
 // the chain and reports every entry whose content, link or place no longer fits.
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
+import { utcIso } from './sql.ts';
 
 export interface AccessActor {
   readonly role: string;
@@ -77,7 +78,7 @@ export async function* accessEntries(db: Db, opts: { enterprise?: string; pageSi
   const pageSize = opts.pageSize ?? 1000;
   let after = 0;
   for (;;) {
-    const q = db.knex('access_log').select([...COLUMNS, db.knex.raw(`to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at`)])
+    const q = db.knex('access_log').select([...COLUMNS, db.knex.raw(utcIso('at'))])
       .where('seq', '>', after).orderBy('seq').limit(pageSize);
     if (opts.enterprise) q.whereRaw('? = ANY(enterprises)', [opts.enterprise]);
     const rows = await q;

@@ -2,6 +2,7 @@
 // hash on every request, revoked by id.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from './db.ts';
+import { utcIso as ts } from './sql.ts';
 
 export const ROLES = ['provider', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -18,7 +19,6 @@ export interface ApiToken {
 
 const TOKEN_PREFIX = 'cetl_';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
 
 function select(db: Db) {
   return db.knex('api_tokens').select(['id', 'role', 'unit', 'label', 'created_by', ...['created_at', 'revoked_at'].map((c) => db.knex.raw(ts(c)))]);

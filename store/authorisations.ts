@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { Db } from './db.ts';
+import { utcIso as ts } from './sql.ts';
 
 export type EvidenceKind = '书面' | '线上';
 
@@ -33,7 +34,6 @@ export interface GrantInput {
 }
 
 const COLUMNS = ['id', 'enterprise_uscc', 'categories', 'institution', 'evidence_kind', 'evidence_ref', 'recorded_by'];
-const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
 
 function select(db: Db) {
   return db.knex('enterprise_authorisations').select([...COLUMNS, ...['granted_at', 'expires_at', 'revoked_at', 'recorded_at'].map((c) => db.knex.raw(ts(c)))]);

@@ -2,8 +2,8 @@
 // left nothing in the store.
 import type { Db } from './db.ts';
 import { getBatch, type BatchRow } from './queries.ts';
+import { utcIso as ts } from './sql.ts';
 
-const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
 
 /** The latest batches delivered by one unit (its full name, as batches.delivered_by holds it). */
 export async function batchesDeliveredBy(db: Db, deliveredBy: string, limit: number): Promise<BatchRow[]> {

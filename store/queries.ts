@@ -2,10 +2,11 @@
 import type { Knex } from 'knex';
 import type { RowIssue } from '../pipelines/types.ts';
 import type { Db } from './db.ts';
+import { utcIso } from './sql.ts';
 
 const BATCH_COLUMNS = ['id', 'category', 'file_name', 'sha256', 'size_bytes', 'encoding', 'delivered_by', 'status', 'schema_version',
   'read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates', 'warning_count', 'refusal', 'error', 'headers'];
-const ts = (knex: Knex, col: string) => knex.raw(`to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`);
+const ts = (knex: Knex, col: string) => knex.raw(utcIso(col));
 
 export interface BatchRow {
   id: string; category: string; file_name: string; sha256: string | null; size_bytes: number | null; encoding: string | null;

@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { Db } from './db.ts';
+import { utcIso as ts } from './sql.ts';
 
 export interface RecordSearch {
   /** The categories the caller may see; a search never returns others. */
@@ -27,7 +28,6 @@ export interface SearchRow {
 }
 
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-const ts = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${col}`;
 
 function filtered(k: Knex, s: RecordSearch): Knex.QueryBuilder {
   const q = k('credit_records').whereIn('category', [...s.categories]);
