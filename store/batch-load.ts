@@ -6,7 +6,7 @@ import type { CategoryId } from '../schemas/registry.ts';
 import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
 import type { BatchCounts, CreditRecord, RowIssue } from '../pipelines/types.ts';
 import type { Db } from './db.ts';
-import { acceptedLine, createStager, pgJson, rejectedLine, STAGING_DDL, type Stager } from './staging.ts';
+import { createStager, pgJson, STAGING_DDL, type Stager } from './staging.ts';
 
 export interface BatchMeta {
   readonly id: string;
@@ -27,13 +27,15 @@ const RECORD_COLUMNS = ['category', 'natural_key', 'subject_uscc', 'subject_name
   'source_unit', 'delivered_by', 'batch_id', 'source_line', 'received_at', 'loaded_at', 'schema_version'];
 
 /**
- * Later lines win over earlier ones with the same natural key (counted as duplicates). A changed
- * record's previous version moves to credit_record_versions with its own provenance; an unchanged
- * one (same content hash) is not rewritten, so it keeps the provenance of the batch that set it.
+ * Later lines win over earlier ones with the same natural key (counted as duplicates); an anti-join
+ * on the narrow key columns finds them, where DISTINCT ON would sort whole staged rows (GBs on disk).
+ * A changed record's previous version moves to credit_record_versions with its own provenance; an
+ * unchanged one (same content hash) is not rewritten, so it keeps the provenance of the batch that set it.
  */
 const MERGE_SQL = `
 WITH src AS (
-  SELECT DISTINCT ON (natural_key) * FROM stg WHERE kind = 'a' ORDER BY natural_key, source_line DESC
+  SELECT * FROM stg s WHERE kind = 'a' AND NOT EXISTS (
+    SELECT 1 FROM stg d WHERE d.kind = 'a' AND d.natural_key = s.natural_key AND d.source_line > s.source_line)
 ), changed AS (
   SELECT r.* FROM credit_records r JOIN src s ON r.category = :category AND r.natural_key = s.natural_key
   WHERE r.content_hash <> s.content_hash
@@ -85,11 +87,11 @@ export class BatchLoad implements BatchSink {
   }
 
   write(record: CreditRecord): Promise<void> {
-    return this.stager.write(acceptedLine(record));
+    return this.stager.accepted(record);
   }
 
   reject(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void> {
-    return this.stager.write(rejectedLine(line, cells, issues));
+    return this.stager.rejected(line, cells, issues);
   }
 
   /** Merges (unless refused), writes the final status and counts, and commits. */
@@ -103,6 +105,9 @@ export class BatchLoad implements BatchSink {
         // Merges of one category run one at a time, so two batches touching the same record cannot
         // both miss the other's version when they copy the old one to history.
         await this.trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`credit-etl merge ${this.meta.category}`]);
+        // A temp table has no statistics until analysed: without them the planner guesses a few
+        // thousand staged rows and picks plans that scan the whole category to join them.
+        await this.trx.raw('ANALYZE stg');
         const { rows } = await this.trx.raw(MERGE_SQL, {
           category: this.meta.category, batchId: this.meta.id, deliveredBy: this.meta.deliveredBy,
           receivedAt: this.meta.receivedAt, schemaVersion: this.meta.schemaVersion,

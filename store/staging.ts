@@ -1,6 +1,6 @@
 // Streams a batch's rows into its temporary staging table: accepted records (kind 'a') and rejected
 // rows (kind 'r') share one stream, because a connection in COPY mode can run no other statement. PostgreSQL takes COPY FROM
-// STDIN (pg-copy-streams); PGlite has no COPY FROM STDIN and takes CSV blobs through /dev/blob instead.
+// STDIN (pg-copy-streams); PGlite has no COPY FROM STDIN and takes blobs through /dev/blob instead.
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
@@ -12,8 +12,6 @@ export const STAGING_DDL = `CREATE TEMP TABLE stg (
 ) ON COMMIT DROP`;
 const COPY_COLUMNS = '(kind, source_line, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, source_unit, cells, issues)';
 
-const q = (s: string) => `"${s.replaceAll('"', '""')}"`;
-
 /** JSON for a jsonb column. jsonb rejects the escape of U+0000, which a rejected row may hold as
  * delivered: it is shown as ␀ (U+2400) instead. Accepted records never contain it (E_ROW_NUL). */
 export function pgJson(v: unknown): string {
@@ -22,52 +20,156 @@ export function pgJson(v: unknown): string {
   return s.includes('\\u0000') ? s.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\u2400') : s;
 }
 
-// An unquoted empty field is NULL in COPY's CSV format.
-export function acceptedLine(r: CreditRecord): string {
-  return `a,${r.provenance.sourceLine},${q(r.naturalKey)},${q(r.subjectUscc)},${q(r.subjectName)},${r.eventDate ?? ''},${q(JSON.stringify(r.fields))},${r.provenance.contentHash},${q(r.provenance.sourceUnit)},,\n`;
-}
+// COPY's binary format: each value goes into the chunk once, as UTF-8, with no quoting pass over the
+// JSON (the CSV format doubled every quote in it, then joined and re-encoded the lines).
+export const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
+export const COPY_TRAILER = Buffer.from([0xff, 0xff]);
+const COLUMN_COUNT = 11;
+const DAY_MS = 86_400_000;
+const PG_EPOCH_DAY = Date.UTC(2000, 0, 1) / DAY_MS;
+const KIND_ACCEPTED = 0x61; // 'a'
+const KIND_REJECTED = 0x72; // 'r'
+const JSONB_VERSION = 1;
 
-export function rejectedLine(line: number, cells: readonly string[], issues: readonly RowIssue[]): string {
-  return `r,${line},,,,,,,,${q(pgJson(cells))},${q(pgJson(issues))}\n`;
+/** Staging rows in COPY binary format, cut into chunks of whole rows (PGlite runs one COPY per chunk). */
+export class StagingEncoder {
+  private buf: Buffer;
+  private pos = 0;
+  private ready: Buffer[] = [];
+
+  constructor(private readonly chunkBytes: number) {
+    this.buf = Buffer.allocUnsafe(chunkBytes);
+  }
+
+  accepted(r: CreditRecord): void {
+    const p = r.provenance;
+    const json = JSON.stringify(r.fields);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit
+    this.row(3 * (r.naturalKey.length + r.subjectUscc.length + r.subjectName.length + json.length + p.contentHash.length + p.sourceUnit.length));
+    this.byte(KIND_ACCEPTED);
+    this.int32(p.sourceLine);
+    this.text(r.naturalKey);
+    this.text(r.subjectUscc);
+    this.text(r.subjectName);
+    if (r.eventDate === null) this.nil();
+    else this.int32(Date.parse(r.eventDate) / DAY_MS - PG_EPOCH_DAY);
+    this.jsonb(json);
+    this.text(p.contentHash);
+    this.text(p.sourceUnit);
+    this.nil();
+    this.nil();
+    this.cut();
+  }
+
+  rejected(line: number, cells: readonly string[], issues: readonly RowIssue[]): void {
+    const cellsJson = pgJson(cells);
+    const issuesJson = pgJson(issues);
+    this.row(3 * (cellsJson.length + issuesJson.length));
+    this.byte(KIND_REJECTED);
+    this.int32(line);
+    for (let i = 0; i < 7; i++) this.nil();
+    this.jsonb(cellsJson);
+    this.jsonb(issuesJson);
+    this.cut();
+  }
+
+  /** Chunks that are full, to be sent in order. */
+  takeReady(): Buffer[] {
+    const r = this.ready;
+    this.ready = [];
+    return r;
+  }
+
+  /** Everything not yet taken. */
+  takeAll(): Buffer[] {
+    this.seal(this.chunkBytes);
+    return this.takeReady();
+  }
+
+  /** Moves the current chunk to the ready ones and starts one of at least `size` bytes. */
+  private seal(size: number): void {
+    if (this.pos > 0) this.ready.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(Math.max(this.chunkBytes, size));
+    this.pos = 0;
+  }
+
+  /** Starts a row with at most `textBytes` of string data: in the current chunk if it fits. */
+  private row(textBytes: number): void {
+    const bound = 2 + COLUMN_COUNT * 4 + 1 + 4 + 4 + 2 + textBytes;
+    if (this.pos + bound > this.buf.length) this.seal(bound);
+    this.pos = this.buf.writeInt16BE(COLUMN_COUNT, this.pos);
+  }
+
+  private cut(): void {
+    if (this.pos >= this.chunkBytes) this.seal(this.chunkBytes);
+  }
+
+  private byte(b: number): void {
+    this.pos = this.buf.writeInt32BE(1, this.pos);
+    this.buf[this.pos++] = b;
+  }
+
+  private int32(n: number): void {
+    this.pos = this.buf.writeInt32BE(4, this.pos);
+    this.pos = this.buf.writeInt32BE(n, this.pos);
+  }
+
+  private nil(): void {
+    this.pos = this.buf.writeInt32BE(-1, this.pos);
+  }
+
+  private text(s: string): void {
+    const n = this.buf.write(s, this.pos + 4, 'utf8');
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos += 4 + n;
+  }
+
+  private jsonb(json: string): void {
+    const n = this.buf.write(json, this.pos + 5, 'utf8');
+    this.buf.writeInt32BE(n + 1, this.pos);
+    this.buf[this.pos + 4] = JSONB_VERSION;
+    this.pos += 5 + n;
+  }
 }
 
 export interface Stager {
-  write(line: string): Promise<void>;
+  accepted(r: CreditRecord): Promise<void>;
+  rejected(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void>;
   end(): Promise<void>;
   /** Abandons the copy so the connection can roll back (a connection in COPY mode runs nothing else). */
   abort(reason: Error): Promise<void>;
 }
 
-/** Lines go out in chunks: one CopyData message or blob per line would cost a round of I/O each. */
+/** Rows go out in chunks: one CopyData message or blob per row would cost a round of I/O each. */
 abstract class ChunkedStager implements Stager {
-  private pending: string[] = [];
-  private pendingSize = 0;
+  private encoder: StagingEncoder;
 
-  constructor(private readonly chunkChars: number) {}
-
-  protected abstract send(chunk: string): Promise<void>;
-
-  async write(line: string): Promise<void> {
-    this.pending.push(line);
-    this.pendingSize += line.length;
-    if (this.pendingSize >= this.chunkChars) await this.flush();
+  constructor(private readonly chunkBytes: number) {
+    this.encoder = new StagingEncoder(chunkBytes);
   }
 
-  protected async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const chunk = this.pending.join('');
-    this.pending = [];
-    this.pendingSize = 0;
-    await this.send(chunk);
+  protected abstract send(chunk: Buffer): Promise<void>;
+
+  accepted(r: CreditRecord): Promise<void> {
+    this.encoder.accepted(r);
+    return this.sendAll(this.encoder.takeReady());
+  }
+
+  rejected(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void> {
+    this.encoder.rejected(line, cells, issues);
+    return this.sendAll(this.encoder.takeReady());
+  }
+
+  private async sendAll(chunks: Buffer[]): Promise<void> {
+    for (const c of chunks) await this.send(c);
   }
 
   async end(): Promise<void> {
-    await this.flush();
+    await this.sendAll(this.encoder.takeAll());
   }
 
   async abort(_reason: Error): Promise<void> {
-    this.pending = [];
-    this.pendingSize = 0;
+    this.encoder = new StagingEncoder(this.chunkBytes);
   }
 }
 
@@ -77,7 +179,8 @@ class PgStager extends ChunkedStager {
 
   constructor(conn: any) {
     super(256 * 1024);
-    this.stream = conn.query(copyFrom(`COPY stg ${COPY_COLUMNS} FROM STDIN WITH (FORMAT csv)`));
+    this.stream = conn.query(copyFrom(`COPY stg ${COPY_COLUMNS} FROM STDIN WITH (FORMAT binary)`));
+    this.stream.write(COPY_SIGNATURE);
     this.done = new Promise((resolve, reject) => {
       this.stream.on('finish', resolve);
       this.stream.on('error', reject);
@@ -85,13 +188,13 @@ class PgStager extends ChunkedStager {
     this.done.catch(() => undefined); // surfaced by send()/end()
   }
 
-  protected async send(chunk: string): Promise<void> {
+  protected async send(chunk: Buffer): Promise<void> {
     if (!this.stream.write(chunk)) await Promise.race([once(this.stream as any, 'drain'), this.done]);
   }
 
   override async end(): Promise<void> {
     await super.end();
-    this.stream.end();
+    this.stream.end(COPY_TRAILER);
     await this.done;
   }
 
@@ -111,8 +214,8 @@ class PgliteStager extends ChunkedStager {
     super(8 * 1024 * 1024);
   }
 
-  protected async send(chunk: string): Promise<void> {
-    await this.conn.query(`COPY stg ${COPY_COLUMNS} FROM '/dev/blob' WITH (FORMAT csv)`, [], { blob: new Blob([chunk]) });
+  protected async send(chunk: Buffer): Promise<void> {
+    await this.conn.query(`COPY stg ${COPY_COLUMNS} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([COPY_SIGNATURE, chunk, COPY_TRAILER] as Uint8Array<ArrayBuffer>[]) });
   }
 }
 
