@@ -198,7 +198,12 @@ export async function runBatch(
       for await (const rec of source.records) {
         if (header === null) {
           if (rec.kind === 'malformed') {
-            refusal = makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail: rec.row.detail });
+            // Bytes invalid in the detected encoding: say so (a file mixing UTF-8 and GBK gets here).
+            const enc = source.progress().encoding;
+            const detail = rec.row.code === 'E_ROW_INVALID_BYTES'
+              ? `${rec.row.detail}：含有按 ${enc} 编码无法识别的字节，文件可能混用了 UTF-8 和 GBK 编码 (bytes that are not valid ${enc}; the file may mix UTF-8 and GBK)`
+              : rec.row.detail;
+            refusal = makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail });
             break;
           }
           const maxColumns = req.maxColumns ?? DEFAULT_LIMITS.maxColumns;

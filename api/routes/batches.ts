@@ -55,7 +55,14 @@ async function visibleBatch(db: Db, who: Identity, id: string): Promise<BatchRow
   return b;
 }
 
-const safeFileName = (name: string) => path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f]/g, '').slice(0, 200) || 'upload.csv';
+// The clerk's file name is only shown (the file itself is stored under a random name): keep its last
+// path segment, drop control and bidirectional-override characters (which could make "x<U+202E>vsc.exe"
+// display as "xexe.csv"), and cut it to 200 characters without splitting a surrogate pair.
+const safeFileName = (name: string) => {
+  const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
+  const cut = Array.from(base).slice(0, 200).join('');
+  return cut === '' || cut === '.' || cut === '..' ? 'upload.csv' : cut;
+};
 
 /**
  * Streams the one file part to disk (the size limit applies while streaming) and collects the

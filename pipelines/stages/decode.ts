@@ -25,13 +25,14 @@ export interface DetectedEncoding {
  * Guess the encoding from the first bytes of a file.
  * @param sample the first bytes of the file (1 MB is plenty), or the whole file.
  * @param isWholeFile false when the sample may end in the middle of a character.
- * @throws UnsupportedEncodingError for a UTF-16 (or UTF-32 LE) byte order mark.
+ * @throws UnsupportedEncodingError for a UTF-16 (or UTF-32 LE) byte order mark, UTF-16 text without one, or a binary format.
  */
 export function detectEncoding(sample: Uint8Array, isWholeFile: boolean): DetectedEncoding {
   const b0 = sample[0];
   const b1 = sample[1];
-  if ((b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff)) {
-    const which = b0 === 0xff ? 'UTF-16 LE' : 'UTF-16 BE';
+  const bomless = b0 === 0xff || b0 === 0xfe ? null : utf16WithoutBom(sample);
+  if ((b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff) || bomless) {
+    const which = bomless ?? (b0 === 0xff ? 'UTF-16 LE' : 'UTF-16 BE');
     throw new UnsupportedEncodingError(
       `文件为 ${which} 编码（Unicode 文本），不支持；请另存为“CSV UTF-8（逗号分隔）”或 GBK 编码的 CSV 文件。` +
         ` / The file is ${which} encoded, which is not supported; save it as "CSV UTF-8 (comma delimited)" or as a GBK CSV file.`,
@@ -55,6 +56,26 @@ export function detectEncoding(sample: Uint8Array, isWholeFile: boolean): Detect
     return { encoding: 'utf-8', bom: false, reason: `UTF-8 with ${invalid} invalid byte sequence(s): their rows will be rejected` };
   }
   return { encoding: 'gb18030', bom: false, reason: 'not valid UTF-8: read as GB18030 (GBK)' };
+}
+
+/**
+ * UTF-16 without a byte order mark: ASCII characters (commas, digits, line breaks) leave a zero byte
+ * in every other position, high bytes in LE and low bytes in BE. CSV text in UTF-8 or GBK has no
+ * zero bytes but for damage (a NUL in a cell, a zero-filled block), which does not keep to one side.
+ */
+function utf16WithoutBom(sample: Uint8Array): 'UTF-16 LE' | 'UTF-16 BE' | null {
+  const n = Math.min(sample.length, 4096) & ~1;
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < n; i += 2) {
+    if (sample[i] === 0) even++;
+    if (sample[i + 1] === 0) odd++;
+  }
+  const units = n / 2;
+  if (Math.max(even, odd) < Math.max(4, units / 16)) return null;
+  if (odd >= 8 * even) return 'UTF-16 LE';
+  if (even >= 8 * odd) return 'UTF-16 BE';
+  return null;
 }
 
 // Clerks rename workbooks and archives to .csv; their signatures say so before any decoding.
