@@ -1,6 +1,7 @@
 // One source within one run, below the queue: the same code runs in a BullMQ worker and in-process
 // (`credit-etl run` without REDIS_URL). It keeps the ledger's source status, holds the source's lock
 // while the connector runs, and classifies a failure as final or to be retried.
+import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Db } from '../store/db.ts';
 import { resolveSource, type SourceCatalog } from './catalog.ts';
@@ -35,10 +36,12 @@ export async function collectSource(deps: CollectDeps, req: CollectRequest): Pro
   if (!release) throw new SourceBusyError(`source ${req.sourceId} is being collected by another execution`);
   try {
     await markStarted(db, req.runId, req.sourceId);
+    failpoint('collect.started');
     const { source, connector } = resolveSource(deps.catalog, req.sourceId);
     const result = await runSource(source, connector, { db, log, runId: req.runId, signal: req.signal, env: deps.catalog.env });
     await markFinished(db, req.runId, req.sourceId, { status: 'succeeded' });
     log.info(result, 'source collected');
+    failpoint('collect.succeeded');
     return { ...result, skipped: false };
   } catch (e) {
     const f: FailureInfo = describeFailure(e);

@@ -3,6 +3,7 @@
 // API and queue workers all come through here.
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
@@ -55,6 +56,7 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
     sink,
     onProgress: (p) => {
       log.debug(p, 'progress');
+      failpoint('ingest.progress');
       deps.onProgress?.(p);
     },
   });
@@ -71,11 +73,11 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
 }
 
 /**
- * A file: decoded and parsed on a worker thread (jobs/worker-source.ts) while this thread checks and
- * loads the records it already has, so the two halves of the CPU work overlap.
+ * A file: decoded, parsed and checked on a worker thread (jobs/worker-source.ts) while this thread
+ * stamps and loads the rows it already has, so the two halves of the CPU work overlap.
  */
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
-  const source = workerCsvSource(opts.file, opts.encoding ?? 'auto', opts.limits ?? DEFAULT_LIMITS);
+  const source = workerCsvSource(opts.file, opts.encoding ?? 'auto', opts.limits ?? DEFAULT_LIMITS, { category: opts.category.id, deliverer: opts.deliverer });
   try {
     return await ingestSource(db, source, { ...opts, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
   } finally {

@@ -1,18 +1,26 @@
-// Worker thread: decodes and parses a file (the csv-parse half of the CPU work) while the main
-// thread normalises, validates and loads what it already has (jobs/worker-source.ts). Records
-// cross in batches, at most MAX_IN_FLIGHT batches ahead of the main thread, so memory stays flat
-// whichever side is slower.
+// Worker thread: decodes and parses a file, and checks rows (normalise, validate, source unit)
+// whenever the main thread, which stamps and loads them (jobs/worker-source.ts), has a backlog.
+// Records cross in batches, at most MAX_IN_FLIGHT batches ahead of the main thread, so memory
+// stays flat whichever side is slower.
 import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { failpoint } from '../lib/failpoints.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
-import { csvSource } from '../pipelines/run-batch.ts';
+import { checkRow } from '../pipelines/process-row.ts';
+import { csvSource, readHeader } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
-import type { ParsedRecord } from '../pipelines/types.ts';
+import type { HeaderMap, SourceRecord, SourceRow } from '../pipelines/types.ts';
+import { category, type CategoryId, type ProviderUnit } from '../schemas/registry.ts';
 
 export interface ParseWorkerData {
   readonly file: string;
   readonly encoding: Encoding | 'auto';
   readonly limits: IngestLimits;
+  /**
+   * Rows are checked here when given, whenever at least `backlog` batches (default 2) wait on the
+   * main thread; otherwise they go to the main thread as parsed.
+   */
+  readonly check?: { readonly category: CategoryId; readonly deliverer: ProviderUnit; readonly backlog?: number };
 }
 
 export interface Described {
@@ -22,7 +30,7 @@ export interface Described {
 }
 
 export type FromParser =
-  | { type: 'records'; records: ParsedRecord[]; sizeBytes: number; encoding: string | null }
+  | { type: 'records'; records: SourceRecord[]; sizeBytes: number; encoding: string | null }
   | { type: 'end'; described: Described }
   | { type: 'drained'; described: Described }
   | { type: 'error'; code?: string; message: string; limitBytes?: number };
@@ -45,7 +53,7 @@ port.on('message', (m: ToParser) => {
   wake?.();
 });
 
-async function send(records: ParsedRecord[]): Promise<void> {
+async function send(records: SourceRecord[]): Promise<void> {
   while (credits === 0 && !draining) await new Promise<void>((resolve) => (wake = resolve));
   if (draining) return;
   credits--;
@@ -53,12 +61,33 @@ async function send(records: ParsedRecord[]): Promise<void> {
   port.postMessage({ type: 'records', records, sizeBytes, encoding } satisfies FromParser);
 }
 
+const spec = d.check && category(d.check.category);
+const backlog = d.check?.backlog ?? 2;
+/** undefined until the header is read; null when it refuses the batch (the main thread says why). */
+let header: HeaderMap | null | undefined;
+
+function checked(row: SourceRow, map: HeaderMap): SourceRecord {
+  const c = checkRow(spec!, map, row, d.check!.deliverer);
+  return { kind: 'checked', row: c.kind === 'rejected' ? row : { line: row.line, cells: [] }, checked: c };
+}
+
 try {
-  let batch: ParsedRecord[] = [];
+  let batch: SourceRecord[] = [];
   for await (const rec of source.records) {
-    batch.push(rec);
+    if (spec && header === undefined) {
+      // The main thread reads the same header with the same function; it gets the record as parsed.
+      const h = readHeader(spec, rec, d.limits.maxColumns, source.progress().encoding);
+      header = h.refusal ? null : h.map;
+      batch.push(rec);
+    } else {
+      // Work sharing: rows are checked here only while the main thread has a backlog; when it is
+      // waiting for rows it gets them parsed and checks them itself. Either way the same functions
+      // decide, so the outcome does not depend on the split, and both cores stay busy.
+      batch.push(header && rec.kind === 'row' && MAX_IN_FLIGHT - credits >= backlog ? checked(rec.row, header) : rec);
+    }
     if (batch.length >= BATCH) {
       await send(batch);
+      failpoint('parse.records');
       batch = [];
     }
     if (draining) break;

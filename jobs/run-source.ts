@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { schemaKeys, toSchemaRecord } from '../connectors/field-mapping.ts';
 import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage } from '../connectors/types.ts';
+import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import { rowsSource, type BatchReport } from '../pipelines/run-batch.ts';
 import { category as categorySpec, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
@@ -101,6 +102,7 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
     batches++;
     rows += report.read;
     log.info({ batchId, read: report.read, inserted: report.inserted, updated: report.updated, cursor: saved }, 'batch committed');
+    failpoint('source.batch-committed');
   };
 
   const keys = schemaKeys(source.category);

@@ -1,11 +1,11 @@
-// A file's records, decoded and parsed on a worker thread (jobs/parse-worker.ts): a RecordSource
-// like csvSource, so runBatch, the batch transaction and every check stay on the one path, while
-// parsing and the rest of the work overlap on two cores.
+// A file's records, decoded, parsed and (given the category and deliverer) checked on a worker
+// thread (jobs/parse-worker.ts): a RecordSource like csvSource, so runBatch and the batch
+// transaction stay on the one path, while checking and stamping/loading overlap on two cores.
 import { Worker } from 'node:worker_threads';
 import { FileTooLargeError, type IngestLimits } from '../pipelines/limits.ts';
 import type { RecordSource } from '../pipelines/run-batch.ts';
 import { UnsupportedEncodingError, type Encoding } from '../pipelines/stages/decode.ts';
-import type { ParsedRecord } from '../pipelines/types.ts';
+import type { SourceRecord } from '../pipelines/types.ts';
 import type { Described, FromParser, ParseWorkerData, ToParser } from './parse-worker.ts';
 
 export interface WorkerRecordSource extends RecordSource {
@@ -19,8 +19,8 @@ function rebuild(m: Extract<FromParser, { type: 'error' }>): Error {
   return Object.assign(new Error(m.message), { code: m.code });
 }
 
-export function workerCsvSource(file: string, encoding: Encoding | 'auto', limits: IngestLimits): WorkerRecordSource {
-  const workerData: ParseWorkerData = { file, encoding, limits };
+export function workerCsvSource(file: string, encoding: Encoding | 'auto', limits: IngestLimits, check?: ParseWorkerData['check']): WorkerRecordSource {
+  const workerData: ParseWorkerData = { file, encoding, limits, check };
   const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: 64 } });
   const inbox: FromParser[] = [];
   let waiting: (() => void) | undefined;
@@ -38,7 +38,7 @@ export function workerCsvSource(file: string, encoding: Encoding | 'auto', limit
   };
   const post = (m: ToParser) => worker.postMessage(m);
 
-  async function* records(): AsyncGenerator<ParsedRecord> {
+  async function* records(): AsyncGenerator<SourceRecord> {
     for (;;) {
       const m = await next();
       if (m.type === 'error') throw rebuild(m);

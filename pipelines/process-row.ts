@@ -1,10 +1,11 @@
-// One source row through the pure stages: cells -> fields -> normalise -> validate -> provenance.
-import type { CategorySpec } from '../schemas/registry.ts';
+// One source row through the pure stages: cells -> fields -> normalise -> validate -> source unit
+// (checkRow), then the provenance stamp (finishRow).
+import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { makeIssue } from './issues.ts';
 import { normalizeRecord } from './stages/normalize.ts';
 import { resolveSourceUnit, stampRecord, type StampContext } from './stages/provenance.ts';
 import { validateRecord } from './stages/validate.ts';
-import type { CreditRecord, HeaderMap, RowIssue, SourceRow } from './types.ts';
+import type { CheckedRow, CreditRecord, HeaderMap, RowIssue, SourceRow } from './types.ts';
 
 export type RowOutcome =
   | { readonly kind: 'accepted'; readonly record: CreditRecord; readonly warnings: readonly RowIssue[] }
@@ -29,7 +30,9 @@ function columnsOf(header: HeaderMap): Columns {
   return c;
 }
 
-export function processRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, ctx: StampContext): RowOutcome {
+/** Cells -> normalised, validated fields and the unit they come from: everything but the stamp.
+ * It needs nothing of the batch but its deliverer, so it may run on the parse thread. */
+export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, deliverer: ProviderUnit): CheckedRow {
   const { cells, line } = row;
   if (cells.every((c) => c.trim() === '')) return { kind: 'blank' };
   // PostgreSQL text and jsonb cannot hold U+0000: such a row would fail the whole batch at COPY.
@@ -53,7 +56,17 @@ export function processRow(spec: CategorySpec, header: HeaderMap, row: SourceRow
   }));
   const issues = validateRecord(spec, fields, { line, original, headerOf });
   if (issues.length > 0) return { kind: 'rejected', issues, warnings };
-  const source = resolveSourceUnit(spec, fields, ctx.deliverer, line, spec.sourceUnitField ? headerOf(spec.sourceUnitField) : undefined);
+  const source = resolveSourceUnit(spec, fields, deliverer, line, spec.sourceUnitField ? headerOf(spec.sourceUnitField) : undefined);
   if (!source.ok) return { kind: 'rejected', issues: [source.issue], warnings };
-  return { kind: 'accepted', record: stampRecord(spec, fields, source.unit, line, ctx), warnings };
+  return { kind: 'valid', fields, sourceUnit: source.unit, warnings };
+}
+
+/** A checked row -> its outcome in this batch, a valid one stamped with its provenance. */
+export function finishRow(spec: CategorySpec, checked: CheckedRow, line: number, ctx: StampContext): RowOutcome {
+  if (checked.kind !== 'valid') return checked;
+  return { kind: 'accepted', record: stampRecord(spec, checked.fields, checked.sourceUnit, line, ctx), warnings: checked.warnings };
+}
+
+export function processRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, ctx: StampContext): RowOutcome {
+  return finishRow(spec, checkRow(spec, header, row, ctx.deliverer), row.line, ctx);
 }

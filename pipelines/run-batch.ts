@@ -5,11 +5,11 @@ import { createHash } from 'node:crypto';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { makeIssue } from './issues.ts';
 import { DEFAULT_LIMITS, FileTooLargeError, type IngestLimits } from './limits.ts';
-import { processRow } from './process-row.ts';
+import { finishRow, processRow } from './process-row.ts';
 import { createDecoder, detectEncoding, UnsupportedEncodingError, type Encoding } from './stages/decode.ts';
 import { mapHeaders } from './stages/map-headers.ts';
 import { parseCsv } from './stages/parse-csv.ts';
-import type { BatchCounts, CreditRecord, HeaderMap, ParsedRecord, RowIssue } from './types.ts';
+import type { BatchCounts, CreditRecord, HeaderMap, ParsedRecord, RowIssue, SourceRecord } from './types.ts';
 
 export const REPORT_ISSUE_LIMIT = 100;
 const DETECT_SAMPLE_BYTES = 1 << 20;
@@ -75,7 +75,7 @@ export interface BatchReport extends BatchCounts {
  */
 export interface RecordSource {
   /** The header record first, then the data records. Throws UnsupportedEncodingError for an unreadable file. */
-  readonly records: AsyncIterable<ParsedRecord>;
+  readonly records: AsyncIterable<SourceRecord>;
   describe(): { sha256: string; sizeBytes: number; encoding: string | null };
   /** What describe() says without the fingerprint, which costs a hash digest: for progress reports. */
   progress(): { sizeBytes: number; encoding: string | null };
@@ -197,25 +197,11 @@ export async function runBatch(
     try {
       for await (const rec of source.records) {
         if (header === null) {
-          if (rec.kind === 'malformed') {
-            // Bytes invalid in the detected encoding: say so (a file mixing UTF-8 and GBK gets here).
-            const enc = source.progress().encoding;
-            const detail = rec.row.code === 'E_ROW_INVALID_BYTES'
-              ? `${rec.row.detail}：含有按 ${enc} 编码无法识别的字节，文件可能混用了 UTF-8 和 GBK 编码 (bytes that are not valid ${enc}; the file may mix UTF-8 and GBK)`
-              : rec.row.detail;
-            refusal = makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail });
-            break;
-          }
-          const maxColumns = req.maxColumns ?? DEFAULT_LIMITS.maxColumns;
-          if (rec.row.cells.length > maxColumns) {
-            refusal = makeIssue('R_TOO_MANY_COLUMNS', { line: 1, detail: `${rec.row.cells.length} > ${maxColumns}` });
-            break;
-          }
-          const mapped = mapHeaders(spec, rec.row.cells);
-          header = mapped.map;
-          warn(mapped.warnings);
-          if (mapped.refusal) {
-            refusal = mapped.refusal;
+          const h = readHeader(spec, rec, req.maxColumns ?? DEFAULT_LIMITS.maxColumns, source.progress().encoding);
+          header = h.map;
+          warn(h.warnings);
+          if (h.refusal) {
+            refusal = h.refusal;
             break;
           }
           continue;
@@ -225,7 +211,7 @@ export async function runBatch(
           read++;
           await rejectRow(rec.row.line, [rec.row.raw], [makeIssue(rec.row.code, { line: rec.row.line, detail: rec.row.detail })]);
         } else {
-          const out = processRow(spec, header, rec.row, stamp);
+          const out = rec.kind === 'checked' ? finishRow(spec, rec.checked, rec.row.line, stamp) : processRow(spec, header, rec.row, stamp);
           if (out.kind === 'blank') {
             warn([makeIssue('W_BLANK_ROW', { line: rec.row.line })]);
             continue;
@@ -260,6 +246,28 @@ export async function runBatch(
     await sink.fail(err, close);
     return { ...report(req, close, { read, accepted, rejected, inserted: 0, updated: 0, unchanged: 0, duplicates: 0 }, 'failed', issues, started), error: err.message };
   }
+}
+
+export interface HeaderOutcome {
+  /** null when the header could not be read at all */
+  readonly map: HeaderMap | null;
+  readonly warnings: readonly RowIssue[];
+  readonly refusal: RowIssue | null;
+}
+
+/** The first record -> the column map, or the refusal of the whole batch. */
+export function readHeader(spec: CategorySpec, rec: SourceRecord, maxColumns: number, encoding: string | null): HeaderOutcome {
+  if (rec.kind === 'malformed') {
+    // Bytes invalid in the detected encoding: say so (a file mixing UTF-8 and GBK gets here).
+    const detail = rec.row.code === 'E_ROW_INVALID_BYTES'
+      ? `${rec.row.detail}：含有按 ${encoding} 编码无法识别的字节，文件可能混用了 UTF-8 和 GBK 编码 (bytes that are not valid ${encoding}; the file may mix UTF-8 and GBK)`
+      : rec.row.detail;
+    return { map: null, warnings: [], refusal: makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail }) };
+  }
+  if (rec.row.cells.length > maxColumns) {
+    return { map: null, warnings: [], refusal: makeIssue('R_TOO_MANY_COLUMNS', { line: 1, detail: `${rec.row.cells.length} > ${maxColumns}` }) };
+  }
+  return mapHeaders(spec, rec.row.cells);
 }
 
 export function budgetRefusal(read: number, rejected: number, budget: { maxRejectRatio?: number; maxRejects?: number }): RowIssue | null {

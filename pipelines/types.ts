@@ -19,6 +19,17 @@ export interface MalformedRow {
 
 export type ParsedRecord = { readonly kind: 'row'; readonly row: SourceRow } | { readonly kind: 'malformed'; readonly row: MalformedRow };
 
+/** What a batch reads: parsed records, or rows the parse thread has already checked
+ * (pipelines/process-row.ts checkRow). A checked row keeps its cells only when it is rejected
+ * (they are stored with it); the others cross threads without them. */
+export type SourceRecord = ParsedRecord | { readonly kind: 'checked'; readonly row: SourceRow; readonly checked: CheckedRow };
+
+/** A row normalised, validated and given its source unit; not yet stamped. */
+export type CheckedRow =
+  | { readonly kind: 'valid'; readonly fields: Fields; readonly sourceUnit: string; readonly warnings: readonly RowIssue[] }
+  | { readonly kind: 'rejected'; readonly issues: readonly RowIssue[]; readonly warnings: readonly RowIssue[] }
+  | { readonly kind: 'blank' };
+
 /** Column i of the file -> the field it carries (undefined: not loaded). */
 export interface HeaderMap {
   readonly headers: readonly string[];

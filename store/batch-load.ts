@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
 import type { BatchCounts, CreditRecord, RowIssue } from '../pipelines/types.ts';
+import { failpoint } from '../lib/failpoints.ts';
 import type { Db } from './db.ts';
 import { createStager, pgJson, STAGING_DDL, type Stager } from './staging.ts';
 
@@ -77,6 +78,7 @@ export class BatchLoad implements BatchSink {
       const adopted = await trx('batches').insert({ id: meta.id, ...row }).onConflict('id').merge(row)
         .whereIn('batches.status', ['received', 'failed']).returning('id');
       if (adopted.length === 0) throw new BatchNotPendingError(`batch ${meta.id} is already finished`);
+      failpoint('batch.registered');
       await trx.raw(STAGING_DDL);
       const conn = await (trx as any).client.acquireConnection();
       return new BatchLoad(db, trx, createStager(db.kind, conn), meta);
@@ -97,6 +99,7 @@ export class BatchLoad implements BatchSink {
   /** Merges (unless refused), writes the final status and counts, and commits. */
   async commit(close: SinkClose): Promise<MergeCounts> {
     try {
+      failpoint('batch.copy-end');
       await this.stager.end();
       await this.trx.raw(`INSERT INTO rejected_rows (batch_id, line, cells, issues)
         SELECT ?, source_line, cells, issues FROM stg WHERE kind = 'r' ORDER BY source_line`, [this.meta.id]);
@@ -108,10 +111,12 @@ export class BatchLoad implements BatchSink {
         // A temp table has no statistics until analysed: without them the planner guesses a few
         // thousand staged rows and picks plans that scan the whole category to join them.
         await this.trx.raw('ANALYZE stg');
+        failpoint('batch.merge');
         const { rows } = await this.trx.raw(MERGE_SQL, {
           category: this.meta.category, batchId: this.meta.id, deliveredBy: this.meta.deliveredBy,
           receivedAt: this.meta.receivedAt, schemaVersion: this.meta.schemaVersion,
         });
+        failpoint('batch.merged');
         const m = rows[0];
         counts = {
           inserted: Number(m.inserted), updated: Number(m.updated),
@@ -127,7 +132,9 @@ export class BatchLoad implements BatchSink {
         ...counts,
       });
       await this.meta.inTransaction?.(this.trx, { status: close.refusal ? 'refused' : 'loaded' });
+      failpoint('batch.before-commit');
       await this.trx.commit();
+      failpoint('batch.committed');
       return counts;
     } catch (e) {
       await this.stager.abort(e as Error);

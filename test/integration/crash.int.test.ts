@@ -1,5 +1,6 @@
-// kill -9 of the ingest process at several points of a batch: before commit nothing of the batch
-// is left, after commit all of it is; either way running the same file again ends exact.
+// kill -9 of the ingest process at named points of a batch (lib/failpoints.ts: the process SIGKILLs
+// itself exactly there): before the commit nothing of the batch is left, after it all of it is;
+// either way running the same file again ends exact.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,56 +13,52 @@ import { CLI } from '../helpers/cli.ts';
 import { ingest } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
 
-const ROWS = 40_000;
+// Progress is reported every 10k rows, so `ingest.progress` falls mid-file; 2% of the rows carry a
+// value error, so rejected rows are staged (and must vanish with the batch) too.
+const ROWS = 15_000;
 let dir: string;
 let file: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-crash-'));
-  file = path.join(dir, 'penalty-40k.csv');
-  await pipeline(Readable.from(generateCsvChunks({ category: 'penalty', rows: ROWS, seed: 7 })), createWriteStream(file));
+  file = path.join(dir, 'penalty-15k.csv');
+  await pipeline(Readable.from(generateCsvChunks({ category: 'penalty', rows: ROWS, seed: 7, dirtyRatio: 0.02 })), createWriteStream(file));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface KillPoint {
+  readonly failpoint: string;
   readonly name: string;
-  /** Does this debug/info log line of the ingest process mark the point? */
-  readonly at: (line: string) => boolean;
   readonly committed: boolean;
 }
 
-const progressAt = (line: string) => Number(/"rows":(\d+)[^\n]*"msg":"progress"/.exec(line)?.[1] ?? -1);
 const POINTS: readonly KillPoint[] = [
-  { name: 'as the batch opens, before the first row', at: (l) => l.includes('"msg":"batch received"'), committed: false },
-  { name: 'mid-COPY, after 20k rows', at: (l) => progressAt(l) >= 20_000 && progressAt(l) < ROWS, committed: false },
-  { name: 'after the last row, as the merge starts', at: (l) => progressAt(l) === ROWS, committed: false },
-  { name: 'after the commit, before the process exits', at: (l) => l.includes('"msg":"batch loaded"'), committed: true },
+  { failpoint: 'batch.registered', name: 'as the batch opens (registry row written, uncommitted), before the first row', committed: false },
+  { failpoint: 'parse.records', name: 'while parsing (the parse thread has handed over its first 500 records)', committed: false },
+  { failpoint: 'ingest.progress', name: 'mid-COPY (10k of 15k rows staged)', committed: false },
+  { failpoint: 'batch.copy-end', name: 'after the last row, before the COPY ends', committed: false },
+  { failpoint: 'batch.merge', name: 'as the merge starts (COPY ended, rejected rows written, merge lock held)', committed: false },
+  { failpoint: 'batch.merged', name: 'mid-merge (merge SQL done, batch status not yet written)', committed: false },
+  { failpoint: 'batch.before-commit', name: 'with status and counts written, just before COMMIT', committed: false },
+  { failpoint: 'batch.committed', name: 'after the commit, before the process reports or exits', committed: true },
 ];
 
-/** Starts `credit-etl ingest` and SIGKILLs it at the first log line that marks the point. */
+/** Runs `credit-etl ingest` with the failpoint armed; resolves once it has died of SIGKILL. */
 function ingestAndKill(db: TestDb, point: KillPoint): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'ingest', file, '--category', 'penalty', '--provider', 'ndrc', '--json'], {
-      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', CREDIT_ETL_FAILPOINTS: point.failpoint }, stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let pending = '';
-    let killed = false;
-    child.stderr.on('data', (d) => {
-      pending += d;
-      const lines = pending.split('\n');
-      pending = lines.pop()!;
-      if (!killed && lines.some(point.at)) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
     child.on('error', reject);
-    child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`ingest ended by itself before the kill point "${point.name}"`))));
+    child.on('close', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`ingest ended by itself (${code}) without reaching failpoint ${point.failpoint}:\n${out}`))));
   });
 }
 
 for (const point of POINTS) {
-  it(`kill -9 ${point.name}: ${point.committed ? 'the whole batch' : 'nothing of the batch'} is left, and a re-run ends exact`, async () => {
+  it(`kill -9 ${point.name} [${point.failpoint}]: ${point.committed ? 'the whole batch' : 'nothing of the batch'} is left, and a re-run ends exact`, async () => {
     const t = await createTestDb('crash');
     try {
       await ingestAndKill(t, point);
@@ -72,18 +69,32 @@ for (const point of POINTS) {
         await new Promise((r) => setTimeout(r, 100));
       }
       const n = async (table: string) => Number((await t.db.knex(table).count({ n: '*' }))[0].n);
-      const recordsAfterKill = await n('credit_records');
-      expect(await n('batches')).toBe(point.committed ? 1 : 0);
-      expect(await n('rejected_rows')).toBe(0);
+      const afterKill = { batches: await n('batches'), records: await n('credit_records'), rejected: await n('rejected_rows') };
+      const killed = await t.db.knex('batches').first();
 
       const r = await ingest(t.db, file, 'penalty', 'ndrc');
-      expect(r).toMatchObject({ status: 'loaded', read: ROWS });
-      expect(r.inserted + r.unchanged).toBe(r.accepted - r.duplicates);
-      expect(r.updated).toBe(0);
-      expect(r.inserted).toBe(point.committed ? 0 : r.accepted - r.duplicates);
-      expect(recordsAfterKill).toBe(point.committed ? r.unchanged : 0);
-      expect(await n('credit_records')).toBe(r.accepted - r.duplicates);
+      expect(r).toMatchObject({ status: 'loaded', read: ROWS, updated: 0, duplicates: 0 });
+      expect(r.rejected).toBeGreaterThan(0);
+      expect(r.accepted + r.rejected).toBe(ROWS);
+      if (point.committed) {
+        // The killed run's batch is complete, with reconciled counts; the re-run finds every record unchanged.
+        expect(afterKill.batches).toBe(1);
+        expect(killed).toMatchObject({ status: 'loaded', read: ROWS, accepted: r.accepted, rejected: r.rejected, inserted: r.accepted, updated: 0, unchanged: 0, duplicates: 0 });
+        expect(afterKill.records).toBe(r.accepted);
+        expect(afterKill.rejected).toBe(r.rejected);
+        expect(r).toMatchObject({ inserted: 0, unchanged: r.accepted });
+      } else {
+        // Nothing of the killed batch: no registry row, no records, no rejected rows.
+        expect(afterKill).toEqual({ batches: 0, records: 0, rejected: 0 });
+        expect(r).toMatchObject({ inserted: r.accepted, unchanged: 0 });
+      }
       expect(await n('batches')).toBe(point.committed ? 2 : 1);
+      expect(await t.db.knex('batches').whereNot({ status: 'loaded' }).pluck('status')).toEqual([]);
+      expect(await n('credit_records')).toBe(r.accepted);
+      expect(await n('credit_record_versions')).toBe(0);
+      expect(await n('rejected_rows')).toBe(point.committed ? 2 * r.rejected : r.rejected);
+      const { rows: [keys] } = await t.db.knex.raw('SELECT count(*)::int AS all, count(DISTINCT (category, natural_key))::int AS distinct FROM credit_records');
+      expect(keys.all).toBe(keys.distinct);
     } finally {
       await t.drop();
     }
