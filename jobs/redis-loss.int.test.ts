@@ -2,18 +2,16 @@
 // PostgreSQL still says which sources have not finished, the reconciler enqueues them again, and
 // they resume from the cursors committed with their last batches: 0 rows lost, 0 duplicated.
 // FLUSHALL wipes a whole server, so this test runs a redis-server of its own on a free port.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FlowProducer, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadCollectionConfig } from '../lib/config.ts';
 import { eventually, sequenceSource, spawnWorker, testPrefix, type WorkerProcess } from '../test/helpers/collect.ts';
 import { silentLog } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
+import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.ts';
 import { connectQueues, type QueueConnection } from './connection.ts';
 import { startRun } from './enqueue.ts';
 import { getRun } from './ledger.ts';
@@ -23,7 +21,7 @@ import type { RunReport } from './report.ts';
 
 let t: TestDb;
 let dir: string;
-let redisServer: ChildProcess;
+let redisServer: RedisServer;
 let redisUrl: string;
 let conn: QueueConnection;
 let flow: FlowProducer;
@@ -31,42 +29,19 @@ let worker: WorkerProcess;
 
 const sources = ['a', 'b', 'c'].map((id, i) => sequenceSource(`seq-${id}`, i * 100_000, 1000, { delayMs: 40 }));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 beforeAll(async () => {
   t = await createTestDb('redisloss');
   dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-redisloss-'));
   writeFileSync(path.join(dir, 'sources.json'), JSON.stringify(sources));
-  const port = await freePort();
-  redisServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-  redisUrl = `redis://127.0.0.1:${port}`;
-  await eventually(async () => {
-    const probe = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      return (await probe.ping()) === 'PONG' ? true : undefined;
-    } catch {
-      return undefined;
-    } finally {
-      probe.disconnect();
-    }
-  }, 50);
+  redisServer = await startRedisServer();
+  redisUrl = redisServer.url;
 });
 afterAll(async () => {
   worker?.child.kill('SIGTERM');
   await worker?.exited;
   await flow?.close();
   await conn?.connection.quit();
-  redisServer?.kill('SIGTERM');
+  await redisServer?.stop();
   await t?.drop();
   rmSync(dir, { recursive: true, force: true });
 });

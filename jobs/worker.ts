@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import type { CollectionConfig } from '../lib/config.ts';
+import { failpoint } from '../lib/failpoints.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import { collectSource, type CollectDeps } from './collect.ts';
 import type { QueueConnection } from './connection.ts';
@@ -16,8 +17,6 @@ import { QUEUE, type JobPayloads } from './queues.ts';
 import { reconcile } from './reconciler.ts';
 import { writeRunReport } from './report.ts';
 import { installSchedules } from './schedules.ts';
-
-const RECONCILE_EVERY_MS = 60_000;
 
 export interface CollectionWorker {
   readonly workers: readonly Worker[];
@@ -70,7 +69,9 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
     }
   }, workerOpts);
   const report = new Worker<JobPayloads[typeof QUEUE.report]>(QUEUE.report, async (job) => {
+    failpoint('report.start');
     const r = await writeRunReport(db, job.data.runId);
+    failpoint('report.written');
     log.info({ runId: r.runId, status: r.status, failed: r.failed }, 'run finished');
     return { status: r.status };
   }, workerOpts);
@@ -89,6 +90,9 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
   }
+  // Without a listener, BullMQ prints a queue's connection errors (every retry while Redis is down)
+  // with console.error, not as JSON log lines.
+  for (const q of Object.values(queues)) q.on('error', (err) => log.warn({ err, queue: q.name }, 'queue connection error'));
 
   const tick = async () => {
     try {
@@ -96,13 +100,13 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
       if ((await queues[QUEUE.trigger].getJobSchedulersCount()) === 0 && deps.catalog.sources.length) {
         await installSchedules(queues[QUEUE.trigger], deps.catalog.sources);
       }
-      await reconcile({ ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect] });
+      await reconcile({ ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect] }, cfg.reconcileEveryMs);
     } catch (err) {
       log.error({ err }, 'reconciler failed; trying again later');
     }
   };
   await tick();
-  const timer = setInterval(tick, RECONCILE_EVERY_MS);
+  const timer = setInterval(tick, cfg.reconcileEveryMs);
   timer.unref();
 
   return {

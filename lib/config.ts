@@ -57,6 +57,8 @@ export interface CollectionConfig {
   readonly jobLockMs: number;
   /** First retry of a transient failure after this long, doubling for each later attempt. */
   readonly retryDelayMs: number;
+  /** How often a worker runs the reconciler, and how old a run must be before it is reconciled. */
+  readonly reconcileEveryMs: number;
   /** Bull Board for operators; it is writable only with the admin token (absent: read-only for all). */
   readonly boardPort: number;
   readonly boardAdminToken?: string;
@@ -73,11 +75,13 @@ export function loadCollectionConfig(env: NodeJS.ProcessEnv = process.env): Coll
   if (!(Number.isInteger(jobLockMs) && jobLockMs >= 1000)) problems.push('CREDIT_ETL_JOB_LOCK_MS must be a whole number of milliseconds >= 1000');
   const retryDelayMs = Number(env.CREDIT_ETL_RETRY_DELAY_MS || 30_000);
   if (!(Number.isInteger(retryDelayMs) && retryDelayMs >= 0)) problems.push('CREDIT_ETL_RETRY_DELAY_MS must be a whole number of milliseconds');
+  const reconcileEveryMs = Number(env.CREDIT_ETL_RECONCILE_MS || 60_000);
+  if (!(Number.isInteger(reconcileEveryMs) && reconcileEveryMs >= 500)) problems.push('CREDIT_ETL_RECONCILE_MS must be a whole number of milliseconds >= 500');
   const boardPort = Number(env.CREDIT_ETL_BOARD_PORT || 3100);
   if (!(Number.isInteger(boardPort) && boardPort >= 0 && boardPort < 65536)) problems.push('CREDIT_ETL_BOARD_PORT must be a port number (0: any free port)');
   if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
   return {
-    redisUrl: env.REDIS_URL || undefined, queuePrefix, jobLockMs, retryDelayMs, boardPort, boardAdminToken: env.CREDIT_ETL_BOARD_ADMIN_TOKEN || undefined,
+    redisUrl: env.REDIS_URL || undefined, queuePrefix, jobLockMs, retryDelayMs, reconcileEveryMs, boardPort, boardAdminToken: env.CREDIT_ETL_BOARD_ADMIN_TOKEN || undefined,
     sourcesFile: env.CREDIT_ETL_SOURCES ? path.resolve(env.CREDIT_ETL_SOURCES) : undefined, env,
   };
 }
