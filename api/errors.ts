@@ -26,6 +26,8 @@ export const Errors = {
     `${id} is non-public; it is read per enterprise under the enterprise's authorisation (GET /enterprises/{uscc})`),
   // A file part whose name holds a line break is dropped by the multipart parser (@fastify/busboy): it arrives as no file.
   noFile: () => new ApiError(400, 'E_NO_FILE', '请求中没有文件（文件名含换行符的文件不被接受，请改名后重新上传）', 'the request carries no file (a file whose name holds a line break is not accepted; rename it and upload again)'),
+  queueUnavailable: () => new ApiError(503, 'E_QUEUE_UNAVAILABLE', '排队服务（Redis）暂不可用，文件未被接收，请稍后重新上传',
+    'the queue (Redis) is unavailable; the file was not accepted, upload it again later'),
   fileTooLarge: (limit: number) => new ApiError(413, 'E_FILE_TOO_LARGE', `文件超过大小上限（${limit} 字节）`, `the file exceeds the size limit (${limit} bytes)`),
   bodyTooLarge: () => new ApiError(413, 'E_BODY_TOO_LARGE', '请求体过大', 'request body too large'),
   batchHasRecords: () => new ApiError(409, 'E_BATCH_HAS_RECORDS', '该批次的数据已入库，不能删除（入库数据的来源须可追溯）',

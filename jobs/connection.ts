@@ -18,3 +18,13 @@ export function connectQueues(cfg: CollectionConfig): QueueConnection {
   if (!cfg.redisUrl) throw new RedisNotConfiguredError('REDIS_URL is not set');
   return { connection: new Redis(cfg.redisUrl, { maxRetriesPerRequest: null }), prefix: cfg.queuePrefix };
 }
+
+/**
+ * For a service that only adds jobs while someone waits on the answer (an upload): with Redis down,
+ * an add fails at once instead of waiting in ioredis' offline queue for a reconnection, so the clerk
+ * hears "try again later" rather than watching the upload hang (BullMQ: failing fast when Redis is down).
+ */
+export function connectProducer(cfg: CollectionConfig): QueueConnection {
+  if (!cfg.redisUrl) throw new RedisNotConfiguredError('REDIS_URL is not set');
+  return { connection: new Redis(cfg.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false }), prefix: cfg.queuePrefix };
+}

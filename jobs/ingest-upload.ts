@@ -7,6 +7,7 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
 import type { RunUpload } from '../api/routes/batches.ts';
+import { Errors } from '../api/errors.ts';
 import { ingestUpload, UploadPayloadError, type UploadRunOptions } from '../api/upload-job.ts';
 import { findCategory, findProviderUnit } from '../schemas/registry.ts';
 import { markUnfinished, registerBatch } from '../store/batch-load.ts';
@@ -55,9 +56,9 @@ export function queuedRunUpload(db: Db, q: UploadQueue): RunUpload {
         removeOnComplete: { age: 7 * 86_400 },
       });
     } catch (e) {
-      await markUnfinished(db, batchId, 'failed', `E_UPLOAD_FAILED: not queued: ${(e as Error).message}`).catch(() => undefined);
+      await markUnfinished(db, batchId, 'failed', `E_QUEUE_UNAVAILABLE: not queued: ${(e as Error).message}`).catch(() => undefined);
       await removeFolder(upload.file);
-      throw e;
+      throw Errors.queueUnavailable();
     }
     return { batchId, queued: true };
   };

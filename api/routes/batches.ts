@@ -125,7 +125,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
             links: { type: 'object', properties: { self: { type: 'string' }, rejects: { type: 'string' } } },
           },
         },
-        ...errorResponses(400, 401, 403, 413, 415, 429),
+        ...errorResponses(400, 401, 403, 413, 415, 429, 503),
       },
     },
   }, async (req, reply) => {

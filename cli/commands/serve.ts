@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { buildApp } from '../../api/app.ts';
-import { connectQueues } from '../../jobs/connection.ts';
+import { connectProducer } from '../../jobs/connection.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
 import { loadCollectionConfig } from '../../lib/config.ts';
 import { config, log, withDb } from '../context.ts';
@@ -22,7 +22,7 @@ export function register(program: Command): void {
       // With REDIS_URL, uploads are queued for `credit-etl worker` (same queues and prefix as the
       // collection), from a durable upload folder the workers share; without it they run in process.
       const collection = loadCollectionConfig();
-      const conn = collection.redisUrl ? connectQueues(collection) : undefined;
+      const conn = collection.redisUrl ? connectProducer(collection) : undefined;
       const queue = conn ? new Queue<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, { connection: conn.connection, prefix: conn.prefix }) : undefined;
       try {
         // One file-size setting (CREDIT_ETL_MAX_FILE_MB) for uploads and every other delivery.
