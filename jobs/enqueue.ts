@@ -17,7 +17,7 @@ export interface FlowDeps {
   readonly retryDelayMs: number;
 }
 
-function retryOptions(deps: Pick<FlowDeps, 'retryDelayMs'>) {
+export function retryOptions(deps: Pick<FlowDeps, 'retryDelayMs'>) {
   return { attempts: ATTEMPTS, backoff: { type: 'exponential', delay: deps.retryDelayMs }, removeOnComplete: { age: 7 * 86_400 } } as const;
 }
 

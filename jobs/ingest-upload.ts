@@ -13,8 +13,9 @@ import { findCategory, findProviderUnit } from '../schemas/registry.ts';
 import { markUnfinished, registerBatch } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
 import { describeFailure, forQueue, type FailureInfo } from './failures.ts';
+import { retryOptions } from './enqueue.ts';
 import type { IngestDeps } from './ingest-file.ts';
-import { ATTEMPTS, jobId, QUEUE, type JobPayloads } from './queues.ts';
+import { jobId, QUEUE, type JobPayloads } from './queues.ts';
 
 export type UploadPayload = JobPayloads[typeof QUEUE.upload];
 
@@ -25,6 +26,11 @@ export interface UploadQueue {
 }
 
 const removeFolder = (file: string) => rm(path.dirname(file), { recursive: true, force: true });
+
+/** The job id is the batch id, so an upload enqueued twice (by the service, then the reconciler) is one job. */
+export function uploadJobOptions(batchId: string, retryDelayMs: number) {
+  return { jobId: jobId.upload(batchId), ...retryOptions({ retryDelayMs }) };
+}
 
 /**
  * The service's RunUpload when Redis is configured: register, enqueue, answer. The upload's folder
@@ -43,7 +49,7 @@ export function queuedRunUpload(db: Db, q: UploadQueue): RunUpload {
     try {
       await registerBatch(db, {
         id: batchId, category: category.id, fileName: upload.fileName, deliveredBy: deliverer.name, schemaVersion: category.version,
-        receivedAt, sizeBytes: (await stat(upload.file)).size,
+        receivedAt, sizeBytes: (await stat(upload.file)).size, upload,
       });
     } catch (e) {
       await removeFolder(upload.file);
@@ -51,10 +57,7 @@ export function queuedRunUpload(db: Db, q: UploadQueue): RunUpload {
     }
     const data: UploadPayload = { batchId, receivedAt, upload };
     try {
-      await q.queue.add(QUEUE.upload, data, {
-        jobId: jobId.upload(batchId), attempts: ATTEMPTS, backoff: { type: 'exponential', delay: q.retryDelayMs },
-        removeOnComplete: { age: 7 * 86_400 },
-      });
+      await q.queue.add(QUEUE.upload, data, uploadJobOptions(batchId, q.retryDelayMs));
     } catch (e) {
       await markUnfinished(db, batchId, 'failed', `E_QUEUE_UNAVAILABLE: not queued: ${(e as Error).message}`).catch(() => undefined);
       await removeFolder(upload.file);

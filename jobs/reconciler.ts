@@ -4,9 +4,11 @@
 // finished), or just the missing children when the report job survived and waits for them. Sources
 // that finished stay finished; a source caught mid-way resumes from its committed cursor.
 import type { Queue } from 'bullmq';
+import type { StoredUpload } from '../api/upload-job.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Db } from '../store/db.ts';
 import { collectJobOptions, runFlow, type FlowDeps } from './enqueue.ts';
+import { uploadJobOptions } from './ingest-upload.ts';
 import { unfinishedRuns } from './ledger.ts';
 import { jobId, QUEUE, type JobPayloads } from './queues.ts';
 
@@ -46,4 +48,25 @@ export async function reconcile(deps: ReconcileDeps, minAgeMs = RECONCILE_MIN_AG
     done.push({ runId: run.runId, enqueued });
   }
   return done;
+}
+
+/**
+ * Queued uploads the same way: a batch still `received` (registered, not yet loaded) whose job Redis
+ * no longer has is enqueued again from the payload kept with it. One whose job is waiting, running
+ * or waiting for a retry is left alone.
+ */
+export async function reconcileUploads(deps: Pick<ReconcileDeps, 'db' | 'log' | 'retryDelayMs'> & { readonly uploadQueue: Queue<JobPayloads[typeof QUEUE.upload]> }, minAgeMs = RECONCILE_MIN_AGE_MS): Promise<string[]> {
+  const rows: { id: string; received_at: Date | string; upload: StoredUpload }[] = await deps.db.knex('batches')
+    .where({ status: 'received' }).whereNotNull('upload')
+    .where('received_at', '<', new Date(Date.now() - minAgeMs).toISOString())
+    .select('id', 'received_at', 'upload');
+  const enqueued: string[] = [];
+  for (const b of rows) {
+    if (await deps.uploadQueue.getJob(jobId.upload(b.id))) continue;
+    const receivedAt = new Date(b.received_at).toISOString();
+    await deps.uploadQueue.add(QUEUE.upload, { batchId: b.id, receivedAt, upload: b.upload }, uploadJobOptions(b.id, deps.retryDelayMs));
+    enqueued.push(b.id);
+  }
+  if (enqueued.length) deps.log.warn({ batches: enqueued }, 'queued uploads had lost their jobs in Redis; re-enqueued from the batch registry');
+  return enqueued;
 }

@@ -14,7 +14,7 @@ import { startRun, type FlowDeps } from './enqueue.ts';
 import { describeFailure, forQueue } from './failures.ts';
 import { runQueuedUpload } from './ingest-upload.ts';
 import { QUEUE, type JobPayloads } from './queues.ts';
-import { reconcile } from './reconciler.ts';
+import { reconcile, reconcileUploads } from './reconciler.ts';
 import { writeRunReport } from './report.ts';
 import { installSchedules } from './schedules.ts';
 
@@ -100,7 +100,9 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
       if ((await queues[QUEUE.trigger].getJobSchedulersCount()) === 0 && deps.catalog.sources.length) {
         await installSchedules(queues[QUEUE.trigger], deps.catalog.sources);
       }
-      await reconcile({ ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect] }, cfg.reconcileEveryMs);
+      const reconcileDeps = { ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect], uploadQueue: queues[QUEUE.upload] };
+      await reconcile(reconcileDeps, cfg.reconcileEveryMs);
+      await reconcileUploads(reconcileDeps, cfg.reconcileEveryMs);
     } catch (err) {
       log.error({ err }, 'reconciler failed; trying again later');
     }

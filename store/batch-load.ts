@@ -168,11 +168,11 @@ export class BatchNotPendingError extends Error {
  * Registers a queued upload's batch as `received` in a short transaction of its own, so its status
  * shows at once; the batch's own transaction adopts the row later (BatchLoad.begin).
  */
-export async function registerBatch(db: Db, meta: Omit<BatchMeta, 'inTransaction'> & { readonly sizeBytes?: number; readonly sha256?: string }): Promise<void> {
+export async function registerBatch(db: Db, meta: Omit<BatchMeta, 'inTransaction'> & { readonly sizeBytes?: number; readonly sha256?: string; readonly upload?: unknown }): Promise<void> {
   await db.knex('batches').insert({
     id: meta.id, category: meta.category, file_name: meta.fileName, delivered_by: meta.deliveredBy, status: 'received',
     schema_version: meta.schemaVersion, received_at: meta.receivedAt, max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null,
-    size_bytes: meta.sizeBytes ?? null, sha256: meta.sha256 ?? null,
+    size_bytes: meta.sizeBytes ?? null, sha256: meta.sha256 ?? null, upload: meta.upload === undefined ? null : JSON.stringify(meta.upload),
   });
 }
 
