@@ -21,7 +21,11 @@ function rebuild(m: Extract<FromParser, { type: 'error' }>): Error {
 
 export function workerCsvSource(file: string, encoding: Encoding | 'auto', limits: IngestLimits, check?: ParseWorkerData['check']): WorkerRecordSource {
   const workerData: ParseWorkerData = { file, encoding, limits, check };
-  const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), { workerData, resourceLimits: { maxOldGenerationSizeMb: 64 } });
+  // The thread's heap is capped (peak RSS target 256 MB for the whole process): a 16 MB young
+  // generation instead of V8's default took ~23 MB off the peak for ~2% more CPU (100k penalty rows).
+  const worker = new Worker(new URL('./parse-worker.mjs', import.meta.url), {
+    workerData, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 },
+  });
   const inbox: FromParser[] = [];
   let waiting: (() => void) | undefined;
   let described: Described = { sha256: '', sizeBytes: 0, encoding: null };
