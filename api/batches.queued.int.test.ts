@@ -16,7 +16,7 @@ import { loadCollectionConfig } from '../lib/config.ts';
 import { category, findProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad } from '../store/batch-load.ts';
 import { createApiHarness, multipart, type ApiHarness } from '../test/helpers/api.ts';
-import { deletePrefix, eventually, REDIS_URL, sequenceCatalog, testPrefix } from '../test/helpers/collect.ts';
+import { deletePrefix, eventually, REDIS_URL, testPrefix } from '../test/helpers/collect.ts';
 import { fixture, silentLog } from '../test/helpers/ingest.ts';
 
 const cfg = loadCollectionConfig({ REDIS_URL, CREDIT_ETL_QUEUE_PREFIX: testPrefix(), CREDIT_ETL_RETRY_DELAY_MS: '100', CREDIT_ETL_JOB_LOCK_MS: '5000' });
@@ -48,7 +48,7 @@ const upload = (auth: { authorization: string }, fields: Record<string, string>,
   return h.app.inject({ method: 'POST', url: '/batches', payload: body.payload, headers: { ...body.headers, ...auth } });
 };
 const startWorker = async () => {
-  worker ??= await startCollectionWorker({ db: h.t.db, log: silentLog, cfg, conn, catalog: sequenceCatalog([]) });
+  worker ??= await startCollectionWorker({ db: h.t.db, log: silentLog, cfg, conn });
 };
 /** Polls GET /batches/:id until the batch has left `received` (no timing assertion: the test timeout bounds it). */
 const settled = (id: string, auth: { authorization: string }) => eventually(async () => {

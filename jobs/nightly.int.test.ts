@@ -131,3 +131,25 @@ it('the worker shuts down gracefully on SIGTERM: it closes its queues and connec
   worker.kill('SIGTERM');
   expect(await workerExit, workerErr).toBe(0);
 });
+
+it('without CREDIT_ETL_SOURCES the worker serves queued uploads only; run --wait says when no collection worker is connected', async () => {
+  const { CREDIT_ETL_SOURCES: _sources, ...uploadsOnlyEnv } = env;
+  const uploads = spawn(process.execPath, [CLI, 'worker', '--no-board'], { env: { ...process.env, ...uploadsOnlyEnv, CREDIT_ETL_SOURCES: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let uploadsErr = '';
+  uploads.stderr!.on('data', (d) => (uploadsErr += d));
+  const waiting = spawn(process.execPath, [CLI, 'run', '--connector', 'gas-utility-api', '--wait'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let waitingErr = '';
+  waiting.stderr!.on('data', (d) => (waitingErr += d));
+  try {
+    await eventually(async () => (uploadsErr.includes('handles queued uploads only') ? true : undefined));
+    expect(uploads.exitCode).toBeNull();
+    const warned = await eventually(async () => /no collection worker is connected to \S+: run (\S+) waits in the queue/.exec(waitingErr) ?? undefined);
+    expect(waiting.exitCode).toBeNull();
+    // The uploads-only worker does not take the run: it stays queued, untouched.
+    expect(await t.db.knex('collection_run_sources').where({ run_id: warned[1] }).select('status', 'attempts')).toEqual([{ status: 'queued', attempts: 0 }]);
+  } finally {
+    waiting.kill('SIGKILL');
+    uploads.kill('SIGTERM');
+  }
+  expect(await new Promise((resolve) => (uploads.exitCode !== null ? resolve(uploads.exitCode) : uploads.once('exit', resolve))), uploadsErr).toBe(0);
+});

@@ -6,7 +6,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadCollectionConfig } from '../lib/config.ts';
 import { createApiHarness, multipart, type ApiHarness } from '../test/helpers/api.ts';
-import { eventually, sequenceCatalog, testPrefix } from '../test/helpers/collect.ts';
+import { eventually, testPrefix } from '../test/helpers/collect.ts';
 import { fixture, silentLog } from '../test/helpers/ingest.ts';
 import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.ts';
 import { connectQueues, type QueueConnection } from './connection.ts';
@@ -56,7 +56,7 @@ it('re-enqueues a received upload whose job Redis lost, once, and the upload loa
   expect(await h.t.db.knex('batches').where({ id: batchId }).first('status')).toEqual({ status: 'received' });
 
   // The worker's own reconciler, at start and every CREDIT_ETL_RECONCILE_MS, finds it.
-  worker = await startCollectionWorker({ db: h.t.db, log: silentLog, cfg, conn, catalog: sequenceCatalog([]) });
+  worker = await startCollectionWorker({ db: h.t.db, log: silentLog, cfg, conn });
   const batch = await eventually(async () => {
     const b = await h.t.db.knex('batches').where({ id: batchId }).first();
     return b.status === 'received' ? undefined : b;

@@ -9,6 +9,7 @@ import type { CollectionConfig } from '../lib/config.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import { collectSource, type CollectDeps } from './collect.ts';
+import type { SourceCatalog } from './catalog.ts';
 import type { QueueConnection } from './connection.ts';
 import { startRun, type FlowDeps } from './enqueue.ts';
 import { describeFailure, forQueue } from './failures.ts';
@@ -36,8 +37,12 @@ function scheduledRunId(job: Job): string {
   return `run-${at}-${createHash('sha256').update(id).digest('hex').slice(0, 6)}`;
 }
 
-export async function startCollectionWorker(deps: CollectDeps & { cfg: CollectionConfig; conn: QueueConnection; ingestLimits?: IngestLimits }): Promise<CollectionWorker> {
-  const { cfg, conn, db, log } = deps;
+/**
+ * With a catalog, the worker runs collection (schedules, sources, run reports) and queued uploads;
+ * without one (no sources file), queued uploads only: it takes no collection job it could not run.
+ */
+export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> & { catalog?: SourceCatalog; cfg: CollectionConfig; conn: QueueConnection; ingestLimits?: IngestLimits }): Promise<CollectionWorker> {
+  const { cfg, conn, db, log, catalog } = deps;
   const base = { connection: conn.connection, prefix: conn.prefix };
   const queues = {
     [QUEUE.collect]: new Queue<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, base),
@@ -54,38 +59,42 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
     maxStalledCount: 2,
   };
 
-  const collect = new Worker<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, async (job, token, signal) => {
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    try {
-      return await collectSource(deps, { ...job.data, lastAttempt, signal: signal ?? new AbortController().signal });
-    } catch (e) {
-      const f = describeFailure(e);
-      if (f.code === 'E_SOURCE_BUSY') {
-        // Not an attempt: wait for the other execution to finish, then run (it will find little to do).
-        await job.moveToDelayed(Date.now() + cfg.jobLockMs, token);
-        throw new DelayedError();
+  const collection = catalog ? collectionWorkers(catalog) : [];
+  function collectionWorkers(cat: SourceCatalog): Worker[] {
+    const collect = new Worker<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, async (job, token, signal) => {
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      try {
+        return await collectSource({ db, log, catalog: cat }, { ...job.data, lastAttempt, signal: signal ?? new AbortController().signal });
+      } catch (e) {
+        const f = describeFailure(e);
+        if (f.code === 'E_SOURCE_BUSY') {
+          // Not an attempt: wait for the other execution to finish, then run (it will find little to do).
+          await job.moveToDelayed(Date.now() + cfg.jobLockMs, token);
+          throw new DelayedError();
+        }
+        throw forQueue(f);
       }
-      throw forQueue(f);
-    }
-  }, workerOpts);
-  const report = new Worker<JobPayloads[typeof QUEUE.report]>(QUEUE.report, async (job) => {
-    failpoint('report.start');
-    const r = await writeRunReport(db, job.data.runId);
-    failpoint('report.written');
-    log.info({ runId: r.runId, status: r.status, failed: r.failed }, 'run finished');
-    return { status: r.status };
-  }, workerOpts);
-  const trigger = new Worker<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, async (job) => {
-    const runId = await startRun(db, flowDeps, { id: scheduledRunId(job), trigger: 'schedule', sourceIds: job.data.sourceIds });
-    log.info({ runId, sources: job.data.sourceIds }, 'scheduled run opened');
-    return { runId };
-  }, workerOpts);
+    }, workerOpts);
+    const report = new Worker<JobPayloads[typeof QUEUE.report]>(QUEUE.report, async (job) => {
+      failpoint('report.start');
+      const r = await writeRunReport(db, job.data.runId);
+      failpoint('report.written');
+      log.info({ runId: r.runId, status: r.status, failed: r.failed }, 'run finished');
+      return { status: r.status };
+    }, workerOpts);
+    const trigger = new Worker<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, async (job) => {
+      const runId = await startRun(db, flowDeps, { id: scheduledRunId(job), trigger: 'schedule', sourceIds: job.data.sourceIds });
+      log.info({ runId, sources: job.data.sourceIds }, 'scheduled run opened');
+      return { runId };
+    }, workerOpts);
+    return [collect, report, trigger];
+  }
   // An uploaded file: the same ingestion as the in-process upload path, into the batch registered as received.
   const upload = new Worker<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, async (job) => {
     const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     return runQueuedUpload(db, job.data, { log, limits: deps.ingestLimits, lastAttempt });
   }, workerOpts);
-  const workers = [collect, report, trigger, upload];
+  const workers = [...collection, upload];
   for (const w of workers) {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => log.warn({ queue: w.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
@@ -97,11 +106,13 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
   const tick = async () => {
     try {
       // Schedulers vanish with the rest of Redis; installing is an upsert, so it is safe to repeat.
-      if ((await queues[QUEUE.trigger].getJobSchedulersCount()) === 0 && deps.catalog.sources.length) {
-        await installSchedules(queues[QUEUE.trigger], deps.catalog.sources);
-      }
       const reconcileDeps = { ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect], uploadQueue: queues[QUEUE.upload] };
-      await reconcile(reconcileDeps, cfg.reconcileEveryMs);
+      if (catalog) {
+        if ((await queues[QUEUE.trigger].getJobSchedulersCount()) === 0 && catalog.sources.length) {
+          await installSchedules(queues[QUEUE.trigger], catalog.sources);
+        }
+        await reconcile(reconcileDeps, cfg.reconcileEveryMs);
+      }
       await reconcileUploads(reconcileDeps, cfg.reconcileEveryMs);
     } catch (err) {
       log.error({ err }, 'reconciler failed; trying again later');
@@ -115,7 +126,7 @@ export async function startCollectionWorker(deps: CollectDeps & { cfg: Collectio
     workers, queues,
     close: async () => {
       clearInterval(timer);
-      collect.cancelAllJobs('worker shutting down');
+      for (const w of workers) w.cancelAllJobs('worker shutting down');
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([...Object.values(queues).map((q) => q.close()), flow.close()]);
     },

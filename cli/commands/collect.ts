@@ -39,7 +39,8 @@ export function register(program: Command): void {
   program.command('worker').description('process collection runs (schedules, sources, run reports) and queued uploads from Redis until SIGTERM; serves Bull Board')
     .option('--no-board', 'do not serve Bull Board')
     .action(async (opts) => withDb(async (db) => {
-      const cat = catalog();
+      // Without a sources file the worker handles queued uploads only (a service's upload worker).
+      const cat = collection.sourcesFile ? catalog() : undefined;
       const conn = connectQueues(collection);
       const worker = await startCollectionWorker({ db, log, catalog: cat, cfg: collection, conn, ingestLimits: config.limits });
       const board = opts.board ? await buildBoard(Object.values(worker.queues), collection.boardAdminToken) : undefined;
@@ -47,7 +48,8 @@ export function register(program: Command): void {
         const at = await board.listen({ host: '127.0.0.1', port: collection.boardPort });
         log.info({ board: `${at}/board`, admin: collection.boardAdminToken ? `${at}/admin/board` : undefined }, 'Bull Board listening');
       }
-      log.info({ prefix: conn.prefix, sources: cat.sources.map((s) => s.id) }, 'collection worker ready');
+      if (cat) log.info({ prefix: conn.prefix, sources: cat.sources.map((s) => s.id) }, 'collection worker ready');
+      else log.warn({ prefix: conn.prefix }, 'no CREDIT_ETL_SOURCES: this worker handles queued uploads only, no collection runs');
       const signal = await untilSignal(() => process.exit(130));
       log.info({ signal }, 'shutting down: running sources stop at their next checkpoint');
       await board?.close();
@@ -90,6 +92,13 @@ export function register(program: Command): void {
       try {
         const runId = await startRun(db, { flow, prefix: conn.prefix, retryDelayMs: collection.retryDelayMs }, { trigger: 'manual', sourceIds });
         if (!opts.wait) return console.log(opts.json ? JSON.stringify({ runId }) : `run ${runId} queued: ${sourceIds.join(', ')}`);
+        // The run waits in Redis until a collection worker takes it: say so rather than wait in silence.
+        const collectQueue = new Queue(QUEUE.collect, { connection: conn.connection, prefix: conn.prefix });
+        const workers = await collectQueue.getWorkersCount().finally(() => collectQueue.close());
+        if (workers === 0) {
+          console.error(`没有连接到 ${conn.prefix} 的采集 worker，运行 ${runId} 在队列中等待 / no collection worker is connected to ${conn.prefix}: `
+            + `run ${runId} waits in the queue until one starts (credit-etl worker with CREDIT_ETL_SOURCES); Ctrl-C stops waiting, the run stays queued`);
+        }
         // The ledger, not Redis, says when a run is over.
         for (let run = await getRun(db, runId); run?.status === 'running'; run = await getRun(db, runId)) await sleep(1000);
         const report = (await getRun(db, runId))!.report as RunReport;
