@@ -2,7 +2,7 @@
 // under the rules of api/access.ts, and the account of what was shown, masked or withheld that the
 // access log keeps.
 import { categories, type CategoryId } from '../schemas/registry.ts';
-import { authorisationInForce } from '../store/authorisations.ts';
+import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { enterpriseRecords, utilityIndicators, type ProfileRecord } from '../store/queries.ts';
 import { isGatedCategory, pastPublicity, viewFields, withheldNote } from './access.ts';
@@ -33,13 +33,14 @@ const INDICATOR_CATEGORIES = ['water', 'gas'] as const;
 export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
-  const [all, indicators] = await Promise.all([enterpriseRecords(db, uscc), utilityIndicators(db, uscc)]);
+  const [all, grants] = await Promise.all([
+    enterpriseRecords(db, uscc), authorisationsInForce(db, { enterpriseUscc: uscc, institution: viewer.institution, at })]);
   const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, pastPublicityHidden: 0 };
   const shown = [];
   const withheld = [];
   let name: string | null = null;
   for (const spec of categories()) {
-    const grant = await authorisationInForce(db, { enterpriseUscc: uscc, category: spec.id, institution: viewer.institution, at });
+    const grant = grants.find((g) => g.categories.includes(spec.id));
     if (grant) access.authorisations[spec.id] = grant.id;
     if (isGatedCategory(spec) && !grant) {
       withheld.push(withheldNote(spec));
@@ -73,7 +74,11 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
     });
   }
   const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], unknown[]>> = {};
-  for (const c of INDICATOR_CATEGORIES) if (access.returned.includes(c)) shownIndicators[c] = indicators[c];
+  const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => access.returned.includes(c));
+  if (indicatorsShown.length) {
+    const indicators = await utilityIndicators(db, uscc, indicatorsShown);
+    for (const c of indicatorsShown) shownIndicators[c] = indicators[c];
+  }
   return {
     body: { uscc, name, asOf: at, categories: shown, withheld, indicators: shownIndicators, pastPublicityHidden: access.pastPublicityHidden },
     access,

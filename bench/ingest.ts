@@ -57,7 +57,6 @@ async function memoryRun(): Promise<Run | undefined> {
   }
 }
 
-const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 async function main() {
   const utf8 = path.join(dir, `penalty-${ROWS}.utf8.csv`);

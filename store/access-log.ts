@@ -47,20 +47,76 @@ export function entryHash(prevHash: string, seq: number, e: AccessEntryInput): s
 
 const APPEND_LOCK = 'credit-etl access_log append';
 
-export async function appendAccess(db: Db, e: AccessEntryInput): Promise<AccessEntry> {
+/** The largest group of entries appended in one transaction. */
+const MAX_GROUP = 100;
+
+interface Pending {
+  readonly entry: AccessEntryInput;
+  resolve(e: AccessEntry): void;
+  reject(err: unknown): void;
+}
+
+/** Per store: entries waiting for the next group, and whether a group is being appended. */
+const queues = new WeakMap<Db, { pending: Pending[]; appending: boolean }>();
+
+/**
+ * Appends one entry; resolves once it is committed. Appends are serialised across processes by the
+ * advisory lock, and the lock is held until the commit is flushed, so one transaction per entry would
+ * cap the log (and every read it records) at one disk flush per entry. Entries that arrive while a
+ * group is being committed therefore wait and go together in the next transaction (group commit), in
+ * arrival order, each with its own seq and hash: the chain is the same as if they had been appended
+ * one by one. If a group fails, its entries are retried one by one, so one bad entry fails only its
+ * own caller.
+ */
+export function appendAccess(db: Db, e: AccessEntryInput): Promise<AccessEntry> {
+  let q = queues.get(db);
+  if (!q) queues.set(db, (q = { pending: [], appending: false }));
+  const queue = q;
+  const done = new Promise<AccessEntry>((resolve, reject) => queue.pending.push({ entry: e, resolve, reject }));
+  if (!queue.appending) void drain(db, queue);
+  return done;
+}
+
+async function drain(db: Db, q: { pending: Pending[]; appending: boolean }): Promise<void> {
+  q.appending = true;
+  try {
+    while (q.pending.length) {
+      const group = q.pending.splice(0, MAX_GROUP);
+      try {
+        const appended = await appendGroup(db, group.map((p) => p.entry));
+        group.forEach((p, i) => p.resolve(appended[i]));
+      } catch (err) {
+        if (group.length === 1) {
+          group[0].reject(err);
+          continue;
+        }
+        for (const p of group) await appendGroup(db, [p.entry]).then(([a]) => p.resolve(a), p.reject);
+      }
+    }
+  } finally {
+    q.appending = false;
+  }
+}
+
+async function appendGroup(db: Db, entries: readonly AccessEntryInput[]): Promise<AccessEntry[]> {
   return db.knex.transaction(async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [APPEND_LOCK]);
     const head = await trx('access_log_head').select('seq', 'hash').first();
-    const seq = head ? Number(head.seq) + 1 : 1;
-    const prevHash: string = head ? head.hash : GENESIS_HASH;
-    const hash = entryHash(prevHash, seq, e);
-    await trx('access_log').insert({
-      seq, at: e.at, request_id: e.requestId, actor_role: e.actor.role, actor_unit: e.actor.unit, actor_token_id: e.actor.tokenId,
-      action: e.action, enterprises: [...e.enterprises], detail: JSON.stringify(e.detail), prev_hash: prevHash, hash,
+    let seq = head ? Number(head.seq) : 0;
+    let prevHash: string = head ? head.hash : GENESIS_HASH;
+    const appended = entries.map((e) => {
+      seq += 1;
+      const entry = { ...e, seq, prevHash, hash: entryHash(prevHash, seq, e) };
+      prevHash = entry.hash;
+      return entry;
     });
+    await trx('access_log').insert(appended.map((a) => ({
+      seq: a.seq, at: a.at, request_id: a.requestId, actor_role: a.actor.role, actor_unit: a.actor.unit, actor_token_id: a.actor.tokenId,
+      action: a.action, enterprises: [...a.enterprises], detail: JSON.stringify(a.detail), prev_hash: a.prevHash, hash: a.hash,
+    })));
     await trx.raw(`INSERT INTO access_log_head (one, seq, hash) VALUES (true, ?, ?)
-      ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`, [seq, hash]);
-    return { ...e, seq, prevHash, hash };
+      ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`, [seq, prevHash]);
+    return appended;
   });
 }
 

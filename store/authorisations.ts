@@ -61,18 +61,21 @@ export async function listAuthorisations(db: Db, enterpriseUscc?: string): Promi
 }
 
 /**
- * The grant in force at `at` for this enterprise, category and recipient (institution name, or null
- * for the platform's own collection), or undefined. Revoked or expired grants never count.
+ * Every grant in force at `at` for this enterprise and recipient (institution name, or null for the
+ * platform's own collection), latest expiry first. Revoked or expired grants never count.
  */
-export async function authorisationInForce(db: Db, q: { enterpriseUscc: string; category: CategoryId; institution: string | null; at: string }): Promise<Authorisation | undefined> {
+export async function authorisationsInForce(db: Db, q: { enterpriseUscc: string; institution: string | null; at: string }): Promise<Authorisation[]> {
   const rows = select(db)
     .where({ enterprise_uscc: q.enterpriseUscc })
-    .whereRaw('? = ANY(categories)', [q.category])
     .where('granted_at', '<=', q.at).where('expires_at', '>', q.at)
     .whereNull('revoked_at')
     .orderBy('expires_at', 'desc');
-  const scoped = q.institution === null ? rows.whereNull('institution') : rows.where({ institution: q.institution });
-  return (await scoped.first()) as Authorisation | undefined;
+  return (await (q.institution === null ? rows.whereNull('institution') : rows.where({ institution: q.institution }))) as Authorisation[];
+}
+
+/** The grant in force for one category (the one lasting longest), or undefined. */
+export async function authorisationInForce(db: Db, q: { enterpriseUscc: string; category: CategoryId; institution: string | null; at: string }): Promise<Authorisation | undefined> {
+  return (await authorisationsInForce(db, q)).find((g) => g.categories.includes(q.category));
 }
 
 /** Enterprises with a grant in force to the platform for a category: whom a per-enterprise connector may call. */

@@ -51,12 +51,15 @@ export async function enterpriseRecords(db: Db, uscc: string): Promise<ProfileRe
   const k = db.knex;
   const cols = [...RECORD_READ, k.raw('event_date::text AS event_date'), ts(k, 'received_at'), ts(k, 'loaded_at')];
   const records = await k('credit_records').select(['id', ...cols]).where('subject_uscc', uscc).orderBy(['category', 'event_date', 'natural_key']);
-  const history = records.length === 0 ? [] : await k('credit_record_versions')
+  // Earlier versions exist only for records updated since their first load (version > 1).
+  const history = !records.some((r: { version: number }) => r.version > 1) ? [] : await k('credit_record_versions')
     .select(['record_id', ...cols, ts(k, 'superseded_at'), 'superseded_by_batch']).where('subject_uscc', uscc).orderBy(['record_id', 'version']);
   return records.map((r: any) => ({ ...r, id: Number(r.id), history: history.filter((h: any) => Number(h.record_id) === Number(r.id)) }));
 }
 
-export async function utilityIndicators(db: Db, uscc: string): Promise<{ water: unknown[]; gas: unknown[] }> {
-  const [water, gas] = await Promise.all(['water', 'gas'].map((c) => db.knex(`v_${c}_indicators`).where('subject_uscc', uscc).orderBy('account_no')));
+/** The water and gas indicators of one enterprise; only those of `only` when given (the others empty, not read). */
+export async function utilityIndicators(db: Db, uscc: string, only: readonly ('water' | 'gas')[] = ['water', 'gas']): Promise<{ water: unknown[]; gas: unknown[] }> {
+  const [water, gas] = await Promise.all((['water', 'gas'] as const).map((c) => (only.includes(c)
+    ? db.knex(`v_${c}_indicators`).where('subject_uscc', uscc).orderBy('account_no') : Promise.resolve([]))));
   return { water, gas };
 }
