@@ -71,8 +71,8 @@ function checked(row: SourceRow, map: HeaderMap): SourceRecord {
   return { kind: 'checked', row: c.kind === 'rejected' ? row : { line: row.line, cells: [] }, checked: c };
 }
 
+let batch: SourceRecord[] = [];
 try {
-  let batch: SourceRecord[] = [];
   for await (const rec of source.records) {
     if (spec && header === undefined) {
       // The main thread reads the same header with the same function; it gets the record as parsed.
@@ -93,8 +93,11 @@ try {
     if (draining) break;
   }
   if (batch.length) await send(batch);
+  batch = [];
   if (!draining) port.postMessage({ type: 'end', described: source.describe() } satisfies FromParser);
 } catch (e) {
+  // The records read before the error go first: a refusal names the line the batch had reached.
+  if (batch.length) await send(batch);
   const err = e as Error & { code?: string; limitBytes?: number };
   port.postMessage({ type: 'error', code: err.code, message: err.message, limitBytes: err.limitBytes } satisfies FromParser);
 }

@@ -90,36 +90,45 @@ export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding 
   let encoding: Encoding | null = null;
   const source = bytes[Symbol.asyncIterator]();
   let draining = false;
-  const take = (b: Uint8Array) => {
+  /**
+   * Counts and fingerprints a chunk. Past the size limit only the bytes up to it go on, so the records
+   * before the limit are still read and the refusal names the line the limit falls on.
+   */
+  const take = (b: Uint8Array): { allowed: Uint8Array; over: boolean } => {
     sha256.update(b);
     size += b.length;
-    if (size > limits.maxFileBytes && !draining) throw new FileTooLargeError(limits.maxFileBytes);
+    if (size <= limits.maxFileBytes || draining) return { allowed: b, over: false };
+    return { allowed: b.subarray(0, Math.max(0, b.length - (size - limits.maxFileBytes))), over: true };
   };
   async function* text(): AsyncGenerator<string> {
     const head: Uint8Array[] = [];
     let headSize = 0;
     let ended = false;
-    while (headSize < DETECT_SAMPLE_BYTES) {
+    let over = false;
+    while (headSize < DETECT_SAMPLE_BYTES && !over) {
       const n = await source.next();
       if (n.done) {
         ended = true;
         break;
       }
-      take(n.value);
-      head.push(n.value);
-      headSize += n.value.length;
+      const t = take(n.value);
+      over = t.over;
+      head.push(t.allowed);
+      headSize += t.allowed.length;
     }
     const sample = Buffer.concat(head);
     const detected = detectEncoding(sample, ended);
     encoding = requested === 'auto' ? detected.encoding : requested;
     const decode = createDecoder(encoding);
     if (sample.length) yield decode(sample);
-    while (!ended) {
+    while (!ended && !over) {
       const n = await source.next();
       if (n.done) break;
-      take(n.value);
-      yield decode(n.value);
+      const t = take(n.value);
+      over = t.over;
+      yield decode(t.allowed);
     }
+    if (over) throw new FileTooLargeError(limits.maxFileBytes);
     const rest = decode(null);
     if (rest) yield rest;
   }

@@ -144,17 +144,30 @@ const CASES: readonly Case[] = [
     expect: { loaded: { accepted: [2, 3], rejected: [] } },
   },
   {
-    // The line is where the batch stood when the reader crossed the limit: a line within the bytes
-    // read, not the exact line holding the limit's byte (see docs/reliability.md).
-    name: 'a file past the size limit: refused as the bytes cross it, naming the limit and a line within the bytes read; nothing loads',
+    // The records before the limit's byte are read, so the line named is the one the limit falls on.
+    name: 'a file past the size limit: refused as the bytes cross it, naming the limit and the line it falls on; nothing loads',
     build: (_f, t) => utf8(lines([HEADER, ...Array.from({ length: 45 }, (_, k) => rows(70, `${t}-${k}`)).flat()])),
     limits: { maxFileBytes: 1_500_000 },
     expect: { refused: 'R_FILE_TOO_LARGE', says: /> 1500000 bytes, at line \d+/ },
     check: (r, file) => {
-      // the line named is one the reader reached: at most the one holding byte 1,500,001
+      // the line holding byte 1,500,001, the first past the limit
       const lineOfLimit = readFileSync(file).subarray(0, 1_500_001).toString('latin1').split('\r\n').length;
-      expect(r.refusal!.line).toBeGreaterThanOrEqual(2);
-      expect(r.refusal!.line).toBeLessThanOrEqual(lineOfLimit);
+      expect(lineOfLimit).toBeGreaterThan(1000);
+      expect(r.refusal!.line).toBe(lineOfLimit);
+      expect(r.refusal!.messageEn).toContain(`at line ${r.refusal!.line}`);
+    },
+  },
+  {
+    // The records before the limit's byte are read, so the line named is the one the limit falls on.
+    name: 'a size limit inside the first megabyte (the encoding sample): the line it falls on is named all the same',
+    build: (_f, t) => utf8(lines([HEADER, ...Array.from({ length: 45 }, (_, k) => rows(70, `${t}-${k}`)).flat()])),
+    limits: { maxFileBytes: 300_000 },
+    expect: { refused: 'R_FILE_TOO_LARGE', says: /> 300000 bytes, at line \d+/ },
+    check: (r, file) => {
+      // the line holding byte 300,001, the first past the limit
+      const lineOfLimit = readFileSync(file).subarray(0, 300_001).toString('latin1').split('\r\n').length;
+      expect(lineOfLimit).toBeGreaterThan(100);
+      expect(r.refusal!.line).toBe(lineOfLimit);
       expect(r.refusal!.messageEn).toContain(`at line ${r.refusal!.line}`);
     },
   },
