@@ -77,7 +77,7 @@ try {
     if (spec && header === undefined) {
       // The main thread reads the same header with the same function; it gets the record as parsed.
       const h = readHeader(spec, rec, d.limits.maxColumns, source.progress().encoding);
-      header = h.refusal ? null : h.map;
+      if (h) header = h.refusal ? null : h.map;
       batch.push(rec);
     } else {
       // Work sharing: rows are checked here only while the main thread has a backlog; when it is

@@ -207,6 +207,7 @@ export async function runBatch(
       for await (const rec of source.records) {
         if (header === null) {
           const h = readHeader(spec, rec, req.maxColumns ?? DEFAULT_LIMITS.maxColumns, source.progress().encoding);
+          if (!h) continue;
           header = h.map;
           warn(h.warnings);
           if (h.refusal) {
@@ -264,8 +265,11 @@ export interface HeaderOutcome {
   readonly refusal: RowIssue | null;
 }
 
-/** The first record -> the column map, or the refusal of the whole batch. */
-export function readHeader(spec: CategorySpec, rec: SourceRecord, maxColumns: number, encoding: string | null): HeaderOutcome {
+/**
+ * The first record -> the column map, or the refusal of the whole batch; null for a line of nothing
+ * but spaces (as blank lines are, it is skipped: the header may still follow, or the file is empty).
+ */
+export function readHeader(spec: CategorySpec, rec: SourceRecord, maxColumns: number, encoding: string | null): HeaderOutcome | null {
   if (rec.kind === 'malformed') {
     // Bytes invalid in the detected encoding: say so (a file mixing UTF-8 and GBK gets here).
     const detail = rec.row.code === 'E_ROW_INVALID_BYTES'
@@ -273,6 +277,7 @@ export function readHeader(spec: CategorySpec, rec: SourceRecord, maxColumns: nu
       : rec.row.detail;
     return { map: null, warnings: [], refusal: makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail }) };
   }
+  if (rec.row.cells.every((c) => c.trim() === '')) return null;
   if (rec.row.cells.length > maxColumns) {
     return { map: null, warnings: [], refusal: makeIssue('R_TOO_MANY_COLUMNS', { line: 1, detail: `${rec.row.cells.length} > ${maxColumns}` }) };
   }

@@ -193,6 +193,16 @@ const CASES: readonly Case[] = [
     expect: { loaded: { accepted: [4], rejected: [[5, 'E_USCC_LENGTH']] } },
   },
   {
+    name: 'lines of spaces and tabs before the header: skipped like blank lines',
+    build: (_f, t) => utf8(`   \r\n\t \t\r\n${lines([HEADER, row(0, t), row(1, t, withUscc('BAD'))])}`),
+    expect: { loaded: { accepted: [4], rejected: [[5, 'E_USCC_LENGTH']] } },
+  },
+  {
+    name: 'a file of nothing but spaces, tabs and line breaks: empty',
+    build: () => utf8(' \r\n   \r\n\t\r\n  '),
+    expect: { refused: 'R_EMPTY_FILE', line: null },
+  },
+  {
     name: 'an empty file',
     build: () => Buffer.alloc(0),
     expect: { refused: 'R_EMPTY_FILE', line: null },
