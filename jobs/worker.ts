@@ -103,7 +103,11 @@ export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> &
   // with console.error, not as JSON log lines.
   for (const q of Object.values(queues)) q.on('error', (err) => log.warn({ err, queue: q.name }, 'queue connection error'));
 
+  // While Redis is down a pass waits on it; the timer must not stack more passes behind it.
+  let ticking = false;
   const tick = async () => {
+    if (ticking) return;
+    ticking = true;
     try {
       // Schedulers vanish with the rest of Redis; installing is an upsert, so it is safe to repeat.
       const reconcileDeps = { ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect], uploadQueue: queues[QUEUE.upload] };
@@ -116,6 +120,8 @@ export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> &
       await reconcileUploads(reconcileDeps, cfg.reconcileEveryMs);
     } catch (err) {
       log.error({ err }, 'reconciler failed; trying again later');
+    } finally {
+      ticking = false;
     }
   };
   await tick();
