@@ -27,9 +27,12 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 interface KillPoint {
+  /** Armed in the process; or, for `whileServerRuns`, the name shown for a kill from outside. */
   readonly failpoint: string;
   readonly name: string;
   readonly committed: boolean;
+  /** Kill from outside while the server is executing a statement of the batch that matches. */
+  readonly whileServerRuns?: RegExp;
 }
 
 const POINTS: readonly KillPoint[] = [
@@ -38,7 +41,8 @@ const POINTS: readonly KillPoint[] = [
   { failpoint: 'ingest.progress', name: 'mid-COPY (10k of 15k rows staged)', committed: false },
   { failpoint: 'batch.copy-end', name: 'after the last row, before the COPY ends', committed: false },
   { failpoint: 'batch.merge', name: 'as the merge starts (COPY ended, rejected rows written, merge lock held)', committed: false },
-  { failpoint: 'batch.merged', name: 'mid-merge (merge SQL done, batch status not yet written)', committed: false },
+  { failpoint: '(outside: the merge statement running on the server)', name: 'mid-merge, while the server executes the merge statement', committed: false, whileServerRuns: /INSERT INTO credit_record_versions/ },
+  { failpoint: 'batch.merged', name: 'just after the merge (merge SQL done, batch status not yet written)', committed: false },
   { failpoint: 'batch.before-commit', name: 'with status and counts written, just before COMMIT', committed: false },
   { failpoint: 'batch.committed', name: 'after the commit, before the process reports or exits', committed: true },
 ];
@@ -47,8 +51,15 @@ const POINTS: readonly KillPoint[] = [
 function ingestAndKill(db: TestDb, point: KillPoint): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'ingest', file, '--category', 'penalty', '--provider', 'ndrc', '--json'], {
-      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', CREDIT_ETL_FAILPOINTS: point.failpoint }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', CREDIT_ETL_FAILPOINTS: point.whileServerRuns ? '' : point.failpoint }, stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (point.whileServerRuns) {
+      const poll = setInterval(async () => {
+        const { rows } = await db.db.knex.raw(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()`);
+        if (rows.some((r: { query: string }) => point.whileServerRuns!.test(r.query))) child.kill('SIGKILL');
+      }, 10);
+      child.on('close', () => clearInterval(poll));
+    }
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (out += d));
