@@ -1,7 +1,7 @@
 // The service over a database of its own: buildApp on a fresh test database, tokens for any role,
 // and a multipart body builder for inject().
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -19,13 +19,16 @@ export interface ApiHarness {
 
 export async function createApiHarness(label: string, deps: Partial<Omit<AppDeps, 'db'>> = {}): Promise<ApiHarness> {
   const t = await createTestDb(label);
-  const app = await buildApp({ db: t.db, uploadDir: mkdtempSync(path.join(tmpdir(), `credit-etl-${label}-`)), ...deps });
+  // The harness's own upload folder unless the test brings one (and cleans it up itself).
+  const ownDir = deps.uploadDir ? undefined : mkdtempSync(path.join(tmpdir(), `credit-etl-${label}-`));
+  const app = await buildApp({ db: t.db, uploadDir: ownDir, ...deps });
   return {
     t, app,
     token: async (role, unit) => ({ authorization: `Bearer ${(await createApiToken(t.db, { role, unit, createdBy: 'test' })).token}` }),
     close: async () => {
       await app.close();
       await t.drop();
+      if (ownDir) rmSync(ownDir, { recursive: true, force: true });
     },
   };
 }

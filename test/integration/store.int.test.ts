@@ -1,10 +1,10 @@
 // The store's promises on real PostgreSQL: idempotent loads, history, error budget, provenance,
 // encodings, and the outcome of every dirty fixture.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
 import { fixture, ingest } from '../helpers/ingest.ts';
 
@@ -61,6 +61,7 @@ describe('loading a batch', () => {
     const original = rows[3][col];
     rows[3][col] = `${original}（经复议变更）`;
     const dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const changed = path.join(dir, 'penalty-changed.csv');
     writeFileSync(changed, toCsv(rows));
     await ingest(t.db, fixture('penalty.csv'), 'penalty', 'ndrc');
@@ -147,6 +148,7 @@ describe('dirty fixtures', () => {
 
 describe('hostile files on the real store', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-hostile-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const lines = readFileSync(fixture('penalty.csv'), 'utf8').split('\r\n');
 
   it('a row holding a NUL character is rejected (PostgreSQL cannot store it) and the rest of the batch loads', async () => {
