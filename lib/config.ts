@@ -40,11 +40,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxColumns: positive('CREDIT_ETL_MAX_COLUMNS', DEFAULT_LIMITS.maxColumns),
   };
   if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
+  const dataDir = path.resolve(env.CREDIT_ETL_DATA_DIR || 'data');
   return {
-    databaseUrl, dbSchema, logLevel, limits,
+    databaseUrl, dbSchema, logLevel, limits, dataDir,
     redisUrl: env.REDIS_URL || undefined,
-    dataDir: path.resolve(env.CREDIT_ETL_DATA_DIR || 'data'),
-    uploadDir: path.resolve(env.CREDIT_ETL_UPLOAD_DIR || path.join(env.CREDIT_ETL_DATA_DIR || 'data', 'uploads')),
+    uploadDir: env.CREDIT_ETL_UPLOAD_DIR ? path.resolve(env.CREDIT_ETL_UPLOAD_DIR) : path.join(dataDir, 'uploads'),
   };
 }
 

@@ -229,15 +229,19 @@ export function syntheticPersonName(rng: Rng, sex: 'M' | 'F' = rng.chance(0.7) ?
 
 /** A valid 18-digit resident ID (GB 11643): a 3713xx address code, the birth date, a sequence of the right parity. */
 export function residentId(rng: Rng, birthDate: string, sex: 'M' | 'F', addressCode = rng.pick(GB2260_COUNTIES).code): string {
-  const seq = rng.int(0, 49) * 2 + (sex === 'M' ? 1 : 2) + rng.int(0, 8) * 100;
-  const body = addressCode + birthDate.replaceAll('-', '') + pad(seq % 1000 || 1, 3);
+  const body = addressCode + birthDate.replaceAll('-', '') + sequenceCode(rng, sex);
   return body + residentIdCheckChar(body);
 }
 
 /** An old 15-digit ID (pre-1999: YYMMDD, no check character) for someone born in the 1900s. */
 export function residentId15(rng: Rng, birthDate: string, sex: 'M' | 'F', addressCode = rng.pick(GB2260_COUNTIES).code): string {
+  return addressCode + birthDate.slice(2).replaceAll('-', '') + sequenceCode(rng, sex);
+}
+
+/** The three-digit sequence code of a resident ID: odd for men, even for women. */
+function sequenceCode(rng: Rng, sex: 'M' | 'F'): string {
   const seq = rng.int(0, 49) * 2 + (sex === 'M' ? 1 : 2) + rng.int(0, 8) * 100;
-  return addressCode + birthDate.slice(2).replaceAll('-', '') + pad(seq % 1000 || 1, 3);
+  return pad(seq % 1000 || 1, 3);
 }
 
 export function syntheticPerson(rng: Rng, opts: { bornFrom?: string; bornTo?: string; addressCode?: string } = {}): Person {
@@ -991,7 +995,10 @@ function agencyFor(rng: Rng, dept: Department, ent: Enterprise): Agency {
   return city ?? rng.pick(list);
 }
 
-function sourceCells(r: SyntheticRecord, a: Agency, rng: Rng): void {
+/** The deciding agency, and (mostly) the 数据提供单位 its records name. */
+function agencyCells(r: SyntheticRecord, a: Agency, rng: Rng): void {
+  r.authority_name = a.name;
+  r.authority_uscc = a.uscc;
   if (rng.chance(0.93)) {
     r.source_unit = a.sourceUnit;
     const unit = findAgency(a.sourceUnit);
@@ -1026,9 +1033,7 @@ function licensingRow(ctx: Ctx, ent: Enterprise): SyntheticRecord {
   r.valid_to = t.years === 0 ? '长期' : formatDate(addYears(from, t.years, 1), style);
   const expired = t.years > 0 && addYears(from, t.years, 1) < ctx.to;
   r.status = expired ? '无效' : rng.chance(0.05) ? rng.pick(['注销', '撤回']) : '有效';
-  r.authority_name = a.name;
-  r.authority_uscc = a.uscc;
-  sourceCells(r, a, rng);
+  agencyCells(r, a, rng);
   return r;
 }
 
@@ -1073,9 +1078,7 @@ function penaltyRow(ctx: Ctx, ent: Enterprise): SyntheticRecord {
   const years = t.serious ? 3 : 1;
   r.valid_until = formatDate(addYears(decided, 3, 1), style);
   r.publicity_end = t.kinds.length === 1 && t.kinds[0] === '警告' ? formatDate(addDays(decided, 90), style) : formatDate(addYears(decided, years, 1), style);
-  r.authority_name = a.name;
-  r.authority_uscc = a.uscc;
-  sourceCells(r, a, rng);
+  agencyCells(r, a, rng);
   return r;
 }
 
@@ -1097,9 +1100,7 @@ function enforcementRow(ctx: Ctx, ent: Enterprise): SyntheticRecord {
   r.legal_basis = t.basis;
   r.method = t.method;
   r.executed_at = formatDate(executed, style);
-  r.authority_name = a.name;
-  r.authority_uscc = a.uscc;
-  sourceCells(r, a, rng);
+  agencyCells(r, a, rng);
   if (rng.chance(0.1)) r.remarks = rng.pick(['已执行完毕', '当事人已履行', '申请人民法院强制执行']);
   return r;
 }

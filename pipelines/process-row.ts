@@ -12,24 +12,6 @@ export type RowOutcome =
   | { readonly kind: 'rejected'; readonly issues: readonly RowIssue[]; readonly warnings: readonly RowIssue[] }
   | { readonly kind: 'blank' };
 
-interface Columns {
-  readonly mapped: readonly (readonly [number, string])[];
-  readonly headerOf: (key: string) => string | undefined;
-}
-const columnsCache = new WeakMap<HeaderMap, Columns>();
-
-/** The loaded columns of a header, worked out once per batch rather than once per row. */
-function columnsOf(header: HeaderMap): Columns {
-  let c = columnsCache.get(header);
-  if (!c) {
-    const mapped = header.columns.flatMap((f, i) => (f ? [[i, f.key] as const] : []));
-    const headers = new Map(mapped.map(([i, key]) => [key, header.headers[i].trim()]));
-    c = { mapped, headerOf: (key) => headers.get(key) };
-    columnsCache.set(header, c);
-  }
-  return c;
-}
-
 /** Cells -> normalised, validated fields and the unit they come from: everything but the stamp.
  * It needs nothing of the batch but its deliverer, so it may run on the parse thread. */
 export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, deliverer: ProviderUnit): CheckedRow {
@@ -47,9 +29,9 @@ export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, 
       issues: [makeIssue('E_ROW_FIELD_COUNT', { line, detail: `${cells.length} ≠ ${width}` })],
     };
   }
-  const { mapped, headerOf } = columnsOf(header);
+  const { loaded, headerOf } = header;
   const original: Record<string, string> = {};
-  for (const [i, key] of mapped) original[key] = cells[i];
+  for (const [i, key] of loaded) original[key] = cells[i];
   const { fields, notes } = normalizeRecord(spec, original);
   const warnings = notes.map((n) => makeIssue(n.code, {
     line, field: n.field, column: headerOf(n.field) ?? spec.field.get(n.field)?.labelZh, value: n.value, detail: n.detail,

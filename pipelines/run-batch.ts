@@ -89,7 +89,6 @@ export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding 
   let size = 0;
   let encoding: Encoding | null = null;
   const source = bytes[Symbol.asyncIterator]();
-  let draining = false;
   /**
    * Counts and fingerprints a chunk. Past the size limit only the bytes up to it go on, so the records
    * before the limit are still read and the refusal names the line the limit falls on.
@@ -97,7 +96,7 @@ export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding 
   const take = (b: Uint8Array): { allowed: Uint8Array; over: boolean } => {
     sha256.update(b);
     size += b.length;
-    if (size <= limits.maxFileBytes || draining) return { allowed: b, over: false };
+    if (size <= limits.maxFileBytes) return { allowed: b, over: false };
     return { allowed: b.subarray(0, Math.max(0, b.length - (size - limits.maxFileBytes))), over: true };
   };
   async function* text(): AsyncGenerator<string> {
@@ -137,7 +136,6 @@ export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding 
     describe: () => ({ sha256: sha256.copy().digest('hex'), sizeBytes: size, encoding }),
     progress: () => ({ sizeBytes: size, encoding }),
     drain: async () => {
-      draining = true;
       for (let n = await source.next(); !n.done; n = await source.next()) take(n.value);
     },
   };

@@ -34,6 +34,10 @@ export type CheckedRow =
 export interface HeaderMap {
   readonly headers: readonly string[];
   readonly columns: readonly (FieldSpec | undefined)[];
+  /** The loaded columns as [column index, field key]: what a row is read by. */
+  readonly loaded: readonly (readonly [number, string])[];
+  /** Field key -> the (trimmed) header the file used for it. */
+  readonly headerOf: (key: string) => string | undefined;
 }
 
 export type FieldValue = string | boolean | readonly string[];

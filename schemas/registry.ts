@@ -137,7 +137,12 @@ export function resolveHeader(cat: CategorySpec, header: string): FieldSpec | un
   let m = headerMaps.get(cat.id);
   if (!m) {
     m = new Map();
-    for (const f of cat.fields) for (const n of [f.key, f.labelZh, ...f.aliases]) if (!m.has(foldLabel(n))) m.set(foldLabel(n), f);
+    for (const f of cat.fields) {
+      for (const n of [f.key, f.labelZh, ...f.aliases]) {
+        const k = foldLabel(n);
+        if (!m.has(k)) m.set(k, f);
+      }
+    }
     headerMaps.set(cat.id, m);
   }
   return m.get(foldLabel(header));

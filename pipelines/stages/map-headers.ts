@@ -12,9 +12,10 @@ export interface HeaderMapping {
 }
 
 export function mapHeaders(spec: CategorySpec, headers: readonly string[]): HeaderMapping {
-  const seen = new Set<string>();
   const warnings: RowIssue[] = [];
-  const columns: (FieldSpec | undefined)[] = headers.map((h) => {
+  const loaded: (readonly [number, string])[] = [];
+  const headerByKey = new Map<string, string>();
+  const columns: (FieldSpec | undefined)[] = headers.map((h, i) => {
     const header = h.trim();
     if (header === '') return undefined; // Excel leaves empty header cells after the last column
     const field = resolveHeader(spec, header);
@@ -22,16 +23,17 @@ export function mapHeaders(spec: CategorySpec, headers: readonly string[]): Head
       warnings.push(makeIssue('W_UNKNOWN_COLUMN', { line: 1, column: header, value: header }));
       return undefined;
     }
-    if (seen.has(field.key)) {
+    if (headerByKey.has(field.key)) {
       warnings.push(makeIssue('W_DUPLICATE_COLUMN', { line: 1, column: header, field: field.key, value: header }));
       return undefined;
     }
-    seen.add(field.key);
+    loaded.push([i, field.key]);
+    headerByKey.set(field.key, header);
     return field;
   });
-  const missing = spec.fields.filter((f) => f.required && !seen.has(f.key));
+  const missing = spec.fields.filter((f) => f.required && !headerByKey.has(f.key));
   const refusal = missing.length === 0 ? null : makeIssue('R_MISSING_COLUMNS', {
     line: 1, detail: missing.map((f) => f.labelZh).join('、'),
   });
-  return { map: { headers, columns }, warnings, refusal };
+  return { map: { headers, columns, loaded, headerOf: (key) => headerByKey.get(key) }, warnings, refusal };
 }

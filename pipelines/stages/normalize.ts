@@ -65,9 +65,9 @@ function isoFromUtcMs(ms: number): string {
   return isoDate(t.getUTCFullYear(), t.getUTCMonth() + 1, t.getUTCDate())!;
 }
 
-/** ISO date of an accepted spelling, or undefined when it is no spelling of an existing day. */
 const PLAIN_ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** ISO date of an accepted spelling, or undefined when it is no spelling of an existing day. */
 function parseDate(s: string): string | undefined {
   const iso = PLAIN_ISO_DATE.exec(s);
   if (iso) return isoDate(Number(iso[1]), Number(iso[2]), Number(iso[3]));
@@ -256,7 +256,8 @@ export function normalizeRecord(spec: CategorySpec, raw: Readonly<Record<string,
   for (const key of PREFIX_CHECKED_FIELDS) {
     const v = fields[key];
     // A bad check character is the validator's error; the prefix table is only a warning (reference §3.3).
-    if (typeof v === 'string' && usccProblem(v) === null && !USCC_PREFIXES.has(v.slice(0, 2))) {
+    // The prefix is looked up first: the validator checks the code again, so only an unknown prefix pays twice.
+    if (typeof v === 'string' && !USCC_PREFIXES.has(v.slice(0, 2)) && usccProblem(v) === null) {
       notes.push({ code: 'W_USCC_PREFIX', field: key, value: raw[key] });
     }
   }
