@@ -43,14 +43,17 @@ export function viewFields(spec: CategorySpec, fields: Readonly<Record<string, u
 /** The annex's 公示截止期: a record past it is no longer shown by default. */
 export const PUBLICITY_END_LABEL = '公示截止期';
 
-/** category -> key of its 公示截止期 field, for the categories that have one. */
+let publicityEnds: ReadonlyMap<CategoryId, string> | undefined;
+
+/** category -> key of its 公示截止期 field, for the categories that have one (the schemas are fixed: worked out once). */
 export function publicityEndFields(): ReadonlyMap<CategoryId, string> {
+  if (publicityEnds) return publicityEnds;
   const m = new Map<CategoryId, string>();
   for (const c of categories()) {
     const f = c.fields.find((x) => x.labelZh === PUBLICITY_END_LABEL);
     if (f) m.set(c.id, f.key);
   }
-  return m;
+  return (publicityEnds = m);
 }
 
 export function pastPublicity(category: CategoryId, fields: Readonly<Record<string, unknown>>, today: string): boolean {

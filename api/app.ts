@@ -46,7 +46,7 @@ function toApiError(e: FastifyError): ApiError {
   if (e.validation) return Errors.badRequest(`请求参数无效：${e.message}`, `invalid request: ${e.message}`);
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.bodyTooLarge();
   if (e.statusCode === 415 || e.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
-    return new ApiError(415, 'E_UNSUPPORTED_MEDIA_TYPE', '不支持的请求内容类型', `unsupported content type: ${e.message}`);
+    return Errors.unsupportedMediaType(e.message);
   }
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new ApiError(e.statusCode, e.code ?? 'E_BAD_REQUEST', '请求无效', e.message);
   return Errors.internal();

@@ -18,6 +18,9 @@ export const Errors = {
   batchNotFound: () => new ApiError(404, 'E_BATCH_NOT_FOUND', '批次不存在，或不是本单位报送的', 'no such batch, or not delivered by your unit'),
   notFound: (what: string, whatZh: string) => new ApiError(404, 'E_NOT_FOUND', `${whatZh}不存在`, `no such ${what}`),
   badRequest: (zh: string, en: string) => new ApiError(400, 'E_BAD_REQUEST', zh, en),
+  unknownProvider: (unit: string) => new ApiError(400, 'E_UNKNOWN_PROVIDER', `未知的数据提供单位“${unit}”`, `unknown provider unit "${unit}"`),
+  unknownEncoding: (detail: string) => new ApiError(400, 'E_UNKNOWN_ENCODING', '不支持的文件编码', detail),
+  unsupportedMediaType: (detail: string) => new ApiError(415, 'E_UNSUPPORTED_MEDIA_TYPE', '不支持的请求内容类型', `unsupported content type: ${detail}`),
   unknownCategory: (name: string) => new ApiError(400, 'E_UNKNOWN_CATEGORY', `未知的信息类别“${name}”`, `unknown category "${name}"`),
   categoryNotDelivered: (unit: string, zh: string, id: string) =>
     new ApiError(403, 'E_CATEGORY_NOT_DELIVERED', `${unit} 不报送${zh}信息`, `${unit} does not deliver ${id}`),

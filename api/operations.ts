@@ -4,10 +4,10 @@ import { userInfo } from 'node:os';
 import { findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import { createApiToken, revokeApiToken, type Role } from '../store/api-tokens.ts';
 import { appendAccess, type AccessActor } from '../store/access-log.ts';
-import { grantAuthorisation, listAuthorisations, revokeAuthorisation, type EvidenceKind } from '../store/authorisations.ts';
+import { getAuthorisation, grantAuthorisation, revokeAuthorisation, type EvidenceKind } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { deleteBatch } from '../store/provider-batches.ts';
-import { ApiError, Errors } from './errors.ts';
+import { Errors } from './errors.ts';
 
 export interface OperationContext {
   readonly actor: AccessActor;
@@ -22,7 +22,7 @@ export async function createToken(db: Db, ctx: OperationContext, input: { role: 
   let unit = input.unit.trim();
   if (input.role === 'provider') {
     const u = findProviderUnit(unit);
-    if (!u) throw new ApiError(400, 'E_UNKNOWN_PROVIDER', `未知的数据提供单位“${unit}”`, `unknown provider unit "${unit}"`);
+    if (!u) throw Errors.unknownProvider(unit);
     unit = u.id;
   }
   if (!unit) throw Errors.badRequest('单位不能为空', 'unit must not be empty');
@@ -55,9 +55,8 @@ export async function grant(db: Db, ctx: OperationContext, g: GrantRequest) {
 
 export async function revoke(db: Db, ctx: OperationContext, id: string) {
   if (!(await revokeAuthorisation(db, id, ctx.now.toISOString()))) throw Errors.notFound('authorisation', '授权');
-  const { enterprise_uscc: uscc } = await db.knex('enterprise_authorisations').where({ id }).first('enterprise_uscc');
-  const a = (await listAuthorisations(db, uscc)).find((x) => x.id === id)!;
-  await log(db, ctx, 'authorisation.revoke', [uscc], { authorisationId: id, revokedAt: a.revoked_at });
+  const a = (await getAuthorisation(db, id))!;
+  await log(db, ctx, 'authorisation.revoke', [a.enterprise_uscc], { authorisationId: id, revokedAt: a.revoked_at });
   return a;
 }
 

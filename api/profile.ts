@@ -1,8 +1,8 @@
 // The enterprise profile an analyst reads: every category with provenance and derived indicators,
 // under the rules of api/access.ts, and the account of what was shown, masked or withheld that the
 // access log keeps.
-import { categories, type CategoryId } from '../schemas/registry.ts';
-import { authorisationsInForce } from '../store/authorisations.ts';
+import { categories, category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
+import { authorisationsInForce, type Authorisation } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { enterpriseRecords, utilityIndicators, type ProfileRecord } from '../store/queries.ts';
 import { isGatedCategory, pastPublicity, viewFields, withheldNote } from './access.ts';
@@ -23,26 +23,43 @@ export interface ProfileAccess {
   pastPublicityHidden: number;
 }
 
-const provenance = (r: Omit<ProfileRecord, 'history' | 'id'>) => ({
+/** A stored record's provenance as the service shows it (profile and search). */
+export const provenanceView = (r: Pick<ProfileRecord, 'source_unit' | 'delivered_by' | 'batch_id' | 'source_line' | 'received_at' | 'loaded_at' | 'schema_version' | 'version'>) => ({
   sourceUnit: r.source_unit, deliveredBy: r.delivered_by, batchId: r.batch_id, sourceLine: r.source_line,
   receivedAt: r.received_at, loadedAt: r.loaded_at, schemaVersion: r.schema_version, version: r.version,
 });
 
 const INDICATOR_CATEGORIES = ['water', 'gas'] as const;
 
+/** The grant in force naming the category (the one lasting longest: grants come latest expiry first). */
+const grantOf = (grants: readonly Authorisation[], id: CategoryId) => grants.find((g) => g.categories.includes(id));
+
+/** A gated category is shown only under a grant; the others always (masked without one). */
+const shownUnder = (spec: CategorySpec, grant: Authorisation | undefined) => !isGatedCategory(spec) || grant !== undefined;
+
 export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
-  const [all, grants] = await Promise.all([
-    enterpriseRecords(db, uscc), authorisationsInForce(db, { enterpriseUscc: uscc, institution: viewer.institution, at })]);
+  const grantsRead = authorisationsInForce(db, { enterpriseUscc: uscc, institution: viewer.institution, at });
+  // Which categories are shown depends on the grants alone, so the indicators are read beside the records.
+  const indicatorsRead = grantsRead.then(async (grants) => {
+    const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], unknown[]>> = {};
+    const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => shownUnder(category(c), grantOf(grants, c)));
+    if (indicatorsShown.length) {
+      const indicators = await utilityIndicators(db, uscc, indicatorsShown);
+      for (const c of indicatorsShown) shownIndicators[c] = indicators[c];
+    }
+    return shownIndicators;
+  });
+  const [all, grants, shownIndicators] = await Promise.all([enterpriseRecords(db, uscc), grantsRead, indicatorsRead]);
   const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, pastPublicityHidden: 0 };
   const shown = [];
   const withheld = [];
   let name: string | null = null;
   for (const spec of categories()) {
-    const grant = grants.find((g) => g.categories.includes(spec.id));
+    const grant = grantOf(grants, spec.id);
     if (grant) access.authorisations[spec.id] = grant.id;
-    if (isGatedCategory(spec) && !grant) {
+    if (!shownUnder(spec, grant)) {
       withheld.push(withheldNote(spec));
       access.withheld.push(spec.id);
       continue;
@@ -61,8 +78,8 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
       }
       name ??= (r.fields.subject_name as string | undefined) ?? null;
       records.push({
-        naturalKey: r.natural_key, eventDate: r.event_date, fields: view(r.fields), provenance: provenance(r),
-        history: r.history.map((h) => ({ fields: view(h.fields), provenance: provenance(h), supersededAt: (h as typeof h & { superseded_at: string }).superseded_at })),
+        naturalKey: r.natural_key, eventDate: r.event_date, fields: view(r.fields), provenance: provenanceView(r),
+        history: r.history.map((h) => ({ fields: view(h.fields), provenance: provenanceView(h), supersededAt: (h as typeof h & { superseded_at: string }).superseded_at })),
       });
     }
     access.returned.push(spec.id);
@@ -72,12 +89,6 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
       authorisation: grant ? { id: grant.id, expiresAt: grant.expires_at } : null,
       maskedFields: [...masked].sort(), records,
     });
-  }
-  const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], unknown[]>> = {};
-  const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => access.returned.includes(c));
-  if (indicatorsShown.length) {
-    const indicators = await utilityIndicators(db, uscc, indicatorsShown);
-    for (const c of indicatorsShown) shownIndicators[c] = indicators[c];
   }
   return {
     body: { uscc, name, asOf: at, categories: shown, withheld, indicators: shownIndicators, pastPublicityHidden: access.pastPublicityHidden },

@@ -129,15 +129,12 @@ function toEntry(r: any): AccessEntry {
   };
 }
 
-/** Entries in chain order, a page at a time; optionally only those about one enterprise. */
-export async function* accessEntries(db: Db, opts: { enterprise?: string; pageSize?: number } = {}): AsyncGenerator<AccessEntry> {
-  const pageSize = opts.pageSize ?? 1000;
+/** Entries in chain order, a page at a time. */
+export async function* accessEntries(db: Db, pageSize = 1000): AsyncGenerator<AccessEntry> {
   let after = 0;
   for (;;) {
-    const q = db.knex('access_log').select([...COLUMNS, db.knex.raw(utcIso('at'))])
+    const rows = await db.knex('access_log').select([...COLUMNS, db.knex.raw(utcIso('at'))])
       .where('seq', '>', after).orderBy('seq').limit(pageSize);
-    if (opts.enterprise) q.whereRaw('? = ANY(enterprises)', [opts.enterprise]);
-    const rows = await q;
     for (const r of rows) yield toEntry(r);
     if (rows.length < pageSize) return;
     after = Number(rows[rows.length - 1].seq);

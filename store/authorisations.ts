@@ -1,6 +1,7 @@
 // Grants, revocations and the one question everything else asks: is there an authorisation in force
 // for this enterprise, category and recipient right now?
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { Db } from './db.ts';
 import { utcIso as ts } from './sql.ts';
@@ -45,8 +46,15 @@ export async function grantAuthorisation(db: Db, g: GrantInput): Promise<Authori
     id, enterprise_uscc: g.enterpriseUscc, categories: [...g.categories], institution: g.institution,
     granted_at: g.grantedAt, expires_at: g.expiresAt, evidence_kind: g.evidenceKind, evidence_ref: g.evidenceRef ?? null, recorded_by: g.recordedBy,
   });
-  return (await select(db).where({ id }).first()) as Authorisation;
+  return (await getAuthorisation(db, id))!;
 }
+
+export async function getAuthorisation(db: Db, id: string): Promise<Authorisation | undefined> {
+  return (await select(db).where({ id }).first()) as Authorisation | undefined;
+}
+
+/** The grants of the query that are in force at `at`: granted by then, not expired, never revoked. */
+const inForce = (q: Knex.QueryBuilder, at: string) => q.where('granted_at', '<=', at).where('expires_at', '>', at).whereNull('revoked_at');
 
 /** Revokes a grant; revoking twice keeps the first revocation time. Returns false for an unknown id. */
 export async function revokeAuthorisation(db: Db, id: string, at: string): Promise<boolean> {
@@ -61,15 +69,12 @@ export async function listAuthorisations(db: Db, enterpriseUscc?: string): Promi
 }
 
 /**
- * Every grant in force at `at` for this enterprise and recipient (institution name, or null for the
- * platform's own collection), latest expiry first. Revoked or expired grants never count.
+ * Every grant in force at `at` for this enterprise (or these enterprises) and recipient (institution
+ * name, or null for the platform's own collection), latest expiry first. Revoked or expired grants never count.
  */
-export async function authorisationsInForce(db: Db, q: { enterpriseUscc: string; institution: string | null; at: string }): Promise<Authorisation[]> {
-  const rows = select(db)
-    .where({ enterprise_uscc: q.enterpriseUscc })
-    .where('granted_at', '<=', q.at).where('expires_at', '>', q.at)
-    .whereNull('revoked_at')
-    .orderBy('expires_at', 'desc');
+export async function authorisationsInForce(db: Db, q: { enterpriseUscc: string | readonly string[]; institution: string | null; at: string }): Promise<Authorisation[]> {
+  const usccs = typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
+  const rows = inForce(select(db).whereIn('enterprise_uscc', usccs), q.at).orderBy('expires_at', 'desc');
   return (await (q.institution === null ? rows.whereNull('institution') : rows.where({ institution: q.institution }))) as Authorisation[];
 }
 
@@ -80,9 +85,8 @@ export async function authorisationInForce(db: Db, q: { enterpriseUscc: string; 
 
 /** Enterprises with a grant in force to the platform for a category: whom a per-enterprise connector may call. */
 export async function authorisedEnterprises(db: Db, category: CategoryId, at: string): Promise<string[]> {
-  const rows = await db.knex('enterprise_authorisations').distinct('enterprise_uscc')
-    .whereRaw('? = ANY(categories)', [category]).whereNull('institution')
-    .where('granted_at', '<=', at).where('expires_at', '>', at).whereNull('revoked_at')
+  const rows = await inForce(db.knex('enterprise_authorisations').distinct('enterprise_uscc')
+    .whereRaw('? = ANY(categories)', [category]).whereNull('institution'), at)
     .orderBy('enterprise_uscc');
   return rows.map((r: { enterprise_uscc: string }) => r.enterprise_uscc);
 }

@@ -59,6 +59,12 @@ WITH src AS (
 SELECT (SELECT count(*) FROM stg WHERE kind = 'a')::int AS staged, (SELECT count(*) FROM src)::int AS distinct_rows,
   (SELECT count(*) FROM up WHERE inserted)::int AS inserted, (SELECT count(*) FROM up WHERE NOT inserted)::int AS updated`;
 
+/** The registry row of a batch as it arrives (status received): registered ahead or adopted by the batch. */
+const receivedRow = (meta: Omit<BatchMeta, 'inTransaction'>) => ({
+  category: meta.category, file_name: meta.fileName, delivered_by: meta.deliveredBy, status: 'received', schema_version: meta.schemaVersion,
+  received_at: meta.receivedAt, max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null,
+});
+
 export class BatchLoad implements BatchSink {
   private constructor(
     private readonly db: Db,
@@ -73,8 +79,7 @@ export class BatchLoad implements BatchSink {
       // A queued upload registered its row ahead (status received, committed on its own): the batch
       // adopts it, and holds its lock until commit. A failed attempt left it received or failed with
       // no data, so a retry adopts it again; a finished batch is never run twice.
-      const row = { category: meta.category, file_name: meta.fileName, delivered_by: meta.deliveredBy, status: 'received', schema_version: meta.schemaVersion,
-        received_at: meta.receivedAt, max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null, finished_at: null, error: null };
+      const row = { ...receivedRow(meta), finished_at: null, error: null };
       const adopted = await trx('batches').insert({ id: meta.id, ...row }).onConflict('id').merge(row)
         .whereIn('batches.status', ['received', 'failed']).returning('id');
       if (adopted.length === 0) throw new BatchNotPendingError(`batch ${meta.id} is already finished`);
@@ -170,8 +175,7 @@ export class BatchNotPendingError extends Error {
  */
 export async function registerBatch(db: Db, meta: Omit<BatchMeta, 'inTransaction'> & { readonly sizeBytes?: number; readonly sha256?: string; readonly upload?: unknown }): Promise<void> {
   await db.knex('batches').insert({
-    id: meta.id, category: meta.category, file_name: meta.fileName, delivered_by: meta.deliveredBy, status: 'received',
-    schema_version: meta.schemaVersion, received_at: meta.receivedAt, max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null,
+    id: meta.id, ...receivedRow(meta),
     size_bytes: meta.sizeBytes ?? null, sha256: meta.sha256 ?? null, upload: meta.upload === undefined ? null : JSON.stringify(meta.upload),
   });
 }

@@ -1,16 +1,7 @@
-// Batches as the service shows them: a provider's own list, and the admin's delete of a batch that
-// left nothing in the store.
+// The admin's delete of a batch that left nothing in the store (a provider's own list is
+// listBatches in queries.ts).
 import type { Db } from './db.ts';
 import { getBatch, type BatchRow } from './queries.ts';
-import { utcIso as ts } from './sql.ts';
-
-
-/** The latest batches delivered by one unit (its full name, as batches.delivered_by holds it). */
-export async function batchesDeliveredBy(db: Db, deliveredBy: string, limit: number): Promise<BatchRow[]> {
-  const k = db.knex;
-  return k('batches').select(['*', k.raw(ts('received_at')), k.raw(ts('finished_at'))])
-    .where({ delivered_by: deliveredBy }).orderBy('batches.received_at', 'desc').limit(limit);
-}
 
 export type DeleteBatchOutcome = { kind: 'deleted'; batch: BatchRow } | { kind: 'not-found' } | { kind: 'has-records'; batch: BatchRow };
 

@@ -1,4 +1,4 @@
-// Read side of the store for the CLI (and later the API): batches, rejected rows, enterprise profiles.
+// Read side of the store for the CLI and the API: batches, rejected rows, enterprise profiles.
 import type { Knex } from 'knex';
 import type { RowIssue } from '../pipelines/types.ts';
 import type { Db } from './db.ts';
@@ -15,15 +15,18 @@ export interface BatchRow {
   warning_count: number; refusal: RowIssue | null; error: string | null; headers: string[];
 }
 
-export async function listBatches(db: Db, limit = 50): Promise<BatchRow[]> {
-  const k = db.knex;
-  return k('batches').select([...BATCH_COLUMNS, ts(k, 'received_at'), ts(k, 'finished_at')]).orderBy('received_at', 'desc').limit(limit);
+const selectBatches = (k: Knex) => k('batches').select([...BATCH_COLUMNS, ts(k, 'received_at'), ts(k, 'finished_at')]);
+
+/** The latest batches; only those delivered by one unit (its full name, as batches.delivered_by holds it) when given. */
+export async function listBatches(db: Db, limit = 50, deliveredBy?: string): Promise<BatchRow[]> {
+  // the column, not the received_at text the select makes of it
+  const q = selectBatches(db.knex).orderBy('batches.received_at', 'desc').limit(limit);
+  return deliveredBy === undefined ? q : q.where({ delivered_by: deliveredBy });
 }
 
 export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-  const k = db.knex;
-  return k('batches').select([...BATCH_COLUMNS, ts(k, 'received_at'), ts(k, 'finished_at')]).where({ id }).first();
+  return selectBatches(db.knex).where({ id }).first();
 }
 
 /** Rejected rows of a batch in line order, a page at a time, so a large report never sits in memory. */
@@ -54,7 +57,14 @@ export async function enterpriseRecords(db: Db, uscc: string): Promise<ProfileRe
   // Earlier versions exist only for records updated since their first load (version > 1).
   const history = !records.some((r: { version: number }) => r.version > 1) ? [] : await k('credit_record_versions')
     .select(['record_id', ...cols, ts(k, 'superseded_at'), 'superseded_by_batch']).where('subject_uscc', uscc).orderBy(['record_id', 'version']);
-  return records.map((r: any) => ({ ...r, id: Number(r.id), history: history.filter((h: any) => Number(h.record_id) === Number(r.id)) }));
+  const byRecord = new Map<number, any[]>();
+  for (const h of history) {
+    const id = Number(h.record_id);
+    const versions = byRecord.get(id);
+    if (versions) versions.push(h);
+    else byRecord.set(id, [h]);
+  }
+  return records.map((r: any) => ({ ...r, id: Number(r.id), history: byRecord.get(Number(r.id)) ?? [] }));
 }
 
 /** The water and gas indicators of one enterprise; only those of `only` when given (the others empty, not read). */

@@ -52,11 +52,10 @@ function filtered(k: Knex, s: RecordSearch): Knex.QueryBuilder {
 export async function searchRecords(db: Db, s: RecordSearch): Promise<{ total: number; rows: SearchRow[] }> {
   if (s.categories.length === 0) return { total: 0, rows: [] };
   const k = db.knex;
-  const [{ n }] = await filtered(k, s).count({ n: '*' });
-  const rows = await filtered(k, s)
+  const [[{ n }], rows] = await Promise.all([filtered(k, s).count({ n: '*' }), filtered(k, s)
     .select(['id', 'category', 'natural_key', 'subject_uscc', 'subject_name', k.raw('event_date::text AS event_date'), 'fields', 'version',
       'source_unit', 'delivered_by', 'batch_id', 'source_line', 'schema_version', k.raw(ts('received_at')), k.raw(ts('loaded_at'))])
     .orderByRaw('event_date DESC NULLS LAST, id')
-    .limit(s.pageSize).offset((s.page - 1) * s.pageSize);
+    .limit(s.pageSize).offset((s.page - 1) * s.pageSize)]);
   return { total: Number(n), rows: rows.map((r: any) => ({ ...r, id: Number(r.id) })) };
 }

@@ -31,6 +31,9 @@ const KIND_ACCEPTED = 0x61; // 'a'
 const KIND_REJECTED = 0x72; // 'r'
 const JSONB_VERSION = 1;
 
+const NO_CHUNKS: readonly Buffer[] = [];
+const SENT = Promise.resolve();
+
 /** Staging rows in COPY binary format, cut into chunks of whole rows (PGlite runs one COPY per chunk). */
 export class StagingEncoder {
   private buf: Buffer;
@@ -73,15 +76,16 @@ export class StagingEncoder {
     this.cut();
   }
 
-  /** Chunks that are full, to be sent in order. */
-  takeReady(): Buffer[] {
+  /** Chunks that are full, to be sent in order (most rows fill none: nothing is allocated then). */
+  takeReady(): readonly Buffer[] {
+    if (this.ready.length === 0) return NO_CHUNKS;
     const r = this.ready;
     this.ready = [];
     return r;
   }
 
   /** Everything not yet taken. */
-  takeAll(): Buffer[] {
+  takeAll(): readonly Buffer[] {
     this.seal(this.chunkBytes);
     return this.takeReady();
   }
@@ -160,7 +164,12 @@ abstract class ChunkedStager implements Stager {
     return this.sendAll(this.encoder.takeReady());
   }
 
-  private async sendAll(chunks: Buffer[]): Promise<void> {
+  /** Called once per row: a row that filled no chunk costs no promise of its own. */
+  private sendAll(chunks: readonly Buffer[]): Promise<void> {
+    return chunks.length === 0 ? SENT : this.sendEach(chunks);
+  }
+
+  private async sendEach(chunks: readonly Buffer[]): Promise<void> {
     for (const c of chunks) await this.send(c);
   }
 

@@ -13,9 +13,8 @@ import { parseEncodingOption } from '../../pipelines/stages/decode.ts';
 import { category as categorySpec, CATEGORY_IDS, findCategory } from '../../schemas/registry.ts';
 import { appendAccess } from '../../store/access-log.ts';
 import type { Db } from '../../store/db.ts';
-import { batchesDeliveredBy } from '../../store/provider-batches.ts';
 import { getBatch, listBatches, rejectedRows, type BatchRow } from '../../store/queries.ts';
-import { ApiError, Errors } from '../errors.ts';
+import { Errors } from '../errors.ts';
 import { actorOf, identityOf, type Identity } from '../identity.ts';
 import { removeBatch } from '../operations.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
@@ -144,7 +143,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
       try {
         encoding = parseEncodingOption(fields.encoding || undefined);
       } catch (e) {
-        throw new ApiError(400, 'E_UNKNOWN_ENCODING', '不支持的文件编码', (e as Error).message);
+        throw Errors.unknownEncoding((e as Error).message);
       }
       handedOver = true;
       const { batchId, queued } = await opts.runUpload({ file: file.path, fileName: file.name, category: spec.id, providerId: unit.id, encoding });
@@ -167,7 +166,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
   }, async (req) => {
     const who = identityOf(req);
     const { limit } = req.query as { limit: number };
-    const rows = who.role === 'provider' ? await batchesDeliveredBy(db, who.provider!.name, limit) : await listBatches(db, limit);
+    const rows = await listBatches(db, limit, who.role === 'provider' ? who.provider!.name : undefined);
     return { items: rows.map(batchView) };
   });
 

@@ -4,13 +4,13 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { category as categorySpec, findCategory, type CategoryId } from '../../schemas/registry.ts';
 import { appendAccess } from '../../store/access-log.ts';
-import { authorisationInForce } from '../../store/authorisations.ts';
+import { authorisationsInForce } from '../../store/authorisations.ts';
 import type { Db } from '../../store/db.ts';
 import { searchRecords } from '../../store/record-search.ts';
 import { isGatedCategory, publicCategories, publicityEndFields, viewFields } from '../access.ts';
 import { Errors } from '../errors.ts';
 import { actorOf, identityOf, type Identity } from '../identity.ts';
-import { enterpriseProfile } from '../profile.ts';
+import { enterpriseProfile, provenanceView } from '../profile.ts';
 import { errorResponses } from '../schemas.ts';
 
 export interface EnterpriseRouteOptions {
@@ -94,13 +94,16 @@ export const enterpriseRoutes: FastifyPluginAsync<EnterpriseRouteOptions> = asyn
       categories: cats, from: q.from, to: q.to, authority: q.authority, q: q.q, page: q.page, pageSize: q.pageSize,
       publicityEnd: include ? undefined : { fields: publicityEndFields(), endsBefore: at.slice(0, 10) },
     });
+    const enterprises = [...new Set(rows.map((r) => r.subject_uscc))].sort();
+    // One query for the page: every grant in force for its enterprises, latest expiry first.
+    const inForce = enterprises.length ? await authorisationsInForce(db, { enterpriseUscc: enterprises, institution: institutionOf(who), at }) : [];
     const grants = new Map<string, string | null>();
     const masked: Record<string, string[]> = {};
     const items = [];
     for (const r of rows) {
       const key = `${r.subject_uscc}|${r.category}`;
       if (!grants.has(key)) {
-        const g = await authorisationInForce(db, { enterpriseUscc: r.subject_uscc, category: r.category, institution: institutionOf(who), at });
+        const g = inForce.find((x) => x.enterprise_uscc === r.subject_uscc && x.categories.includes(r.category));
         grants.set(key, g?.id ?? null);
       }
       const grantId = grants.get(key)!;
@@ -108,15 +111,11 @@ export const enterpriseRoutes: FastifyPluginAsync<EnterpriseRouteOptions> = asyn
       if (v.masked.length) masked[key] = [...new Set([...(masked[key] ?? []), ...v.masked])].sort();
       items.push({
         category: r.category, naturalKey: r.natural_key, subjectUscc: r.subject_uscc, subjectName: r.subject_name, eventDate: r.event_date,
-        fields: v.fields, maskedFields: v.masked, authorisationId: grantId,
-        provenance: {
-          sourceUnit: r.source_unit, deliveredBy: r.delivered_by, batchId: r.batch_id, sourceLine: r.source_line,
-          receivedAt: r.received_at, loadedAt: r.loaded_at, schemaVersion: r.schema_version, version: r.version,
-        },
+        fields: v.fields, maskedFields: v.masked, authorisationId: grantId, provenance: provenanceView(r),
       });
     }
     await appendAccess(db, {
-      at, requestId: req.id, actor: actorOf(who), action: 'records.search', enterprises: [...new Set(rows.map((r) => r.subject_uscc))].sort(),
+      at, requestId: req.id, actor: actorOf(who), action: 'records.search', enterprises,
       detail: {
         query: { category: q.category ?? null, from: q.from ?? null, to: q.to ?? null, authority: q.authority ?? null, q: q.q ?? null, page: q.page, pageSize: q.pageSize },
         categories: cats, returned: rows.length, masked,
