@@ -13,7 +13,7 @@ import { enterpriseRecords, utilityIndicators } from '../store/queries.ts';
 import { formatProfile, formatSummaryTable } from './format.ts';
 import { config } from './context.ts';
 
-export const DEMO_BATCHES: readonly { category: CategoryId; provider: string }[] = [
+const DEMO_BATCHES: readonly { category: CategoryId; provider: string }[] = [
   { category: 'licensing', provider: '市发展改革委' },
   { category: 'penalty', provider: '市发展改革委' },
   { category: 'enforcement', provider: '市发展改革委' },

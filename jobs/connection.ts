@@ -14,9 +14,9 @@ export interface QueueConnection {
   readonly prefix: string;
 }
 
-export function connectQueues(cfg: CollectionConfig): QueueConnection {
+export function connectQueues(cfg: CollectionConfig, opts: { enableOfflineQueue?: boolean } = {}): QueueConnection {
   if (!cfg.redisUrl) throw new RedisNotConfiguredError('REDIS_URL is not set');
-  return { connection: new Redis(cfg.redisUrl, { maxRetriesPerRequest: null }), prefix: cfg.queuePrefix };
+  return { connection: new Redis(cfg.redisUrl, { maxRetriesPerRequest: null, ...opts }), prefix: cfg.queuePrefix };
 }
 
 /**
@@ -25,6 +25,5 @@ export function connectQueues(cfg: CollectionConfig): QueueConnection {
  * hears "try again later" rather than watching the upload hang (BullMQ: failing fast when Redis is down).
  */
 export function connectProducer(cfg: CollectionConfig): QueueConnection {
-  if (!cfg.redisUrl) throw new RedisNotConfiguredError('REDIS_URL is not set');
-  return { connection: new Redis(cfg.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false }), prefix: cfg.queuePrefix };
+  return connectQueues(cfg, { enableOfflineQueue: false });
 }

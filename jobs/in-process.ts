@@ -22,7 +22,8 @@ export async function runInProcess(deps: CollectDeps, run: { sourceIds: readonly
       } catch (e) {
         const f = describeFailure(e);
         if (!f.retryable || attempt === ATTEMPTS || signal.aborted) {
-          // collectSource has recorded its own failures; a source busy to the end is recorded here.
+          // collectSource records the failure of an attempt it started; one that never started (the
+          // source busy to the end, the ledger or the lock unreachable) is recorded only here.
           await markFinished(deps.db, runId, sourceId, { status: 'failed', code: f.code, message: f.message });
           break;
         }

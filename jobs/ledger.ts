@@ -114,14 +114,14 @@ export interface RunRow {
 }
 
 const ts = (col: string) => utcIso(col, { milliseconds: false });
+const runColumns = (db: Db) => ['id', 'trigger', 'status', 'report', db.knex.raw(ts('created_at')), db.knex.raw(ts('finished_at'))];
 
 export async function getRun(db: Db, runId: string): Promise<RunRow | undefined> {
-  return db.knex('collection_runs').where({ id: runId }).first(['id', 'trigger', 'status', 'report', db.knex.raw(ts('created_at')), db.knex.raw(ts('finished_at'))]);
+  return db.knex('collection_runs').where({ id: runId }).first(runColumns(db));
 }
 
 export async function listRuns(db: Db, limit: number): Promise<RunRow[]> {
-  return db.knex('collection_runs').select(['id', 'trigger', 'status', 'report', db.knex.raw(ts('created_at')), db.knex.raw(ts('finished_at'))])
-    .orderBy('created_at', 'desc').limit(limit);
+  return db.knex('collection_runs').select(runColumns(db)).orderBy('created_at', 'desc').limit(limit);
 }
 
 /** Runs the ledger still calls running (opened at least minAgeMs ago), with their sources that have not finished. */

@@ -37,7 +37,7 @@ export type FromParser =
 
 export type ToParser = { type: 'ack' } | { type: 'drain' };
 
-export const MAX_IN_FLIGHT = 8;
+const MAX_IN_FLIGHT = 8;
 const BATCH = 500;
 
 const port = parentPort!;

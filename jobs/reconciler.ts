@@ -19,10 +19,8 @@ export interface ReconcileDeps extends FlowDeps {
   readonly collectQueue: Queue<JobPayloads[typeof QUEUE.collect]>;
 }
 
-/** Runs younger than this are left alone: their flow may be on its way into Redis right now. */
-export const RECONCILE_MIN_AGE_MS = 60_000;
-
-export async function reconcile(deps: ReconcileDeps, minAgeMs = RECONCILE_MIN_AGE_MS): Promise<{ runId: string; enqueued: string[] }[]> {
+/** Runs younger than minAgeMs (the worker passes CREDIT_ETL_RECONCILE_MS) are left alone: their flow may be on its way into Redis right now. */
+export async function reconcile(deps: ReconcileDeps, minAgeMs: number): Promise<{ runId: string; enqueued: string[] }[]> {
   const done: { runId: string; enqueued: string[] }[] = [];
   for (const run of await unfinishedRuns(deps.db, minAgeMs)) {
     const parent = await deps.reportQueue.getJob(jobId.report(run.runId));
@@ -55,7 +53,7 @@ export async function reconcile(deps: ReconcileDeps, minAgeMs = RECONCILE_MIN_AG
  * no longer has is enqueued again from the payload kept with it. One whose job is waiting, running
  * or waiting for a retry is left alone.
  */
-export async function reconcileUploads(deps: Pick<ReconcileDeps, 'db' | 'log' | 'retryDelayMs'> & { readonly uploadQueue: Queue<JobPayloads[typeof QUEUE.upload]> }, minAgeMs = RECONCILE_MIN_AGE_MS): Promise<string[]> {
+export async function reconcileUploads(deps: Pick<ReconcileDeps, 'db' | 'log' | 'retryDelayMs'> & { readonly uploadQueue: Queue<JobPayloads[typeof QUEUE.upload]> }, minAgeMs: number): Promise<string[]> {
   const rows: { id: string; received_at: Date | string; upload: StoredUpload }[] = await deps.db.knex('batches')
     .where({ status: 'received' }).whereNotNull('upload')
     .where('received_at', '<', new Date(Date.now() - minAgeMs).toISOString())

@@ -19,7 +19,7 @@ function reconciles(s: SourceLedger): boolean {
   return s.rowsYielded === s.read && s.read === s.accepted + s.rejected && s.accepted === s.inserted + s.updated + s.unchanged + s.duplicates;
 }
 
-export async function buildRunReport(db: Db, runId: string): Promise<RunReport> {
+async function buildRunReport(db: Db, runId: string): Promise<RunReport> {
   const sources = (await runSources(db, runId)).map((s) => ({ ...s, reconciled: reconciles(s) }));
   const failed = sources.filter((s) => s.status !== 'succeeded');
   const status = failed.length === 0 ? 'succeeded' : failed.length === sources.length ? 'failed' : 'partial';

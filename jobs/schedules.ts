@@ -13,7 +13,7 @@ export interface Schedule {
   readonly sourceIds: readonly string[];
 }
 
-export function schedulesOf(sources: readonly SourceConfigBase[]): Schedule[] {
+function schedulesOf(sources: readonly SourceConfigBase[]): Schedule[] {
   const byPattern = new Map<string, string[]>();
   for (const s of sources) byPattern.set(s.schedule, [...(byPattern.get(s.schedule) ?? []), s.id]);
   // Scheduler ids must stay stable for one pattern and hold no ':' (BullMQ job ids derive from them).

@@ -30,6 +30,9 @@ export interface CollectionWorker {
  * A scheduled run's id derives from its trigger job (a scheduler's job id is repeat:<scheduler>:<due
  * millis>), so a trigger retried after a crash reopens the same run instead of a second one.
  */
+/** No attempt follows this one: a failure now is final. */
+const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
 function scheduledRunId(job: Job): string {
   const id = String(job.id);
   const due = id.startsWith('repeat:') ? Number(id.split(':').pop()) : job.timestamp;
@@ -59,12 +62,11 @@ export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> &
     maxStalledCount: 2,
   };
 
-  const collection = catalog ? collectionWorkers(catalog) : [];
-  function collectionWorkers(cat: SourceCatalog): Worker[] {
+  const collection: Worker[] = [];
+  if (catalog) {
     const collect = new Worker<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, async (job, token, signal) => {
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       try {
-        return await collectSource({ db, log, catalog: cat }, { ...job.data, lastAttempt, signal: signal ?? new AbortController().signal });
+        return await collectSource({ db, log, catalog }, { ...job.data, lastAttempt: isLastAttempt(job), signal: signal ?? new AbortController().signal });
       } catch (e) {
         const f = describeFailure(e);
         if (f.code === 'E_SOURCE_BUSY') {
@@ -87,13 +89,12 @@ export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> &
       log.info({ runId, sources: job.data.sourceIds }, 'scheduled run opened');
       return { runId };
     }, workerOpts);
-    return [collect, report, trigger];
+    collection.push(collect, report, trigger);
   }
   // An uploaded file: the same ingestion as the in-process upload path, into the batch registered as received.
-  const upload = new Worker<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, async (job) => {
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    return runQueuedUpload(db, job.data, { log, limits: deps.ingestLimits, lastAttempt });
-  }, workerOpts);
+  const upload = new Worker<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, async (job) => (
+    runQueuedUpload(db, job.data, { log, limits: deps.ingestLimits, lastAttempt: isLastAttempt(job) })
+  ), workerOpts);
   const workers = [...collection, upload];
   for (const w of workers) {
     w.on('error', (err) => log.error({ err, queue: w.name }, 'worker error'));
@@ -103,16 +104,16 @@ export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> &
   // with console.error, not as JSON log lines.
   for (const q of Object.values(queues)) q.on('error', (err) => log.warn({ err, queue: q.name }, 'queue connection error'));
 
+  const reconcileDeps = { ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect], uploadQueue: queues[QUEUE.upload] };
   // While Redis is down a pass waits on it; the timer must not stack more passes behind it.
   let ticking = false;
   const tick = async () => {
     if (ticking) return;
     ticking = true;
     try {
-      // Schedulers vanish with the rest of Redis; installing is an upsert, so it is safe to repeat.
-      const reconcileDeps = { ...flowDeps, db, log, reportQueue: queues[QUEUE.report], collectQueue: queues[QUEUE.collect], uploadQueue: queues[QUEUE.upload] };
       if (catalog) {
-        if ((await queues[QUEUE.trigger].getJobSchedulersCount()) === 0 && catalog.sources.length) {
+        // Schedulers vanish with the rest of Redis; installing is an upsert, so it is safe to repeat.
+        if (catalog.sources.length && (await queues[QUEUE.trigger].getJobSchedulersCount()) === 0) {
           await installSchedules(queues[QUEUE.trigger], catalog.sources);
         }
         await reconcile(reconcileDeps, cfg.reconcileEveryMs);

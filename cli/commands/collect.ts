@@ -12,15 +12,19 @@ import { runInProcess } from '../../jobs/in-process.ts';
 import { getRun, listRuns } from '../../jobs/ledger.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
 import type { RunReport } from '../../jobs/report.ts';
-import { installSchedules } from '../../jobs/schedules.ts';
+import { installSchedules, TIME_ZONE } from '../../jobs/schedules.ts';
 import { untilSignal } from '../../jobs/shutdown.ts';
 import { startCollectionWorker } from '../../jobs/worker.ts';
-import { loadCollectionConfig } from '../../lib/config.ts';
+import { loadCollectionConfig, type CollectionConfig } from '../../lib/config.ts';
 import { config, log, UsageError, withDb } from '../context.ts';
 
-const collection = loadCollectionConfig();
+// Read when a collection command runs, not when the module loads: every command but the store ones
+// loads this module, and a bad CREDIT_ETL_* variable must not break `tokens` or `--help`.
+let loaded: CollectionConfig | undefined;
+const collectionConfig = () => (loaded ??= loadCollectionConfig());
 
 function catalog(): SourceCatalog {
+  const collection = collectionConfig();
   if (!collection.sourcesFile) throw new UsageError('CREDIT_ETL_SOURCES 未设置 / set CREDIT_ETL_SOURCES to the sources file (e.g. connectors/sources.demo.json)');
   return loadCatalog(collection.sourcesFile, collection.env);
 }
@@ -39,6 +43,7 @@ export function register(program: Command): void {
   program.command('worker').description('process collection runs (schedules, sources, run reports) and queued uploads from Redis until SIGTERM; serves Bull Board')
     .option('--no-board', 'do not serve Bull Board')
     .action(async (opts) => withDb(async (db) => {
+      const collection = collectionConfig();
       // Without a sources file the worker handles queued uploads only (a service's upload worker).
       const cat = collection.sourcesFile ? catalog() : undefined;
       const conn = connectQueues(collection);
@@ -60,11 +65,11 @@ export function register(program: Command): void {
   program.command('schedule').description('install or update the job schedulers of the sources file (cron in Asia/Shanghai)')
     .action(async () => {
       const cat = catalog();
-      const conn = connectQueues(collection);
+      const conn = connectQueues(collectionConfig());
       const trigger = new Queue<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, { connection: conn.connection, prefix: conn.prefix });
       try {
         const { installed, removed } = await installSchedules(trigger, cat.sources);
-        for (const s of installed) console.log(`${s.pattern} (Asia/Shanghai): ${s.sourceIds.join(', ')}`);
+        for (const s of installed) console.log(`${s.pattern} (${TIME_ZONE}): ${s.sourceIds.join(', ')}`);
         for (const id of removed) console.log(`removed ${id}`);
       } finally {
         await trigger.close();
@@ -78,6 +83,7 @@ export function register(program: Command): void {
     .option('--wait', 'with REDIS_URL: wait for the run to finish and print its report')
     .option('--json', 'print the report as JSON')
     .action(async (opts) => withDb(async (db) => {
+      const collection = collectionConfig();
       const cat = catalog();
       const sourceIds = selectSources(cat, opts);
       const print = (r: RunReport) => console.log(opts.json ? JSON.stringify(r) : formatRunReport(r));
@@ -100,8 +106,12 @@ export function register(program: Command): void {
             + `run ${runId} waits in the queue until one starts (credit-etl worker with CREDIT_ETL_SOURCES); Ctrl-C stops waiting, the run stays queued`);
         }
         // The ledger, not Redis, says when a run is over.
-        for (let run = await getRun(db, runId); run?.status === 'running'; run = await getRun(db, runId)) await sleep(1000);
-        const report = (await getRun(db, runId))!.report as RunReport;
+        let run = await getRun(db, runId);
+        while (run?.status === 'running') {
+          await sleep(1000);
+          run = await getRun(db, runId);
+        }
+        const report = run!.report as RunReport;
         print(report);
         process.exitCode = exitCodeOf(report.status);
       } finally {
