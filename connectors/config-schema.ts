@@ -2,7 +2,7 @@
 // configSchema adds its own.
 import { CATEGORY_IDS } from '../schemas/registry.ts';
 
-export const baseProperties = {
+const baseProperties = {
   id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]*$' },
   kind: { type: 'string' },
   category: { enum: CATEGORY_IDS },
@@ -12,7 +12,7 @@ export const baseProperties = {
   fieldMapping: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
   description: { type: 'string' },
 } as const;
-export const baseRequired = ['id', 'kind', 'category', 'provider', 'schedule'] as const;
+const baseRequired = ['id', 'kind', 'category', 'provider', 'schedule'] as const;
 
 /** A kind's config schema: the base fields plus its own, nothing else allowed. */
 export function sourceSchema(kind: string, properties: Record<string, unknown>, required: readonly string[]): Readonly<Record<string, unknown>> {

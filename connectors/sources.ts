@@ -15,14 +15,21 @@ export const DEMO_SOURCES_FILE = fileURLToPath(new URL('./sources.demo.json', im
 type Env = Readonly<Record<string, string | undefined>>;
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
-const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
-const fileSchema = ajv.compile({
-  type: 'object',
-  required: ['sources'],
-  additionalProperties: false,
-  properties: { $schema: { type: 'string' }, $comment: { type: 'string' }, sources: { type: 'array', items: { type: 'object', required: ['id', 'kind'] } } },
-});
-const kindSchemas = new Map<string, ValidateFunction>(CONNECTORS.map((c) => [c.kind, ajv.compile(c.configSchema)]));
+
+// Compiled on first use, not at import: every CLI command loads this module (through jobs/catalog.ts),
+// and compiling the kinds' schemas costs a few hundred milliseconds that only collection needs.
+let validators: { readonly file: ValidateFunction; readonly kinds: ReadonlyMap<string, ValidateFunction> } | undefined;
+function compiled(): NonNullable<typeof validators> {
+  if (validators) return validators;
+  const ajv = addFormats(new Ajv({ allErrors: true, strict: false }));
+  const file = ajv.compile({
+    type: 'object',
+    required: ['sources'],
+    additionalProperties: false,
+    properties: { $schema: { type: 'string' }, $comment: { type: 'string' }, sources: { type: 'array', items: { type: 'object', required: ['id', 'kind'] } } },
+  });
+  return (validators = { file, kinds: new Map(CONNECTORS.map((c) => [c.kind, ajv.compile(c.configSchema)])) });
+}
 
 function interpolate(v: unknown, env: Env, missing: Set<string>): unknown {
   if (typeof v === 'string') return v.replace(/\$\{([A-Z_][A-Z0-9_]*)\}/g, (_, n: string) => env[n] ?? (missing.add(n), ''));
@@ -51,6 +58,7 @@ function problemsOf(s: SourceConfig): string[] {
 
 /** Validates parsed sources-file content; throws SourceConfigError listing every problem. */
 export function parseSources(content: unknown, env: Env): readonly SourceConfig[] {
+  const { file: fileSchema, kinds: kindSchemas } = compiled();
   if (!fileSchema(content)) throw new SourceConfigError(fileSchema.errors!.map((e) => `${e.instancePath || '/'} ${e.message}`));
   const problems: string[] = [];
   const ids = new Set<string>();

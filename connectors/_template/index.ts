@@ -33,14 +33,15 @@ async function records(cfg: JsonFileConfig): Promise<SourceRecord[]> {
 async function* read(cfg: JsonFileConfig, ctx: ConnectorContext, since: JsonValue | undefined): AsyncGenerator<SourceMessage> {
   ctx.signal.throwIfAborted();
   let wm = parseWatermark(since, cfg.id);
-  const key = (r: SourceRecord) => ({ value: String(r[cfg.cursorField]), id: String(r[cfg.idField]) });
+  // Each record's cursor value and id, taken once (the sort compares them many times).
   const fresh = (await records(cfg))
-    .filter((r) => !covered(wm, key(r).value, key(r).id))
-    .sort((a, b) => (key(a).value < key(b).value ? -1 : key(a).value > key(b).value ? 1 : key(a).id < key(b).id ? -1 : 1));
+    .map((record) => ({ record, value: String(record[cfg.cursorField]), id: String(record[cfg.idField]) }))
+    .filter((k) => !covered(wm, k.value, k.id))
+    .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : a.id < b.id ? -1 : 1));
   for (let i = 0; i < fresh.length; i += CHUNK) {
-    const rows = fresh.slice(i, i + CHUNK);
-    wm = advance(wm, rows.map(key), cfg.id);
-    yield { kind: 'rows', rows };
+    const chunk = fresh.slice(i, i + CHUNK);
+    wm = advance(wm, chunk, cfg.id);
+    yield { kind: 'rows', rows: chunk.map((k) => k.record) };
     yield { kind: 'checkpoint', cursor: wm as unknown as JsonValue };
   }
 }

@@ -1,9 +1,9 @@
 // Bulk delivery (物理归集) over a provider's JSON API: the whole collection changed since the last
 // run, page by page, a checkpoint after every page so a crash resumes where it stopped.
-import { authHeaders, httpAuthSchema, type HttpAuth } from '../http/auth.ts';
+import { httpAuthSchema, type HttpAuth } from '../http/auth.ts';
 import { createHttpClient } from '../http/client.ts';
 import { collectionRequired, collectionSchemaProperties, readIncremental, type CollectionSpec } from '../http/incremental.ts';
-import { httpPolicySchema, policyOf, type HttpPolicy } from '../http/policy.ts';
+import { httpPolicySchema, type HttpPolicy } from '../http/policy.ts';
 import { sourceSchema } from '../config-schema.ts';
 import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage } from '../types.ts';
 import { parseWatermark } from '../watermark.ts';
@@ -33,7 +33,7 @@ export const httpBulk: Connector<HttpBulkConfig> = {
 };
 
 async function* read(cfg: HttpBulkConfig, ctx: ConnectorContext, since: JsonValue | undefined, pageSize?: number): AsyncGenerator<SourceMessage> {
-  const client = createHttpClient(ctx, cfg.id, policyOf(cfg.http), authHeaders(ctx, cfg.auth, cfg.id));
+  const client = createHttpClient(ctx, cfg);
   const spec = pageSize ? { ...cfg, pagination: { ...cfg.pagination, size: pageSize } } : cfg;
   for await (const page of readIncremental(client, new URL(cfg.url), spec, parseWatermark(since, cfg.id), cfg.id)) {
     yield { kind: 'rows', rows: page.rows };

@@ -4,10 +4,10 @@
 // a run is under way stops the calls within `checkpointEvery` enterprises. Each enterprise has its
 // own watermark; a checkpoint every few enterprises lets a crashed run resume without fetching the
 // finished enterprises' records again.
-import { authHeaders, httpAuthSchema, type HttpAuth } from '../http/auth.ts';
+import { httpAuthSchema, type HttpAuth } from '../http/auth.ts';
 import { createHttpClient, type HttpClient } from '../http/client.ts';
 import { collectionRequired, collectionSchemaProperties, readIncremental, type CollectionSpec } from '../http/incremental.ts';
-import { httpPolicySchema, policyOf, type HttpPolicy } from '../http/policy.ts';
+import { httpPolicySchema, type HttpPolicy } from '../http/policy.ts';
 import { sourceSchema } from '../config-schema.ts';
 import { MalformedPayloadError, ProviderRejectedError } from '../errors.ts';
 import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, SourceRecord } from '../types.ts';
@@ -44,17 +44,13 @@ export const httpEnterprise: Connector<HttpEnterpriseConfig> = {
     // Proves URL, credentials and answer shape on the first authorised enterprise, if there is one.
     const [uscc] = await ctx.authorisedEnterprises(cfg.category);
     if (uscc === undefined) return;
-    const pages = enterpriseRecords(client(cfg, ctx), cfg, uscc, undefined);
+    const pages = enterpriseRecords(createHttpClient(ctx, cfg), cfg, uscc, undefined);
     await pages.next();
     await pages.return(undefined);
   },
 
   read: (cfg, ctx, since) => read(cfg, ctx, since),
 };
-
-function client(cfg: HttpEnterpriseConfig, ctx: ConnectorContext): HttpClient {
-  return createHttpClient(ctx, cfg.id, policyOf(cfg.http), authHeaders(ctx, cfg.auth, cfg.id));
-}
 
 function parseCursor(raw: JsonValue | undefined, source: string): Record<string, Watermark> {
   if (raw === undefined || raw === null) return {};
@@ -77,15 +73,16 @@ async function* enterpriseRecords(http: HttpClient, cfg: HttpEnterpriseConfig, u
 }
 
 async function* read(cfg: HttpEnterpriseConfig, ctx: ConnectorContext, since: JsonValue | undefined): AsyncGenerator<SourceMessage> {
-  const http = client(cfg, ctx);
+  const http = createHttpClient(ctx, cfg);
   const watermarks = parseCursor(since, cfg.id);
   const every = cfg.checkpointEvery ?? 20;
   const order = await ctx.authorisedEnterprises(cfg.category);
-  let allowed = order;
+  let allowed = new Set(order);
   let sinceCheck = 0;
   let pending = false;
+  const checkpoint = (): SourceMessage => ({ kind: 'checkpoint', cursor: { watermarks: { ...watermarks } } as unknown as JsonValue });
   for (const uscc of order) {
-    if (!allowed.includes(uscc)) {
+    if (!allowed.has(uscc)) {
       ctx.log.info({ source: cfg.id, uscc }, 'authorisation no longer in force; not called');
       continue;
     }
@@ -101,11 +98,11 @@ async function* read(cfg: HttpEnterpriseConfig, ctx: ConnectorContext, since: Js
     }
     if (++sinceCheck < every) continue;
     sinceCheck = 0;
-    if (pending) yield { kind: 'checkpoint', cursor: { watermarks: { ...watermarks } } as unknown as JsonValue };
+    if (pending) yield checkpoint();
     pending = false;
     // Everything yielded is committed now, so the store is free to be asked again (see
     // ConnectorContext.authorisedEnterprises): a grant revoked during the run stops the calls from here on.
-    allowed = await ctx.authorisedEnterprises(cfg.category);
+    allowed = new Set(await ctx.authorisedEnterprises(cfg.category));
   }
-  if (pending) yield { kind: 'checkpoint', cursor: { watermarks: { ...watermarks } } as unknown as JsonValue };
+  if (pending) yield checkpoint();
 }

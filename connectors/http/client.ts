@@ -4,7 +4,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MalformedPayloadError, ProviderAuthError, ProviderRejectedError, ProviderUnavailableError } from '../errors.ts';
 import type { ConnectorContext } from '../types.ts';
-import { backoffMs, retryAfterMs, type HttpPolicy } from './policy.ts';
+import { authHeaders, type HttpAuth } from './auth.ts';
+import { backoffMs, policyOf, retryAfterMs, type HttpPolicy } from './policy.ts';
 import { RateLimiter } from './rate-limit.ts';
 
 export interface HttpClient {
@@ -18,7 +19,17 @@ class Transient {
 
 const snippet = (s: string) => s.replace(/\s+/g, ' ').slice(0, 200);
 
-export function createHttpClient(ctx: ConnectorContext, source: string, policy: HttpPolicy, headers: Readonly<Record<string, string>>): HttpClient {
+/** The fields both HTTP kinds' configurations have for calling the provider. */
+export interface HttpSourceConfig {
+  readonly id: string;
+  readonly auth: HttpAuth;
+  readonly http?: Partial<HttpPolicy>;
+}
+
+export function createHttpClient(ctx: ConnectorContext, cfg: HttpSourceConfig): HttpClient {
+  const source = cfg.id;
+  const policy = policyOf(cfg.http);
+  const headers = authHeaders(ctx, cfg.auth, source);
   const limiter = new RateLimiter(policy.requestsPerSecond);
   const log = ctx.log.child({ source });
 
@@ -35,19 +46,20 @@ export function createHttpClient(ctx: ConnectorContext, source: string, policy: 
       const err = e as Error;
       return new Transient(err.name === 'TimeoutError' ? `timeout after ${policy.timeoutMs} ms` : `${err.name}: ${err.message}`, null);
     }
-    const details = { source, url: url.toString(), status: res.status, body: snippet(body) };
+    // Only for the errors below: a successful page's body is not scanned for the snippet.
+    const details = () => ({ source, url: url.toString(), status: res.status, body: snippet(body) });
     if (res.status === 429) return new Transient('429 Too Many Requests', 429, retryAfterMs(res.headers.get('retry-after'), ctx.now()));
     if (res.status >= 500 || res.status === 408) return new Transient(`HTTP ${res.status}`, res.status);
     if (res.status === 401 || res.status === 403) {
-      throw new ProviderAuthError(`数据源 ${source} 拒绝了凭证（HTTP ${res.status}）`, `source ${source} refused the credentials (HTTP ${res.status})`, details);
+      throw new ProviderAuthError(`数据源 ${source} 拒绝了凭证（HTTP ${res.status}）`, `source ${source} refused the credentials (HTTP ${res.status})`, details());
     }
     if (res.status >= 400) {
-      throw new ProviderRejectedError(`数据源 ${source} 拒绝了请求（HTTP ${res.status}）：${snippet(body)}`, `source ${source} rejected the request (HTTP ${res.status}): ${snippet(body)}`, details);
+      throw new ProviderRejectedError(`数据源 ${source} 拒绝了请求（HTTP ${res.status}）：${snippet(body)}`, `source ${source} rejected the request (HTTP ${res.status}): ${snippet(body)}`, details());
     }
     try {
       return JSON.parse(body);
     } catch {
-      throw new MalformedPayloadError(`数据源 ${source} 返回的内容不是 JSON`, `source ${source} answered with a body that is not JSON`, details);
+      throw new MalformedPayloadError(`数据源 ${source} 返回的内容不是 JSON`, `source ${source} answered with a body that is not JSON`, details());
     }
   }
 

@@ -7,7 +7,7 @@ import iconv from 'iconv-lite';
 import { csvLine, type SyntheticRecord } from '../../lib/synthetic.ts';
 import { category } from '../../schemas/registry.ts';
 
-export function penaltyCsv(rows: readonly SyntheticRecord[]): string {
+function penaltyCsv(rows: readonly SyntheticRecord[]): string {
   const fields = category('penalty').fields;
   return [csvLine(fields.map((f) => f.labelZh)), ...rows.map((r) => csvLine(fields.map((f) => r[f.key] ?? '')))].join('\r\n') + '\r\n';
 }
