@@ -30,7 +30,7 @@ export function timed(cmd: string, args: string[], env: Record<string, string>):
     child.on('error', reject);
     child.on('close', (code) => {
       clearInterval(timer);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const seconds = since(start);
       if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
       else resolve({ seconds, peakRssMb: peak / 1024, stdout });
     });

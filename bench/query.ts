@@ -199,9 +199,9 @@ function startServer(url: string): Promise<{ child: ChildProcess; port: number }
   });
 }
 
-function run(cmd: string, args: string[], env: Record<string, string> = {}, cwd?: string): Promise<string> {
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);

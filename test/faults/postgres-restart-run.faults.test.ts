@@ -2,12 +2,11 @@
 // transaction aborts, its cursor with it), the job fails as retryable and is retried once the server
 // is back, and the run completes with exact counts; the worker process stays up throughout. This
 // restarts the machine's PostgreSQL, so it runs with the other fault tests, alone.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FlowProducer } from 'bullmq';
-import knexFactory, { type Knex } from 'knex';
+import type { Knex } from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectQueues, type QueueConnection } from '../../jobs/connection.ts';
 import { startRun } from '../../jobs/enqueue.ts';
@@ -15,10 +14,7 @@ import type { RunReport } from '../../jobs/report.ts';
 import { loadCollectionConfig } from '../../lib/config.ts';
 import { deletePrefix, eventually, REDIS_URL, sequenceSource, spawnWorker, testPrefix, type WorkerProcess } from '../helpers/collect.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
-
-const version = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql')[0] : undefined;
-const canRestart = version !== undefined && process.getuid?.() === 0 && existsSync('/usr/bin/pg_ctlcluster');
-if (!canRestart) console.warn('skipping the PostgreSQL restart test: needs root and a local pg_ctlcluster cluster');
+import { askPg, canRestartPg as canRestart, restartPg } from '../helpers/pg-restart.ts';
 
 const sources = ['a', 'b'].map((id, i) => sequenceSource(`pg-${id}`, i * 100_000, 1500, { delayMs: 20 }));
 const cfg = loadCollectionConfig({ REDIS_URL, CREDIT_ETL_QUEUE_PREFIX: testPrefix(), CREDIT_ETL_RETRY_DELAY_MS: '500', CREDIT_ETL_JOB_LOCK_MS: '5000' });
@@ -48,16 +44,7 @@ afterAll(async () => {
 });
 
 /** A connection of the test's own that survives the restart: a fresh pool per question. */
-async function ask<T>(q: (k: Knex) => Promise<T>): Promise<T | undefined> {
-  const k = knexFactory({ client: 'pg', connection: t.url, pool: { min: 0, max: 1 } });
-  try {
-    return await q(k);
-  } catch {
-    return undefined;
-  } finally {
-    await k.destroy();
-  }
-}
+const ask = <T>(q: (k: Knex) => Promise<T>) => askPg(t.url, q);
 
 it.skipIf(!canRestart)('a PostgreSQL restart mid-run: the worker stays up, the interrupted source is retried, and the run completes exactly', async () => {
   worker = spawnWorker(path.join(dir, 'sources.json'), {
@@ -68,7 +55,7 @@ it.skipIf(!canRestart)('a PostgreSQL restart mid-run: the worker stays up, the i
   await t.db.close(); // this pool would not survive the restart; `ask` opens fresh ones
   await eventually(async () => ((await ask((k) => k('collection_run_batches').where({ run_id: runId }).count({ n: '*' })))?.[0]?.n as number) >= 3 ? true : undefined, 50);
 
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version!, 'main', 'restart'], { stdio: 'ignore' });
+  restartPg();
 
   const report = await eventually(async () => {
     const run = await ask((k) => k('collection_runs').where({ id: runId }).first());

@@ -2,23 +2,19 @@
 // its transaction), nothing partial stays behind, and the same file loaded again lands exactly.
 // This restarts the machine's PostgreSQL, so it runs on its own (vitest.faults.config.ts), after
 // the rest of the suite; where the cluster cannot be restarted it is skipped, saying why.
-import { execFileSync, spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import knexFactory from 'knex';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateCsvChunks } from '../../fixtures/generate.ts';
+import { writeCsvFile } from '../../fixtures/generate.ts';
+import { openDb } from '../../store/db.ts';
 import { CLI } from '../helpers/cli.ts';
 import { ingest } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
+import { canRestartPg as canRestart, restartPg, untilPgUp } from '../helpers/pg-restart.ts';
 
 const ROWS = 60_000;
-const version = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql')[0] : undefined;
-const canRestart = version !== undefined && process.getuid?.() === 0 && existsSync('/usr/bin/pg_ctlcluster');
-if (!canRestart) console.warn('skipping the PostgreSQL restart test: needs root and a local pg_ctlcluster cluster');
 
 let t: TestDb;
 let dir: string;
@@ -29,28 +25,13 @@ beforeAll(async () => {
   t = await createTestDb('pgrestart');
   dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-pgrestart-'));
   file = path.join(dir, 'penalty.csv');
-  await pipeline(Readable.from(generateCsvChunks({ category: 'penalty', rows: ROWS, seed: 5 })), createWriteStream(file));
+  await writeCsvFile(file, { category: 'penalty', rows: ROWS, seed: 5 });
 });
 afterAll(async () => {
   if (!canRestart) return;
   await t?.drop();
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function untilUp(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const k = knexFactory({ client: 'pg', connection: url, pool: { min: 0, max: 1 } });
-    try {
-      await k.raw('select 1');
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      await k.destroy();
-    }
-  }
-  throw new Error('PostgreSQL did not come back');
-}
 
 it.skipIf(!canRestart)('a PostgreSQL restart mid-batch loses the batch whole, and a re-run loads it exactly', async () => {
   // the pool of this test's own store does not survive the restart; reconnect afterwards
@@ -66,15 +47,14 @@ it.skipIf(!canRestart)('a PostgreSQL restart mid-batch loses the batch whole, an
     const m = /"rows":(\d+)[^\n]*"msg":"progress"/.exec(d.toString());
     if (!restarted && m && Number(m[1]) >= 20_000) {
       restarted = true;
-      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version!, 'main', 'restart'], { stdio: 'ignore' });
+      restartPg();
     }
   });
   const code = await exited;
   expect(restarted).toBe(true);
   expect(code).not.toBe(0);
-  await untilUp(t.url);
+  await untilPgUp(t.url);
 
-  const { openDb } = await import('../../store/db.ts');
   const db = await openDb({ databaseUrl: t.url, dataDir: '' });
   (t as { db: typeof db }).db = db;
   const n = async (table: string, where: Record<string, unknown> = {}) => Number((await db.knex(table).where(where).count({ n: '*' }))[0].n);

@@ -15,9 +15,6 @@ const CONTENT = COLUMNS.indexOf('行政处罚内容');
 const USCC = COLUMNS.indexOf('统一社会信用代码');
 const NAME = COLUMNS.indexOf('企业名称');
 
-/** Valid rows of the fixture available to the builders. */
-export const ROWS = PENALTY.length - 1;
-
 /**
  * The i-th valid data row of the fixture (i from 0), as CSV text without its line break. Its
  * 行政处罚决定文书号 (part of the natural key) gets `tag`, so each case's rows are new records.

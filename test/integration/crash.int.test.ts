@@ -2,13 +2,11 @@
 // itself exactly there): before the commit nothing of the batch is left, after it all of it is;
 // either way running the same file again ends exact.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateCsvChunks } from '../../fixtures/generate.ts';
+import { writeCsvFile } from '../../fixtures/generate.ts';
 import { CLI } from '../helpers/cli.ts';
 import { ingest } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
@@ -22,7 +20,7 @@ let file: string;
 beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-crash-'));
   file = path.join(dir, 'penalty-15k.csv');
-  await pipeline(Readable.from(generateCsvChunks({ category: 'penalty', rows: ROWS, seed: 7, dirtyRatio: 0.02 })), createWriteStream(file));
+  await writeCsvFile(file, { category: 'penalty', rows: ROWS, seed: 7, dirtyRatio: 0.02 });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

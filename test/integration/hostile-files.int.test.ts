@@ -67,6 +67,22 @@ const padTo = (tag: string, i: number, chars: number) => {
   });
 };
 
+// A file of 45 × 70 rows (about 2 MB) over a size limit of `limit` bytes. The records before the
+// limit's byte are read, so the line named is the one the limit falls on: the line holding byte
+// limit + 1, the first past the limit, which lies beyond line `minLine`.
+const pastSizeLimit = (name: string, limit: number, minLine: number): Case => ({
+  name,
+  build: (_f, t) => utf8(lines([HEADER, ...Array.from({ length: 45 }, (_, k) => rows(70, `${t}-${k}`)).flat()])),
+  limits: { maxFileBytes: limit },
+  expect: { refused: 'R_FILE_TOO_LARGE', says: new RegExp(`> ${limit} bytes, at line \\d+`) },
+  check: (r, file) => {
+    const lineOfLimit = readFileSync(file).subarray(0, limit + 1).toString('latin1').split('\r\n').length;
+    expect(lineOfLimit).toBeGreaterThan(minLine);
+    expect(r.refusal!.line).toBe(lineOfLimit);
+    expect(r.refusal!.messageEn).toContain(`at line ${r.refusal!.line}`);
+  },
+});
+
 const CASES: readonly Case[] = [
   // quotes and line ends
   {
@@ -143,34 +159,8 @@ const CASES: readonly Case[] = [
     build: (_f, t) => utf8(lines([HEADER, row(0, t) + ','.repeat(100_000), row(1, t)])),
     expect: { loaded: { accepted: [2, 3], rejected: [] } },
   },
-  {
-    // The records before the limit's byte are read, so the line named is the one the limit falls on.
-    name: 'a file past the size limit: refused as the bytes cross it, naming the limit and the line it falls on; nothing loads',
-    build: (_f, t) => utf8(lines([HEADER, ...Array.from({ length: 45 }, (_, k) => rows(70, `${t}-${k}`)).flat()])),
-    limits: { maxFileBytes: 1_500_000 },
-    expect: { refused: 'R_FILE_TOO_LARGE', says: /> 1500000 bytes, at line \d+/ },
-    check: (r, file) => {
-      // the line holding byte 1,500,001, the first past the limit
-      const lineOfLimit = readFileSync(file).subarray(0, 1_500_001).toString('latin1').split('\r\n').length;
-      expect(lineOfLimit).toBeGreaterThan(1000);
-      expect(r.refusal!.line).toBe(lineOfLimit);
-      expect(r.refusal!.messageEn).toContain(`at line ${r.refusal!.line}`);
-    },
-  },
-  {
-    // The records before the limit's byte are read, so the line named is the one the limit falls on.
-    name: 'a size limit inside the first megabyte (the encoding sample): the line it falls on is named all the same',
-    build: (_f, t) => utf8(lines([HEADER, ...Array.from({ length: 45 }, (_, k) => rows(70, `${t}-${k}`)).flat()])),
-    limits: { maxFileBytes: 300_000 },
-    expect: { refused: 'R_FILE_TOO_LARGE', says: /> 300000 bytes, at line \d+/ },
-    check: (r, file) => {
-      // the line holding byte 300,001, the first past the limit
-      const lineOfLimit = readFileSync(file).subarray(0, 300_001).toString('latin1').split('\r\n').length;
-      expect(lineOfLimit).toBeGreaterThan(100);
-      expect(r.refusal!.line).toBe(lineOfLimit);
-      expect(r.refusal!.messageEn).toContain(`at line ${r.refusal!.line}`);
-    },
-  },
+  pastSizeLimit('a file past the size limit: refused as the bytes cross it, naming the limit and the line it falls on; nothing loads', 1_500_000, 1000),
+  pastSizeLimit('a size limit inside the first megabyte (the encoding sample): the line it falls on is named all the same', 300_000, 100),
 
   // headers
   {
@@ -249,7 +239,6 @@ const CASES: readonly Case[] = [
     expect: { refused: 'R_ENCODING_UNSUPPORTED', line: null, says: /gzip-compressed file, not CSV text/ },
   },
 ];
-
 
 let t: TestDb;
 beforeAll(async () => {
