@@ -21,7 +21,7 @@ import { batchRoutes, type RunUpload } from './routes/batches.ts';
 import { enterpriseRoutes } from './routes/enterprises.ts';
 import { pageRoutes } from './routes/page.ts';
 import { sharedSchemas } from './schemas.ts';
-import { ingestUpload } from './upload-job.ts';
+import { ingestUpload } from '../ingest/upload.ts';
 
 export interface AppDeps {
   readonly db: Db;

@@ -1,10 +1,10 @@
 // `npm start`: the fixture batch of every category into the store, the reconciled summary, and the
 // profile of the one enterprise that appears in all seven.
 import { fileURLToPath } from 'node:url';
-import { DEMO_USCC } from '../fixtures/generate.ts';
-import { collectFromStandIns } from '../jobs/demo-run.ts';
+import { DEMO_USCC } from '../testkit/generate-fixtures.ts';
+import { collectFromStandIns } from '../testkit/demo-run.ts';
 import { formatRunReport } from '../jobs/format-run.ts';
-import { ingestFile } from '../jobs/ingest-file.ts';
+import { ingestFile } from '../ingest/ingest-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import { category, findProviderUnit, type CategoryId } from '../schemas/registry.ts';

@@ -4,7 +4,7 @@ import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { ingestFile } from '../jobs/ingest-file.ts';
+import { ingestFile } from '../ingest/ingest-file.ts';
 import { parseEncodingOption } from '../pipelines/stages/decode.ts';
 import { reportHeader, reportLine } from '../pipelines/report.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';

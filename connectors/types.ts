@@ -1,6 +1,6 @@
 // The connector contract (Singer-shaped): a connector yields rows and checkpoints and nothing else.
 // It never validates and never writes the store; the runner (jobs/) applies the source's field
-// mapping, feeds the rows through the same pipeline as a CSV batch (jobs/ingest-file.ts
+// mapping, feeds the rows through the same pipeline as a CSV batch (ingest/ingest-file.ts
 // ingestSource + pipelines/run-batch.ts rowsSource), and saves a checkpoint's cursor in the same
 // transaction as the rows before it, and pulls the next message only once that is committed (a
 // connector may act on a committed checkpoint when it resumes, e.g. move a delivered file aside).
@@ -18,7 +18,7 @@ export type SourceMessage =
   | { readonly kind: 'checkpoint'; readonly cursor: JsonValue }
   /**
    * A whole delivered CSV file (drop folders): the runner ingests it as one batch the way
-   * `credit-etl ingest` does (jobs/ingest-file.ts ingestFile: encoding detection, the file's own
+   * `credit-etl ingest` does (ingest/ingest-file.ts ingestFile: encoding detection, the file's own
    * headers and line numbers in the rejection report) and commits `cursor` in that batch's transaction.
    */
   | { readonly kind: 'file'; readonly path: string; readonly name: string; readonly sha256: string; readonly cursor: JsonValue };

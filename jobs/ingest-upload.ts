@@ -8,13 +8,13 @@ import path from 'node:path';
 import type { Queue } from 'bullmq';
 import type { RunUpload } from '../api/routes/batches.ts';
 import { Errors } from '../api/errors.ts';
-import { ingestUpload, UploadPayloadError, type UploadRunOptions } from '../api/upload-job.ts';
+import { ingestUpload, UploadPayloadError, type UploadRunOptions } from '../ingest/upload.ts';
 import { findCategory, findProviderUnit } from '../schemas/registry.ts';
 import { markUnfinished, registerBatch } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
 import { describeFailure, forQueue, type FailureInfo } from './failures.ts';
 import { retryOptions } from './enqueue.ts';
-import type { IngestDeps } from './ingest-file.ts';
+import type { IngestDeps } from '../ingest/ingest-file.ts';
 import { jobId, QUEUE, type JobPayloads } from './queues.ts';
 
 export type UploadPayload = JobPayloads[typeof QUEUE.upload];

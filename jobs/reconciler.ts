@@ -4,12 +4,12 @@
 // finished), or just the missing children when the report job survived and waits for them. Sources
 // that finished stay finished; a source caught mid-way resumes from its committed cursor.
 import type { Queue } from 'bullmq';
-import type { StoredUpload } from '../api/upload-job.ts';
+import type { StoredUpload } from '../ingest/upload.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Db } from '../store/db.ts';
 import { collectJobOptions, runFlow, type FlowDeps } from './enqueue.ts';
 import { uploadJobOptions } from './ingest-upload.ts';
-import { unfinishedRuns } from './ledger.ts';
+import { unfinishedRuns } from '../store/ledger.ts';
 import { jobId, QUEUE, type JobPayloads } from './queues.ts';
 
 export interface ReconcileDeps extends FlowDeps {

@@ -15,8 +15,8 @@ import { authorisedEnterprises } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { SourceConfigError } from '../connectors/errors.ts';
 import { BatchRefusedError } from './failures.ts';
-import { ingestFile, ingestSource, type DeliveryOptions } from './ingest-file.ts';
-import { advanceCursor, readCursor, recordBatch } from './ledger.ts';
+import { ingestFile, ingestSource, type DeliveryOptions } from '../ingest/ingest-file.ts';
+import { advanceCursor, readCursor, recordBatch } from '../store/ledger.ts';
 
 export class RunAbortedError extends Error {
   readonly code = 'E_RUN_ABORTED';

@@ -4,7 +4,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import type { AppConfig } from '../lib/config.ts';
+import type { AppConfig } from '../config/config.ts';
 
 export type DbKind = 'pg' | 'pglite';
 

@@ -18,7 +18,7 @@ import { Errors } from '../errors.ts';
 import { actorOf, identityOf, type Identity } from '../identity.ts';
 import { removeBatch } from '../operations.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
-import type { StoredUpload } from '../upload-job.ts';
+import type { StoredUpload } from '../../ingest/upload.ts';
 
 /**
  * Turns a stored upload into a batch: in process by default (the batch is final when it returns), or

@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { buildApp } from '../../api/app.ts';
 import { connectProducer } from '../../jobs/connection.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
-import { loadCollectionConfig } from '../../lib/config.ts';
+import { loadCollectionConfig } from '../../config/config.ts';
 import { config, log, withDb } from '../context.ts';
 
 const port = (v: string) => {

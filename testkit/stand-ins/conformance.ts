@@ -5,8 +5,8 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { expect, it } from 'vitest';
-import { CONNECTORS } from '../registry.ts';
-import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, SourceRecord } from '../types.ts';
+import { CONNECTORS } from '../../connectors/registry.ts';
+import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, SourceRecord } from '../../connectors/types.ts';
 
 export interface ConformanceSource<Cfg extends SourceConfigBase> {
   readonly cfg: Cfg;

@@ -3,7 +3,7 @@
 import type { Logger } from '../lib/logger.ts';
 import { authorisedEnterprises } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
-import type { ConnectorContext } from './types.ts';
+import type { ConnectorContext } from '../connectors/types.ts';
 
 export interface ContextOptions {
   readonly db: Db;

@@ -1,5 +1,5 @@
 // Worker thread: decodes and parses a file, and checks rows (normalise, validate, source unit)
-// whenever the main thread, which stamps and loads them (jobs/worker-source.ts), has a backlog.
+// whenever the main thread, which stamps and loads them (ingest/worker-source.ts), has a backlog.
 // Records cross in batches, at most MAX_IN_FLIGHT batches ahead of the main thread, so memory
 // stays flat whichever side is slower.
 import { createReadStream } from 'node:fs';

@@ -2,7 +2,7 @@
 // serves the in-process path of the upload route and a queue worker that picks the upload up later.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ingestFile, type IngestDeps } from '../jobs/ingest-file.ts';
+import { ingestFile, type IngestDeps } from './ingest-file.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';

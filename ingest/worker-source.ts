@@ -1,5 +1,5 @@
 // A file's records, decoded, parsed and (given the category and deliverer) checked on a worker
-// thread (jobs/parse-worker.ts): a RecordSource like csvSource, so runBatch and the batch
+// thread (ingest/parse-worker.ts): a RecordSource like csvSource, so runBatch and the batch
 // transaction stay on the one path, while checking and stamping/loading overlap on two cores.
 import { Worker } from 'node:worker_threads';
 import { FileTooLargeError, type IngestLimits } from '../pipelines/limits.ts';
