@@ -1,8 +1,6 @@
 // `npm start`: the fixture batch of every category into the store, the reconciled summary, and the
 // profile of the one enterprise that appears in all seven.
 import { fileURLToPath } from 'node:url';
-import { DEMO_USCC } from '../testkit/generate-fixtures.ts';
-import { collectFromStandIns } from '../testkit/demo-run.ts';
 import { formatRunReport } from '../jobs/format-run.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -24,6 +22,8 @@ const DEMO_BATCHES: readonly { category: CategoryId; provider: string }[] = [
 ];
 
 export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
+  // The test kit (fixture pool, stand-in providers) is loaded only when the demo runs: no product path depends on it.
+  const [{ DEMO_USCC }, { collectFromStandIns }] = await Promise.all([import('../testkit/generate-fixtures.ts'), import('../testkit/demo-run.ts')]);
   console.log(`store: ${db.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} at ${db.location}\n`);
   const reports: BatchReport[] = [];
   for (const b of DEMO_BATCHES) {

@@ -25,6 +25,18 @@ export class UploadPayloadError extends Error {
   readonly retryable = false;
 }
 
+/** The upload could not be handed to the queue: nothing was accepted, the clerk uploads again (the service answers 503). */
+export class UploadNotQueuedError extends Error {
+  readonly code = 'E_QUEUE_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/**
+ * Turns a stored upload into a batch: in process (ingestUpload; the batch is final when it returns),
+ * or handed to a queue (`queued`: the batch is registered as received and a worker runs it).
+ */
+export type RunUpload = (upload: StoredUpload) => Promise<Pick<BatchReport, 'batchId'> & { readonly queued?: boolean }>;
+
 export interface UploadRunOptions {
   readonly limits?: IngestLimits;
   /** A queued upload's pre-registered batch (BatchLoad adopts its `received` row), and when it arrived. */

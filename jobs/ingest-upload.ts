@@ -6,9 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
-import type { RunUpload } from '../api/routes/batches.ts';
-import { Errors } from '../api/errors.ts';
-import { ingestUpload, UploadPayloadError, type UploadRunOptions } from '../ingest/upload.ts';
+import { ingestUpload, UploadNotQueuedError, UploadPayloadError, type RunUpload, type UploadRunOptions } from '../ingest/upload.ts';
 import { findCategory, findProviderUnit } from '../schemas/registry.ts';
 import { markUnfinished, registerBatch } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
@@ -61,7 +59,7 @@ export function queuedRunUpload(db: Db, q: UploadQueue): RunUpload {
     } catch (e) {
       await markUnfinished(db, batchId, 'failed', `E_QUEUE_UNAVAILABLE: not queued: ${(e as Error).message}`).catch(() => undefined);
       await removeFolder(upload.file);
-      throw Errors.queueUnavailable();
+      throw new UploadNotQueuedError(`not queued: ${(e as Error).message}`);
     }
     return { batchId, queued: true };
   };

@@ -8,7 +8,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { reportHeader, reportLine } from '../../pipelines/report.ts';
-import type { BatchReport } from '../../pipelines/run-batch.ts';
 import { parseEncodingOption } from '../../pipelines/stages/decode.ts';
 import { category as categorySpec, CATEGORY_IDS, findCategory } from '../../schemas/registry.ts';
 import { appendAccess } from '../../store/access-log.ts';
@@ -18,13 +17,7 @@ import { Errors } from '../errors.ts';
 import { actorOf, identityOf, type Identity } from '../identity.ts';
 import { removeBatch } from '../operations.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
-import type { StoredUpload } from '../../ingest/upload.ts';
-
-/**
- * Turns a stored upload into a batch: in process by default (the batch is final when it returns), or
- * handed to a queue (`queued`: the batch is registered as received and a worker runs it).
- */
-export type RunUpload = (upload: StoredUpload) => Promise<Pick<BatchReport, 'batchId'> & { readonly queued?: boolean }>;
+import type { RunUpload } from '../../ingest/upload.ts';
 
 export interface BatchRouteOptions {
   readonly db: Db;
