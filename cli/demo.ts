@@ -24,7 +24,7 @@ const DEMO_BATCHES: readonly { category: CategoryId; provider: string }[] = [
 export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
   // The test kit (fixture pool, stand-in providers) is loaded only when the demo runs: no product path depends on it.
   const [{ DEMO_USCC }, { collectFromStandIns }] = await Promise.all([import('../testkit/generate-fixtures.ts'), import('../testkit/demo-run.ts')]);
-  console.log(`store: ${db.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} at ${db.location}\n`);
+  console.log(`store: ${db.label} at ${db.location}\n`);
   const reports: BatchReport[] = [];
   for (const b of DEMO_BATCHES) {
     const file = fileURLToPath(new URL(`../fixtures/csv/${b.category}.csv`, import.meta.url));

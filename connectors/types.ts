@@ -9,11 +9,11 @@ import type { CategoryId } from '../schemas/registry.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
-/** One record as the source names its fields (before the source's field mapping). */
-export type SourceRecord = Readonly<Record<string, unknown>>;
+/** One record as the provider's system names its fields (before the source's field mapping): not yet a BatchInput. */
+export type ProviderRecord = Readonly<Record<string, unknown>>;
 
 export type SourceMessage =
-  | { readonly kind: 'rows'; readonly rows: readonly SourceRecord[] }
+  | { readonly kind: 'rows'; readonly rows: readonly ProviderRecord[] }
   /** Everything yielded before this is covered by `cursor`: resume from it next time. */
   | { readonly kind: 'checkpoint'; readonly cursor: JsonValue }
   /**

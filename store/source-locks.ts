@@ -11,7 +11,7 @@ const heldInProcess = new Set<string>();
 
 /** Takes the source's lock, or returns null when another execution holds it. */
 export async function tryLockSource(db: Db, sourceId: string): Promise<Release | null> {
-  if (db.kind === 'pglite') {
+  if (db.oneConnection) {
     if (heldInProcess.has(sourceId)) return null;
     heldInProcess.add(sourceId);
     return async () => void heldInProcess.delete(sourceId);

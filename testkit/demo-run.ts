@@ -13,7 +13,7 @@ import { runInProcess } from '../jobs/in-process.ts';
 import type { RunReport } from '../jobs/report.ts';
 
 export async function collectFromStandIns(db: Db, log: Logger, databaseUrl: string | undefined): Promise<RunReport> {
-  const withSourceDb = db.kind === 'pg' && databaseUrl !== undefined;
+  const withSourceDb = !db.oneConnection && databaseUrl !== undefined;
   const standIns = await startStandIns(withSourceDb ? { adminUrl: databaseUrl } : { sourceDb: false });
   try {
     // Grants for the per-enterprise providers' customers (some withheld, as in real life).

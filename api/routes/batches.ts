@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { reportHeader, reportLine } from '../../pipelines/report.ts';
-import { parseEncodingOption } from '../../pipelines/stages/decode.ts';
+import { ENCODING_NAMES, parseEncodingOption } from '../../pipelines/stages/decode.ts';
 import { category as categorySpec, CATEGORY_IDS, findCategory } from '../../schemas/registry.ts';
 import { appendAccess } from '../../store/access-log.ts';
 import type { Db } from '../../store/db.ts';
@@ -103,7 +103,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
         required: ['category', 'file'],
         properties: {
           category: { type: 'string', description: `类别：${CATEGORY_IDS.map((c) => `${c}（${categorySpec(c).labelZh}）`).join('、')}` },
-          encoding: { type: 'string', enum: ['auto', 'utf-8', 'gbk', 'gb18030'], default: 'auto' },
+          encoding: { type: 'string', enum: ENCODING_NAMES, default: 'auto' },
           file: { type: 'string', format: 'binary', description: 'CSV（UTF-8 或 GBK）' },
         },
       },
