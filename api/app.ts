@@ -11,8 +11,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import type { Logger } from '../lib/logger.ts';
+import type { MetricsSource } from '../lib/metrics.ts';
+import { registerOpsRoutes, type ReadinessCheck } from '../lib/ops-routes.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import type { Db } from '../store/db.ts';
+import { storeReadiness } from '../store/readiness.ts';
 import { ApiError, Errors } from './errors.ts';
 import { registerIdentity } from './identity.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -38,6 +41,10 @@ export interface AppDeps {
   readonly limits?: { readonly fileBytes?: number; readonly bodyBytes?: number; readonly requestsPerMinute?: number };
   /** What one delivery may be (record length, columns), as for every other batch; default the pipeline's. */
   readonly ingestLimits?: IngestLimits;
+  /** /ready's checks besides the store's (database, migrations): e.g. Redis when uploads are queued. */
+  readonly readiness?: Readonly<Record<string, ReadinessCheck>>;
+  /** /metrics renders these too (the upload queue's BullMQ series). */
+  readonly metricsSources?: readonly MetricsSource[];
 }
 
 export const DEFAULT_SERVICE_LIMITS = { fileBytes: 200 * 1024 * 1024, bodyBytes: 64 * 1024, requestsPerMinute: 300 } as const;
@@ -108,5 +115,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(enterpriseRoutes, { db: deps.db, now });
   await app.register(adminRoutes, { db: deps.db, now });
   await app.register(pageRoutes);
+  registerOpsRoutes(app, { checks: { ...storeReadiness(deps.db), ...deps.readiness }, metricsSources: deps.metricsSources });
   return app;
 }

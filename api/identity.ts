@@ -6,6 +6,7 @@ import { findProviderUnit, type ProviderUnit } from '../schemas/registry.ts';
 import { findApiToken, type Role } from '../store/api-tokens.ts';
 import type { AccessActor } from '../store/access-log.ts';
 import type { Db } from '../store/db.ts';
+import { metrics } from '../lib/metrics.ts';
 import { Errors } from './errors.ts';
 
 export interface Identity {
@@ -41,11 +42,20 @@ export function registerIdentity(app: FastifyInstance, db: Db): void {
     if (!roles) return;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
     const token = m ? await findApiToken(db, m[1]) : undefined;
-    if (!token) throw Errors.unauthenticated();
+    if (!token) {
+      metrics.authFailures.inc({ reason: m ? 'unknown' : 'missing' });
+      throw Errors.unauthenticated();
+    }
     const provider = token.role === 'provider' ? findProviderUnit(token.unit) : undefined;
     // A provider token whose unit left the provider list can do nothing a provider does.
-    if (token.role === 'provider' && !provider) throw Errors.unauthenticated();
+    if (token.role === 'provider' && !provider) {
+      metrics.authFailures.inc({ reason: 'unknown' });
+      throw Errors.unauthenticated();
+    }
     req.identity = { tokenId: token.id, role: token.role, unit: token.unit, provider };
-    if (!roles.includes(token.role)) throw Errors.forbidden();
+    if (!roles.includes(token.role)) {
+      metrics.authFailures.inc({ reason: 'forbidden' });
+      throw Errors.forbidden();
+    }
   });
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
+import { metrics } from '../lib/metrics.ts';
 import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
@@ -40,6 +41,16 @@ function logOutcome(log: Logger, report: BatchReport): void {
   (report.status === 'failed' ? log.error.bind(log) : log.info.bind(log))(summary, `batch ${report.status}`);
 }
 
+function countOutcome(report: BatchReport): void {
+  const { category, status } = report;
+  metrics.batches.inc({ category, status });
+  const outcomes = { read: report.read, accepted: report.accepted, rejected: report.rejected, inserted: report.inserted, updated: report.updated, unchanged: report.unchanged, duplicate: report.duplicates };
+  for (const [outcome, n] of Object.entries(outcomes)) if (n) metrics.rows.inc({ category, outcome }, n);
+  const seconds = report.durationMs / 1000;
+  metrics.batchDuration.observe({ category, status }, seconds);
+  if (status === 'loaded' && report.read > 0 && seconds > 0) metrics.ingestRate.observe({ category }, report.read / seconds);
+}
+
 export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryOptions, deps: IngestDeps): Promise<BatchReport> {
   const batchId = opts.batchId ?? randomUUID();
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
@@ -61,6 +72,7 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
     },
   });
   logOutcome(log, report);
+  countOutcome(report);
   return report;
 }
 

@@ -46,3 +46,13 @@ it('lets the admin act on /admin/board, and nobody else in', async () => {
   expect(pause.statusCode).toBe(200);
   expect(await queue.isPaused()).toBe(true);
 });
+
+it('serves the board in Chinese, and /metrics with the queues\' depth and /health beside it', async () => {
+  expect((await app.inject({ url: '/board' })).body).toContain('zh-CN');
+  await queue.add('x', {}, { delay: 60_000 });
+  const metrics = await app.inject({ url: '/metrics' });
+  expect(metrics.statusCode).toBe(200);
+  expect(metrics.body).toMatch(new RegExp(`bullmq_job_count\\{queue="${QUEUE.collect}", state="delayed"\\} 1`));
+  expect(metrics.body).toContain('# TYPE credit_etl_batches_total counter');
+  expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+});

@@ -3,6 +3,7 @@
 // while the connector runs, and classifies a failure as final or to be retried.
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
+import { metrics } from '../lib/metrics.ts';
 import type { Db } from '../store/db.ts';
 import { resolveSource, type SourceCatalog } from './catalog.ts';
 import { describeFailure, SourceBusyError, type FailureInfo } from './failures.ts';
@@ -40,6 +41,7 @@ export async function collectSource(deps: CollectDeps, req: CollectRequest): Pro
     const { source, connector } = resolveSource(deps.catalog, req.sourceId);
     const result = await runSource(source, connector, { db, log, runId: req.runId, signal: req.signal, env: deps.catalog.env });
     await markFinished(db, req.runId, req.sourceId, { status: 'succeeded' });
+    metrics.sourcesCollected.inc({ source: req.sourceId, outcome: 'succeeded' });
     log.info(result, 'source collected');
     failpoint('collect.succeeded');
     return { ...result, skipped: false };
@@ -47,6 +49,7 @@ export async function collectSource(deps: CollectDeps, req: CollectRequest): Pro
     const f: FailureInfo = describeFailure(e);
     const final = !f.retryable || req.lastAttempt;
     await markFinished(db, req.runId, req.sourceId, { status: final ? 'failed' : 'retrying', code: f.code, message: f.message });
+    metrics.sourcesCollected.inc({ source: req.sourceId, outcome: final ? 'failed' : 'retrying' });
     log[final ? 'error' : 'warn']({ code: f.code, err: e }, final ? 'source failed' : 'source failed, will retry');
     throw e;
   } finally {

@@ -1,7 +1,8 @@
 // The run report, written by the flow's parent once every source has finished. It is built from the
 // ledger alone (never from what Redis remembers), so it is the same whichever worker writes it.
 import type { Db } from '../store/db.ts';
-import { finishRun, runSources, type RunStatus, type SourceLedger } from '../store/ledger.ts';
+import { metrics } from '../lib/metrics.ts';
+import { finishRun, getRun, runSources, type RunStatus, type SourceLedger } from '../store/ledger.ts';
 
 export interface SourceReport extends SourceLedger {
   /** rows the connector yielded = rows read, read = accepted + rejected, accepted = inserted + updated + unchanged + duplicates */
@@ -29,5 +30,8 @@ async function buildRunReport(db: Db, runId: string): Promise<RunReport> {
 export async function writeRunReport(db: Db, runId: string): Promise<RunReport> {
   const report = await buildRunReport(db, runId);
   await finishRun(db, runId, report.status, report);
+  metrics.runs.inc({ status: report.status });
+  const run = await getRun(db, runId);
+  if (run) metrics.runDuration.observe({ status: report.status }, (Date.now() - Date.parse(run.created_at)) / 1000);
   return report;
 }

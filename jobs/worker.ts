@@ -19,9 +19,22 @@ import { reconcile, reconcileUploads } from './reconciler.ts';
 import { writeRunReport } from './report.ts';
 import { installSchedules } from './schedules.ts';
 
+export type WorkerQueues = { readonly [K in keyof JobPayloads]: Queue<JobPayloads[K]> };
+
+/** The four queues a worker serves; opened before the workers so the board can be served (or fail) first. */
+export function openQueues(conn: QueueConnection): WorkerQueues {
+  const base = { connection: conn.connection, prefix: conn.prefix };
+  return {
+    [QUEUE.collect]: new Queue<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, base),
+    [QUEUE.report]: new Queue<JobPayloads[typeof QUEUE.report]>(QUEUE.report, base),
+    [QUEUE.trigger]: new Queue<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, base),
+    [QUEUE.upload]: new Queue<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, base),
+  };
+}
+
 export interface CollectionWorker {
   readonly workers: readonly Worker[];
-  readonly queues: { readonly [K in keyof JobPayloads]: Queue<JobPayloads[K]> };
+  readonly queues: WorkerQueues;
   /** Graceful: a running source stops after the batch it is loading commits, and another worker resumes it. */
   close(): Promise<void>;
 }
@@ -44,15 +57,12 @@ function scheduledRunId(job: Job): string {
  * With a catalog, the worker runs collection (schedules, sources, run reports) and queued uploads;
  * without one (no sources file), queued uploads only: it takes no collection job it could not run.
  */
-export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> & { catalog?: SourceCatalog; cfg: CollectionConfig; conn: QueueConnection; ingestLimits?: IngestLimits }): Promise<CollectionWorker> {
+export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> & {
+  catalog?: SourceCatalog; cfg: CollectionConfig; conn: QueueConnection; ingestLimits?: IngestLimits; queues?: WorkerQueues;
+}): Promise<CollectionWorker> {
   const { cfg, conn, db, log, catalog } = deps;
   const base = { connection: conn.connection, prefix: conn.prefix };
-  const queues = {
-    [QUEUE.collect]: new Queue<JobPayloads[typeof QUEUE.collect]>(QUEUE.collect, base),
-    [QUEUE.report]: new Queue<JobPayloads[typeof QUEUE.report]>(QUEUE.report, base),
-    [QUEUE.trigger]: new Queue<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, base),
-    [QUEUE.upload]: new Queue<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, base),
-  };
+  const queues = deps.queues ?? openQueues(conn);
   const flow = new FlowProducer(base);
   const flowDeps: FlowDeps = { flow, prefix: conn.prefix, retryDelayMs: cfg.retryDelayMs };
   const workerOpts = {

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Db } from './db.ts';
 import { utcIso } from './sql.ts';
+import { metrics } from '../lib/metrics.ts';
 
 export interface AccessActor {
   readonly role: string;
@@ -74,6 +75,7 @@ export function appendAccess(db: Db, e: AccessEntryInput): Promise<AccessEntry> 
   const queue = q;
   const done = new Promise<AccessEntry>((resolve, reject) => queue.pending.push({ entry: e, resolve, reject }));
   if (!queue.appending) void drain(db, queue);
+  done.then(() => metrics.accessLogAppends.inc({ action: e.action, result: 'ok' }), () => metrics.accessLogAppends.inc({ action: e.action, result: 'error' }));
   return done;
 }
 

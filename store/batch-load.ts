@@ -6,6 +6,7 @@ import type { CategoryId } from '../schemas/registry.ts';
 import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
 import type { BatchCounts, CreditRecord, RowIssue } from '../pipelines/types.ts';
 import { failpoint } from '../lib/failpoints.ts';
+import { metrics } from '../lib/metrics.ts';
 import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
 import { createStager, pgJson, STAGING_DDL, type Stager } from './staging.ts';
@@ -111,6 +112,7 @@ export class BatchLoad implements BatchSink {
         SELECT ?, source_line, cells, issues FROM stg WHERE kind = 'r' ORDER BY source_line`, [this.meta.id]);
       let counts: MergeCounts = { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 };
       if (!close.refusal) {
+        const mergeTimer = metrics.mergeDuration.startTimer({ category: this.meta.category });
         // Merges of one category run one at a time, so two batches touching the same record cannot
         // both miss the other's version when they copy the old one to history.
         await this.trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`credit-etl merge ${this.meta.category}`]);
@@ -122,6 +124,7 @@ export class BatchLoad implements BatchSink {
           category: this.meta.category, batchId: this.meta.id, deliveredBy: this.meta.deliveredBy,
           receivedAt: this.meta.receivedAt, schemaVersion: this.meta.schemaVersion,
         });
+        mergeTimer();
         failpoint('batch.merged');
         const m = rows[0];
         counts = {

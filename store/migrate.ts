@@ -35,3 +35,9 @@ export async function migrateLatest(knex: Knex): Promise<string[]> {
   const [, ran] = await knex.migrate.latest({ migrationSource: source });
   return ran;
 }
+
+/** The migrations this code knows that the store has not run (empty: the schema is current). */
+export async function pendingMigrations(knex: Knex): Promise<string[]> {
+  const [, pending] = await knex.migrate.list({ migrationSource: source });
+  return (pending as [string, Migration][]).map(([name]) => name);
+}

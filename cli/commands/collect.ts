@@ -14,7 +14,8 @@ import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
 import type { RunReport } from '../../jobs/report.ts';
 import { installSchedules, TIME_ZONE } from '../../jobs/schedules.ts';
 import { untilSignal } from '../../jobs/shutdown.ts';
-import { startCollectionWorker } from '../../jobs/worker.ts';
+import { openQueues, startCollectionWorker } from '../../jobs/worker.ts';
+import { storeReadiness } from '../../store/readiness.ts';
 import { loadCollectionConfig, type CollectionConfig } from '../../config/config.ts';
 import { config, log, UsageError, withDb } from '../context.ts';
 
@@ -40,24 +41,47 @@ function selectSources(cat: SourceCatalog, opts: { connector?: string[]; all?: b
 const exitCodeOf = (status: string) => (status === 'succeeded' ? 0 : 1);
 
 export function register(program: Command): void {
-  program.command('worker').description('process collection runs (schedules, sources, run reports) and queued uploads from Redis until SIGTERM; serves Bull Board')
-    .option('--no-board', 'do not serve Bull Board')
+  program.command('worker').description('process collection runs (schedules, sources, run reports) and queued uploads from Redis until SIGTERM; serves /metrics, /health, /ready and Bull Board on CREDIT_ETL_BOARD_PORT')
+    .option('--no-board', 'serve /metrics, /health and /ready only, without Bull Board')
+    .option('--host <host>', 'address of the board and metrics server', '127.0.0.1')
     .action(async (opts) => withDb(async (db) => {
       const collection = collectionConfig();
       // Without a sources file the worker handles queued uploads only (a service's upload worker).
       const cat = collection.sourcesFile ? catalog() : undefined;
       const conn = connectQueues(collection);
-      const worker = await startCollectionWorker({ db, log, catalog: cat, cfg: collection, conn, ingestLimits: config.limits });
-      const board = opts.board ? await buildBoard(Object.values(worker.queues), collection.boardAdminToken) : undefined;
-      if (board) {
-        const at = await board.listen({ host: '127.0.0.1', port: collection.boardPort });
-        log.info({ board: `${at}/board`, admin: collection.boardAdminToken ? `${at}/admin/board` : undefined }, 'Bull Board listening');
+      const queues = openQueues(conn);
+      const closeQueues = async () => {
+        await Promise.all(Object.values(queues).map((q) => q.close()));
+        await conn.connection.quit();
+      };
+      // The port first: a worker that cannot serve its metrics and board stops before it takes any job.
+      const server = await buildBoard(Object.values(queues), collection.boardAdminToken, {
+        board: opts.board, checks: { ...storeReadiness(db), redis: async () => void (await conn.connection.ping()) },
+      });
+      let at: string;
+      try {
+        at = await server.listen({ host: opts.host, port: collection.boardPort });
+      } catch (e) {
+        await server.close();
+        await closeQueues();
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new UsageError(`端口 ${collection.boardPort} 已被占用（另一个 worker？），worker 未启动 / port ${collection.boardPort} on ${opts.host} is in use `
+            + '(another worker?): this worker took no job. Set CREDIT_ETL_BOARD_PORT to a free port (0: any free port).');
+        }
+        throw e;
       }
-      if (cat) log.info({ prefix: conn.prefix, sources: cat.sources.map((s) => s.id) }, 'collection worker ready');
-      else log.warn({ prefix: conn.prefix }, 'no CREDIT_ETL_SOURCES: this worker handles queued uploads only, no collection runs');
+      const worker = await startCollectionWorker({ db, log, catalog: cat, cfg: collection, conn, queues, ingestLimits: config.limits });
+      const where = { metrics: `${at}/metrics`, ready: `${at}/ready`, board: opts.board ? `${at}/board` : undefined, admin: opts.board && collection.boardAdminToken ? `${at}/admin/board` : undefined };
+      log.info({ ...where, prefix: conn.prefix, sources: cat?.sources.map((s) => s.id) }, 'worker listening');
+      if (process.stderr.isTTY) {
+        console.error(`credit-etl worker: ${cat ? `collection (${cat.sources.length} sources) and queued uploads` : 'queued uploads only (no CREDIT_ETL_SOURCES)'}, Redis prefix ${conn.prefix}`);
+        console.error(`  Bull Board ${where.board ?? '(off)'}   metrics ${where.metrics}   ready ${where.ready}${where.admin ? `   admin ${where.admin}` : ''}`);
+        console.error('  Ctrl-C stops after the running batch commits');
+      }
+      if (!cat) log.warn({ prefix: conn.prefix }, 'no CREDIT_ETL_SOURCES: this worker handles queued uploads only, no collection runs');
       const signal = await untilSignal(() => process.exit(130));
       log.info({ signal }, 'shutting down: running sources stop at their next checkpoint');
-      await board?.close();
+      await server.close();
       await worker.close();
       await conn.connection.quit();
     }));

@@ -29,10 +29,14 @@ export function register(program: Command): void {
         // One file-size setting (CREDIT_ETL_MAX_FILE_MB) for uploads and every other delivery.
         const app = await buildApp({
           db, log, ingestLimits: config.limits, limits: { fileBytes: config.limits.maxFileBytes },
-          ...(queue ? { runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }), uploadDir: config.uploadDir } : {}),
+          ...(queue ? {
+            runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }), uploadDir: config.uploadDir,
+            readiness: { redis: async () => void (await conn!.connection.ping()) }, metricsSources: [() => queue.exportPrometheusMetrics()],
+          } : {}),
         });
         await app.listen({ host: opts.host, port: opts.port });
-        console.error(`credit-etl serve: http://${opts.host}:${(app.server.address() as { port: number }).port}/upload  (OpenAPI: /docs)${queue ? `; uploads queued (${conn!.prefix})` : ''}`);
+        const at = `http://${opts.host}:${(app.server.address() as { port: number }).port}`;
+        console.error(`credit-etl serve: ${at}/upload  (OpenAPI: ${at}/docs; metrics: ${at}/metrics; ready: ${at}/ready)${queue ? `; uploads queued (${conn!.prefix})` : ''}`);
         await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
         await app.close();
       } finally {
