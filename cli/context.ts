@@ -1,6 +1,6 @@
 // What every command shares: the parsed configuration, the logger, the store, usage errors.
 // Commands live in cli/main.ts and cli/commands/*.ts (each exports register(program)).
-import { loadConfig } from '../config/config.ts';
+import { ENV, loadConfig, type AppConfig } from '../config/config.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { categories, findCategory, findProviderUnit, providerUnits } from '../schemas/registry.ts';
 import { openDb, type Db } from '../store/db.ts';
@@ -9,16 +9,20 @@ import { migrateLatest } from '../store/migrate.ts';
 /** A mistake in how the command was called: printed without a stack, exit code 2. */
 export class UsageError extends Error {}
 
-export const config = loadConfig();
+let loaded: AppConfig | undefined;
+/** The environment, validated when a command first needs it: --help and --version work whatever it holds. */
+export const config = (): AppConfig => (loaded ??= loadConfig());
 
 // On a terminal, and in the demo, the progress bar and summary speak; JSON logs go to stderr at
-// warn unless LOG_LEVEL asks for more. Unattended runs (no TTY) log at info.
+// warn unless LOG_LEVEL asks for more. Unattended runs (no TTY) log at info. A LOG_LEVEL that is not
+// a level is reported by config() when the command starts; until then the logger uses info.
 const quiet = process.stderr.isTTY || process.argv[2] === 'demo';
-export const log: Logger = createLogger(process.env.LOG_LEVEL || !quiet ? config.logLevel : 'warn');
+const asked = (ENV.LOG_LEVEL.enum as readonly string[]).includes(process.env.LOG_LEVEL ?? '') ? process.env.LOG_LEVEL! : undefined;
+export const log: Logger = createLogger(asked ?? (quiet ? 'warn' : 'info'));
 
 /** Opens the store, brings it up to date, runs fn, and closes the store whatever happens. */
 export async function withDb<T>(fn: (db: Db) => Promise<T>): Promise<T> {
-  const db = await openDb(config);
+  const db = await openDb(config());
   try {
     await migrateLatest(db.knex);
     return await fn(db);

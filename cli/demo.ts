@@ -33,9 +33,9 @@ export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
   console.log(formatSummaryTable(reports));
   const [records, indicators] = await Promise.all([enterpriseRecords(db, DEMO_USCC), utilityIndicators(db, DEMO_USCC)]);
   console.log(`\n${formatProfile(DEMO_USCC, records, indicators)}`);
-  const run = await collectFromStandIns(db, log, config.databaseUrl);
+  const run = await collectFromStandIns(db, log, config().databaseUrl);
   console.log(`\n采集演示 one collection run against the bundled stand-in providers:\n${formatRunReport(run)}`);
-  console.log('\nNext: credit-etl batches | credit-etl profile <统一社会信用代码> | credit-etl ingest <file> --category 行政处罚 --provider 市发展改革委');
+  console.log('\nNext: npx credit-etl batches | npx credit-etl profile <统一社会信用代码> | npx credit-etl ingest <file> --category 行政处罚 --provider 市发展改革委\n      npx credit-etl stand-ins, then the worker command it prints, to try the nightly collection');
   if (reports.some((r) => r.status !== 'loaded') || run.status !== 'succeeded') process.exitCode = 1;
   return reports;
 }

@@ -1,6 +1,6 @@
 // credit-etl command line. Exit codes: 0 done (a loaded batch may still have rejected rows),
-// 1 failure, 2 usage error, 3 batch refused.
-import { createWriteStream, statSync, writeFileSync } from 'node:fs';
+// 1 failure, 2 usage or configuration error, 3 batch refused.
+import { createWriteStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
@@ -8,6 +8,7 @@ import { ingestFile } from '../ingest/ingest-file.ts';
 import { ENCODING_NAMES, parseEncodingOption } from '../pipelines/stages/decode.ts';
 import { reportHeader, reportLine } from '../pipelines/report.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
+import { ConfigError, ENV } from '../config/config.ts';
 import { categories } from '../schemas/registry.ts';
 import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
@@ -51,13 +52,42 @@ function reportJson(r: BatchReport) {
 
 const exitCodeOf = (r: BatchReport) => (r.status === 'loaded' ? 0 : r.status === 'refused' ? 3 : 1);
 
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const GROUPS = { store: 'store and logs', service: 'service', collection: 'collection (worker, schedule, run)', limits: 'limits on one delivery', tests: 'tests' } as const;
+const envHelp = Object.entries(GROUPS).map(([group, title]) => [
+  `  ${title}:`,
+  ...Object.entries(ENV).filter(([, v]) => v.group === group).map(([name, v]) => `    ${name.padEnd(29)} ${v.description}`),
+].join('\n')).join('\n');
+
 const program = new Command('credit-etl')
   .description('临沂市中小微企业融资信用信息归集 / collects, validates and stores enterprise credit information with provenance')
+  .version(version, '-V, --version', 'print the version')
   .exitOverride()
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText('after', `
+Environment variables (an empty one counts as unset; a bad value stops the command with exit 2):
+${envHelp}
+
+Exit codes:
+  0  done (a loaded batch may still have rejected rows: see its report)
+  1  failure (the store or a provider unreachable, a run that failed or was partial)
+  2  usage or configuration error (an unknown option, a bad variable, a worker's port in use)
+  3  batch refused (over its reject budget, or a header it cannot read)
+
+Examples:
+  npx credit-etl demo                                        # the whole pipeline on the bundled fixtures, no services needed
+  npx credit-etl ingest 处罚.csv --category 行政处罚 --provider 市发展改革委
+  npx credit-etl batches                                     # recent batches; --json for every field
+  npx credit-etl stand-ins                                   # bundled stand-in providers, for trying the collection
+  CREDIT_ETL_SOURCES=connectors/sources.demo.json REDIS_URL=redis://127.0.0.1:6379 npx credit-etl worker
+  npx credit-etl serve --port 8080                           # uploads at /upload, OpenAPI at /docs, /metrics, /ready
+
+Logs are JSON lines on stderr; to read them as text: npx credit-etl worker 2>&1 | npx pino-pretty
+Help for one command: npx credit-etl help <command>`);
 
 program.command('migrate').description('bring the store schema up to date').action(async () => {
-  const db = await openDb(config);
+  const db = await openDb(config());
   try {
     const ran = await migrateLatest(db.knex);
     console.log(ran.length ? `migrated ${db.location}: ${ran.join(', ')}` : `store ${db.location} is up to date`);
@@ -87,7 +117,7 @@ program.command('ingest').description('load one CSV batch from a provider unit')
     }
     const bar = opts.json ? { update: () => undefined, stop: () => undefined } : progressBar(file);
     const report = await withDb((db) => ingestFile(db, {
-      file, category, deliverer, encoding: parseEncodingOption(opts.encoding), maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, limits: config.limits,
+      file, category, deliverer, encoding: parseEncodingOption(opts.encoding), maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, limits: config().limits,
     }, { log, onProgress: bar.update }));
     bar.stop();
     console.log(opts.json ? JSON.stringify(reportJson(report)) : formatBatchReport(report));
@@ -162,7 +192,7 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof UsageError) {
+  } else if (e instanceof UsageError || e instanceof ConfigError) {
     console.error(e.message);
     process.exitCode = 2;
   } else {

@@ -1,6 +1,82 @@
-// The one place that reads the environment. Everything else receives an AppConfig.
+// The one place that reads the environment. Every variable is declared once in ENV (a JSON Schema
+// validated by env-schema); the loaders below turn it into the AppConfig and CollectionConfig the rest
+// of the code receives, and `credit-etl --help` lists the same declarations.
 import path from 'node:path';
+import envSchema from 'env-schema';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
+
+interface EnvVar {
+  readonly type: 'string' | 'number' | 'integer';
+  readonly description: string;
+  /** What a valid value looks like, for the error message. */
+  readonly hint: string;
+  readonly group: 'store' | 'service' | 'collection' | 'limits' | 'tests';
+  readonly pattern?: string;
+  readonly enum?: readonly string[];
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMinimum?: number;
+}
+
+export const ENV = {
+  DATABASE_URL: {
+    type: 'string', group: 'store', pattern: '^postgres(ql)?://', hint: 'must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/credit',
+    description: 'PostgreSQL store; unset: the embedded PGlite store in $CREDIT_ETL_DATA_DIR/pglite (one process at a time)',
+  },
+  CREDIT_ETL_DB_SCHEMA: { type: 'string', group: 'store', pattern: '^[a-z_][a-z0-9_]{0,62}$', hint: 'must be a lower-case SQL identifier', description: 'PostgreSQL schema of the store (default public)' },
+  CREDIT_ETL_DATA_DIR: { type: 'string', group: 'store', hint: 'a folder', description: 'folder of the embedded store (default ./data)' },
+  LOG_LEVEL: {
+    type: 'string', group: 'store', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], hint: 'must be a pino level: fatal, error, warn, info, debug, trace, silent',
+    description: 'pino level; logs are JSON on stderr (pipe them through pino-pretty to read them)',
+  },
+  REDIS_URL: {
+    type: 'string', group: 'collection', pattern: '^rediss?://', hint: 'must be a redis:// URL, e.g. redis://127.0.0.1:6379',
+    description: 'Redis for the collection and upload queues (BullMQ); unset: `run` collects and `serve` ingests uploads in-process',
+  },
+  CREDIT_ETL_UPLOAD_DIR: { type: 'string', group: 'service', hint: 'a folder', description: 'with REDIS_URL: where `serve` keeps uploads until a worker loads them (shared with the workers; default $CREDIT_ETL_DATA_DIR/uploads)' },
+  CREDIT_ETL_SOURCES: { type: 'string', group: 'collection', hint: 'a file', description: 'the sources file of the collection (e.g. connectors/sources.demo.json)' },
+  CREDIT_ETL_QUEUE_PREFIX: { type: 'string', group: 'collection', pattern: '^[A-Za-z0-9_.-]{1,64}$', hint: 'must be 1-64 letters, digits, _ . -', description: 'Redis key prefix of the queues (default credit-etl)' },
+  CREDIT_ETL_BOARD_PORT: { type: 'integer', group: 'collection', minimum: 0, maximum: 65535, hint: 'must be a port number (0: any free port)', description: "a worker's port for Bull Board, /metrics, /health and /ready (default 3100)" },
+  CREDIT_ETL_BOARD_ADMIN_TOKEN: { type: 'string', group: 'collection', hint: 'a secret', description: 'password (user admin) of the writable board at /admin/board; unset: read-only board only' },
+  CREDIT_ETL_JOB_LOCK_MS: { type: 'integer', group: 'collection', minimum: 1000, hint: 'must be a whole number of milliseconds >= 1000', description: "a worker's lock on a job; a dead worker's job is taken over after about this long (default 30000)" },
+  CREDIT_ETL_RETRY_DELAY_MS: { type: 'integer', group: 'collection', minimum: 0, hint: 'must be a whole number of milliseconds', description: 'first retry of a transient failure, doubling (default 30000)' },
+  CREDIT_ETL_RECONCILE_MS: { type: 'integer', group: 'collection', minimum: 500, hint: 'must be a whole number of milliseconds >= 500', description: 'how often a worker re-enqueues work Redis lost (default 60000)' },
+  CREDIT_ETL_MAX_FILE_MB: { type: 'number', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive number', description: 'largest file a delivery may be (default 2048)' },
+  CREDIT_ETL_MAX_RECORD_CHARS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'longest record, in characters (default 1000000)' },
+  CREDIT_ETL_MAX_COLUMNS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'widest header (default 500)' },
+  CREDIT_ETL_FAILPOINTS: { type: 'string', group: 'tests', hint: 'a comma list', description: 'tests only: failpoint names at which the process kills itself (docs/reliability.md); unset in production' },
+} as const satisfies Record<string, EnvVar>;
+
+export type EnvName = keyof typeof ENV;
+
+export class ConfigError extends Error {
+  readonly code = 'E_CONFIG';
+}
+
+/**
+ * The named variables, validated (numbers coerced). An empty variable counts as unset. Every problem
+ * is reported at once, one line each: the variable, what it must be, and what it is.
+ */
+function readEnv(env: NodeJS.ProcessEnv, names: readonly EnvName[]): Partial<Record<EnvName, string | number>> {
+  const data: Record<string, string> = {};
+  for (const n of names) if (env[n] !== undefined && env[n] !== '') data[n] = env[n]!;
+  const properties = Object.fromEntries(names.map((n) => {
+    const { group: _g, hint: _h, ...schema } = ENV[n] as EnvVar;
+    return [n, schema];
+  }));
+  try {
+    return envSchema({ schema: { type: 'object', properties }, data, env: false, dotenv: false }) as Partial<Record<EnvName, string | number>>;
+  } catch (e) {
+    const errors = (e as { errors?: { instancePath: string }[] }).errors;
+    if (!errors) throw e;
+    const bad = [...new Set(errors.map((x) => x.instancePath.slice(1) as EnvName))];
+    const shown = (v: string) => (v.length > 24 ? `${v.slice(0, 24)}…` : v);
+    throw new ConfigError(`配置错误 / configuration problems:\n${bad.map((n) => `- ${n} ${ENV[n].hint} (got "${shown(data[n])}")`).join('\n')}`);
+  }
+}
+
+const STORE_VARS: readonly EnvName[] = ['DATABASE_URL', 'CREDIT_ETL_DB_SCHEMA', 'CREDIT_ETL_DATA_DIR', 'LOG_LEVEL', 'REDIS_URL', 'CREDIT_ETL_UPLOAD_DIR',
+  'CREDIT_ETL_MAX_FILE_MB', 'CREDIT_ETL_MAX_RECORD_CHARS', 'CREDIT_ETL_MAX_COLUMNS'];
 
 export interface AppConfig {
   /** PostgreSQL connection string; absent: the embedded PGlite store in dataDir. */
@@ -15,36 +91,21 @@ export interface AppConfig {
   readonly limits: IngestLimits;
 }
 
-export class ConfigError extends Error {
-  readonly code = 'E_CONFIG';
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const problems: string[] = [];
-  const databaseUrl = env.DATABASE_URL || undefined;
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) problems.push(`DATABASE_URL must start with postgres:// (got ${databaseUrl.slice(0, 20)}…)`);
-  const dbSchema = env.CREDIT_ETL_DB_SCHEMA || undefined;
-  if (dbSchema && !/^[a-z_][a-z0-9_]{0,62}$/.test(dbSchema)) problems.push('CREDIT_ETL_DB_SCHEMA must be a lower-case SQL identifier');
-  const logLevel = env.LOG_LEVEL || 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) problems.push(`LOG_LEVEL ${logLevel} is not a pino level`);
-  const positive = (name: string, fallback: number, scale = 1): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const n = Number(raw);
-    if (!(n > 0) || !Number.isFinite(n)) problems.push(`${name} must be a positive number (got ${raw})`);
-    return Math.floor(n * scale);
-  };
-  const limits: IngestLimits = {
-    maxFileBytes: positive('CREDIT_ETL_MAX_FILE_MB', DEFAULT_LIMITS.maxFileBytes, 1024 * 1024),
-    maxRecordChars: positive('CREDIT_ETL_MAX_RECORD_CHARS', DEFAULT_LIMITS.maxRecordChars),
-    maxColumns: positive('CREDIT_ETL_MAX_COLUMNS', DEFAULT_LIMITS.maxColumns),
-  };
-  if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
-  const dataDir = path.resolve(env.CREDIT_ETL_DATA_DIR || 'data');
+  const v = readEnv(env, STORE_VARS);
+  const dataDir = path.resolve((v.CREDIT_ETL_DATA_DIR as string | undefined) ?? 'data');
   return {
-    databaseUrl, dbSchema, logLevel, limits, dataDir,
-    redisUrl: env.REDIS_URL || undefined,
-    uploadDir: env.CREDIT_ETL_UPLOAD_DIR ? path.resolve(env.CREDIT_ETL_UPLOAD_DIR) : path.join(dataDir, 'uploads'),
+    databaseUrl: v.DATABASE_URL as string | undefined,
+    dbSchema: v.CREDIT_ETL_DB_SCHEMA as string | undefined,
+    logLevel: (v.LOG_LEVEL as string | undefined) ?? 'info',
+    limits: {
+      maxFileBytes: v.CREDIT_ETL_MAX_FILE_MB === undefined ? DEFAULT_LIMITS.maxFileBytes : Math.floor((v.CREDIT_ETL_MAX_FILE_MB as number) * 1024 * 1024),
+      maxRecordChars: (v.CREDIT_ETL_MAX_RECORD_CHARS as number | undefined) ?? DEFAULT_LIMITS.maxRecordChars,
+      maxColumns: (v.CREDIT_ETL_MAX_COLUMNS as number | undefined) ?? DEFAULT_LIMITS.maxColumns,
+    },
+    dataDir,
+    redisUrl: v.REDIS_URL as string | undefined,
+    uploadDir: v.CREDIT_ETL_UPLOAD_DIR ? path.resolve(v.CREDIT_ETL_UPLOAD_DIR as string) : path.join(dataDir, 'uploads'),
   };
 }
 
@@ -67,21 +128,20 @@ export interface CollectionConfig {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+const COLLECTION_VARS: readonly EnvName[] = ['REDIS_URL', 'CREDIT_ETL_QUEUE_PREFIX', 'CREDIT_ETL_JOB_LOCK_MS', 'CREDIT_ETL_RETRY_DELAY_MS', 'CREDIT_ETL_RECONCILE_MS',
+  'CREDIT_ETL_BOARD_PORT', 'CREDIT_ETL_BOARD_ADMIN_TOKEN', 'CREDIT_ETL_SOURCES'];
+
 export function loadCollectionConfig(env: NodeJS.ProcessEnv = process.env): CollectionConfig {
-  const problems: string[] = [];
-  const queuePrefix = env.CREDIT_ETL_QUEUE_PREFIX || 'credit-etl';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(queuePrefix)) problems.push('CREDIT_ETL_QUEUE_PREFIX must be 1-64 letters, digits, _ . -');
-  const jobLockMs = Number(env.CREDIT_ETL_JOB_LOCK_MS || 30_000);
-  if (!(Number.isInteger(jobLockMs) && jobLockMs >= 1000)) problems.push('CREDIT_ETL_JOB_LOCK_MS must be a whole number of milliseconds >= 1000');
-  const retryDelayMs = Number(env.CREDIT_ETL_RETRY_DELAY_MS || 30_000);
-  if (!(Number.isInteger(retryDelayMs) && retryDelayMs >= 0)) problems.push('CREDIT_ETL_RETRY_DELAY_MS must be a whole number of milliseconds');
-  const reconcileEveryMs = Number(env.CREDIT_ETL_RECONCILE_MS || 60_000);
-  if (!(Number.isInteger(reconcileEveryMs) && reconcileEveryMs >= 500)) problems.push('CREDIT_ETL_RECONCILE_MS must be a whole number of milliseconds >= 500');
-  const boardPort = Number(env.CREDIT_ETL_BOARD_PORT || 3100);
-  if (!(Number.isInteger(boardPort) && boardPort >= 0 && boardPort < 65536)) problems.push('CREDIT_ETL_BOARD_PORT must be a port number (0: any free port)');
-  if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
+  const v = readEnv(env, COLLECTION_VARS);
   return {
-    redisUrl: env.REDIS_URL || undefined, queuePrefix, jobLockMs, retryDelayMs, reconcileEveryMs, boardPort, boardAdminToken: env.CREDIT_ETL_BOARD_ADMIN_TOKEN || undefined,
-    sourcesFile: env.CREDIT_ETL_SOURCES ? path.resolve(env.CREDIT_ETL_SOURCES) : undefined, env,
+    redisUrl: v.REDIS_URL as string | undefined,
+    queuePrefix: (v.CREDIT_ETL_QUEUE_PREFIX as string | undefined) ?? 'credit-etl',
+    jobLockMs: (v.CREDIT_ETL_JOB_LOCK_MS as number | undefined) ?? 30_000,
+    retryDelayMs: (v.CREDIT_ETL_RETRY_DELAY_MS as number | undefined) ?? 30_000,
+    reconcileEveryMs: (v.CREDIT_ETL_RECONCILE_MS as number | undefined) ?? 60_000,
+    boardPort: (v.CREDIT_ETL_BOARD_PORT as number | undefined) ?? 3100,
+    boardAdminToken: v.CREDIT_ETL_BOARD_ADMIN_TOKEN as string | undefined,
+    sourcesFile: v.CREDIT_ETL_SOURCES ? path.resolve(v.CREDIT_ETL_SOURCES as string) : undefined,
+    env,
   };
 }

@@ -70,7 +70,7 @@ export function register(program: Command): void {
         }
         throw e;
       }
-      const worker = await startCollectionWorker({ db, log, catalog: cat, cfg: collection, conn, queues, ingestLimits: config.limits });
+      const worker = await startCollectionWorker({ db, log, catalog: cat, cfg: collection, conn, queues, ingestLimits: config().limits });
       const where = { metrics: `${at}/metrics`, ready: `${at}/ready`, board: opts.board ? `${at}/board` : undefined, admin: opts.board && collection.boardAdminToken ? `${at}/admin/board` : undefined };
       log.info({ ...where, prefix: conn.prefix, sources: cat?.sources.map((s) => s.id) }, 'worker listening');
       if (process.stderr.isTTY) {

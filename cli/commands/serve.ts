@@ -28,9 +28,9 @@ export function register(program: Command): void {
       try {
         // One file-size setting (CREDIT_ETL_MAX_FILE_MB) for uploads and every other delivery.
         const app = await buildApp({
-          db, log, ingestLimits: config.limits, limits: { fileBytes: config.limits.maxFileBytes },
+          db, log, ingestLimits: config().limits, limits: { fileBytes: config().limits.maxFileBytes },
           ...(queue ? {
-            runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }), uploadDir: config.uploadDir,
+            runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }), uploadDir: config().uploadDir,
             readiness: { redis: async () => void (await conn!.connection.ping()) }, metricsSources: [() => queue.exportPrometheusMetrics()],
           } : {}),
         });
