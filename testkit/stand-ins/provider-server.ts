@@ -104,7 +104,13 @@ export async function startProviderServer(def: ApiDef, data: Dataset, faults: Fa
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e) => send(res, 500, { error: String(e) }));
   });
-  await new Promise<void>((resolve) => server.listen(opts.port, opts.host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${opts.host}:${port}`,
