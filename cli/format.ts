@@ -1,6 +1,8 @@
 // Human-readable output of the CLI: reconciled batch summaries and enterprise profiles.
 import type { BatchReport } from '../pipelines/run-batch.ts';
-import type { ProfileRecord } from '../store/queries.ts';
+import { shortBatchName } from '../jobs/batch-name.ts';
+import type { BatchRow, ProfileRecord } from '../store/queries.ts';
+import { renderTable } from './tables.ts';
 import { category, type CategoryId } from '../schemas/registry.ts';
 
 const STATUS_ZH: Record<string, string> = { loaded: '已入库', refused: '已退回', failed: '失败', received: '处理中' };
@@ -56,4 +58,20 @@ export function formatProfile(uscc: string, records: readonly ProfileRecord[], i
     }
   }
   return out.join('\n');
+}
+
+/** "2026-12-05T23:54:33.042Z" -> "12-05 23:54" (UTC; the year and seconds are in --json) */
+export const minuteUtc = (iso: string) => `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+
+/** Recent batches, one row each; `--json` has every field. */
+export function formatBatchTable(rows: readonly BatchRow[], width?: number): string {
+  // The batch column shows the id's first 8 characters: `credit-etl rejects` takes any unique prefix.
+  return renderTable([
+    { head: '接收 (UTC)' }, { head: '批次' }, { head: '类别' }, { head: '状态' },
+    { head: '读取', align: 'right' }, { head: '拒绝', align: 'right' }, { head: '新增 ~更新 =未变 ×重复' },
+    { head: '文件或数据源 @ 游标', flex: true }, { head: '报送单位', flex: true, optional: true },
+  ], rows.map((b) => [
+    minuteUtc(b.received_at), b.id.slice(0, 8), b.category, b.status, n(b.read), n(b.rejected),
+    `+${n(b.inserted)} ~${n(b.updated)} =${n(b.unchanged)} ×${n(b.duplicates)}`, shortBatchName(b.file_name), b.delivered_by,
+  ]), width);
 }

@@ -12,8 +12,8 @@ import { ConfigError, ENV } from '../config/config.ts';
 import { categories } from '../schemas/registry.ts';
 import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
-import { enterpriseRecords, getBatch, listBatches, rejectedRows, utilityIndicators } from '../store/queries.ts';
-import { formatBatchReport, formatProfile } from './format.ts';
+import { batchIdsByPrefix, enterpriseRecords, getBatch, listBatches, rejectedRows, utilityIndicators } from '../store/queries.ts';
+import { formatBatchReport, formatBatchTable, formatProfile } from './format.ts';
 import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
 
 const ratio = (v: string) => {
@@ -125,11 +125,14 @@ program.command('ingest').description('load one CSV batch from a provider unit')
   });
 
 program.command('rejects').description('write the rejection report of a batch (Excel-friendly CSV, UTF-8 with BOM)')
-  .argument('<batchId>')
+  .argument('<batchId>', 'the batch id, or a unique prefix of it (as `batches` shows)')
   .option('--out <file>', 'write to a file instead of stdout')
-  .action(async (batchId: string, opts) => withDb(async (db) => {
-    const batch = await getBatch(db, batchId);
-    if (!batch) throw new UsageError(`未知批次 unknown batch ${batchId}`);
+  .action(async (given: string, opts) => withDb(async (db) => {
+    const ids = await batchIdsByPrefix(db, given);
+    if (ids.length > 1) throw new UsageError(`批次号前缀不唯一 / more than one batch starts with ${given}: give more characters`);
+    const batch = ids.length ? await getBatch(db, ids[0]) : undefined;
+    if (!batch) throw new UsageError(`未知批次 unknown batch ${given}`);
+    const batchId = batch.id;
     const out = opts.out ? createWriteStream(opts.out) : process.stdout;
     const write = async (s: string) => {
       if (!out.write(s)) await once(out, 'drain');
@@ -149,10 +152,8 @@ program.command('batches').description('list recent batches with their reconcile
   .action(async (opts) => withDb(async (db) => {
     const rows = await listBatches(db, opts.limit);
     if (opts.json) return console.log(JSON.stringify(rows));
-    for (const b of rows) {
-      console.log(`${b.received_at}  ${b.id}  ${b.category.padEnd(11)} ${b.status.padEnd(7)} read ${b.read} = ${b.accepted} + ${b.rejected}; `
-        + `+${b.inserted} ~${b.updated} =${b.unchanged} dup ${b.duplicates}  ${b.file_name} (${b.delivered_by}, ${b.encoding ?? '-'})`);
-    }
+    if (!rows.length) return console.log('还没有批次 / no batches yet: npx credit-etl ingest <file> --category <类别> --provider <单位>');
+    console.log(formatBatchTable(rows));
   }));
 
 program.command('profile').description('every record of one enterprise across the categories, with provenance and history')

@@ -13,6 +13,7 @@ import { rowsSource, type BatchReport } from '../pipelines/run-batch.ts';
 import { category as categorySpec, findProviderUnit } from '../schemas/registry.ts';
 import type { Db } from '../store/db.ts';
 import { SourceConfigError } from '../connectors/errors.ts';
+import { sourceBatchName } from './batch-name.ts';
 import { connectorContext } from './connector-context.ts';
 import { BatchRefusedError } from './failures.ts';
 import { ingestFile, ingestSource, type DeliveryOptions } from '../ingest/ingest-file.ts';
@@ -73,7 +74,7 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
     const batchId = randomUUID();
     batchOpen = true;
     const report = await ingest({
-      category: spec, deliverer, batchId, name: `${source.id} from ${JSON.stringify(saved ?? null)}`,
+      category: spec, deliverer, batchId, name: sourceBatchName(source.id, saved),
       inTransaction: async (trx, outcome) => {
         const c = covered();
         // A file's rows are the records it holds, which only the pipeline has counted.

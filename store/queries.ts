@@ -25,6 +25,13 @@ export async function listBatches(db: Db, limit = 50, deliveredBy?: string): Pro
   return deliveredBy === undefined ? q : q.where({ delivered_by: deliveredBy });
 }
 
+/** Ids of the batches whose id starts with this prefix (at most two: enough to tell a unique prefix). */
+export async function batchIdsByPrefix(db: Db, prefix: string): Promise<string[]> {
+  if (!/^[0-9a-f-]{4,36}$/i.test(prefix)) return [];
+  const rows = await db.knex('batches').whereRaw('id::text LIKE ?', [`${prefix.toLowerCase()}%`]).limit(2).select('id');
+  return rows.map((r) => r.id);
+}
+
 export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
   return selectBatches(db.knex).where({ id }).first();
