@@ -1,7 +1,7 @@
 // `npm start`: the fixture batch of every category into the store, the reconciled summary, and the
 // profile of the one enterprise that appears in all seven.
 import { fileURLToPath } from 'node:url';
-import { formatRunReport } from '../jobs/format-run.ts';
+import { formatRunReport } from './format-run.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';

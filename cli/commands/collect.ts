@@ -7,7 +7,7 @@ import { loadCatalog, type SourceCatalog } from '../../jobs/catalog.ts';
 import { buildBoard } from '../../jobs/board.ts';
 import { connectQueues } from '../../jobs/connection.ts';
 import { startRun } from '../../jobs/enqueue.ts';
-import { formatRunLine, formatRunReport } from '../../jobs/format-run.ts';
+import { formatRunLine, formatRunReport } from '../format-run.ts';
 import { runInProcess } from '../../jobs/in-process.ts';
 import { getRun, listRuns } from '../../store/ledger.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
