@@ -68,7 +68,7 @@ export function formatBatchTable(rows: readonly BatchRow[], width?: number): str
   // The batch column shows the id's first 8 characters: `credit-etl rejects` takes any unique prefix.
   return renderTable([
     { head: '接收 (UTC)' }, { head: '批次' }, { head: '类别' }, { head: '状态' },
-    { head: '读取', align: 'right' }, { head: '拒绝', align: 'right' }, { head: '新增 ~更新 =未变 ×重复' },
+    { head: '读取', align: 'right' }, { head: '拒绝', align: 'right' }, { head: '新增 ~更新 =未变 ×重复', optional: true },
     { head: '文件或数据源 @ 游标', flex: true }, { head: '报送单位', flex: true, optional: true },
   ], rows.map((b) => [
     minuteUtc(b.received_at), b.id.slice(0, 8), b.category, b.status, n(b.read), n(b.rejected),

@@ -63,7 +63,7 @@ export function renderTable(all: readonly Column[], allRows: readonly (readonly 
   const squeeze = fixed + flexNatural > width;
   const widths = nat.map((w, i) => (columns[i].flex && squeeze ? Math.max(MIN_FLEX + PAD, Math.floor((w / flexNatural) * (width - fixed))) : w));
   const table = new Table({
-    head: columns.map((c) => c.head),
+    head: columns.map((c, i) => (c.flex ? wrapCell(c.head, widths[i] - PAD) : c.head)),
     colWidths: widths,
     colAligns: columns.map((c) => c.align ?? 'left'),
     style: { head: [], border: [], 'padding-left': 0, 'padding-right': PAD },

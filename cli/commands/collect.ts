@@ -7,7 +7,7 @@ import { loadCatalog, type SourceCatalog } from '../../jobs/catalog.ts';
 import { buildBoard } from '../../jobs/board.ts';
 import { connectQueues } from '../../jobs/connection.ts';
 import { startRun } from '../../jobs/enqueue.ts';
-import { formatRunLine, formatRunReport } from '../format-run.ts';
+import { formatRunReport, formatRunTable } from '../format-run.ts';
 import { runInProcess } from '../../jobs/in-process.ts';
 import { getRun, listRuns } from '../../store/ledger.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
@@ -144,19 +144,25 @@ export function register(program: Command): void {
       }
     }));
 
-  program.command('runs').description('recent collection runs from the run ledger')
+  program.command('runs').description('recent collection runs from the run ledger; with a run id, that run\'s report per source')
+    .argument('[runId]', 'one run: its sources, counts and errors')
     .option('--json', 'JSON output')
     .option('--limit <n>', 'how many', (v: string) => {
       const x = Number(v);
       if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError('a whole number >= 1');
       return x;
     }, 20)
-    .action(async (opts) => withDb(async (db) => {
+    .action(async (runId: string | undefined, opts) => withDb(async (db) => {
+      if (runId) {
+        const run = await getRun(db, runId);
+        if (!run) throw new UsageError(`未知运行 unknown run ${runId}`);
+        if (opts.json) return console.log(JSON.stringify(run));
+        return console.log(run.report ? formatRunReport(run.report as RunReport) : `run ${run.id} ${run.status}: no report yet`);
+      }
       const runs = await listRuns(db, opts.limit);
       if (opts.json) return console.log(JSON.stringify(runs));
-      for (const r of runs) {
-        console.log(formatRunLine(r));
-        if (r.report) console.log(formatRunReport(r.report as RunReport).split('\n').slice(1).join('\n'));
-      }
+      if (!runs.length) return console.log('还没有采集运行 / no runs yet: npx credit-etl run --all');
+      console.log(formatRunTable(runs));
+      console.log(`\n每个数据源的明细 / per source: npx credit-etl runs ${runs[0].id}`);
     }));
 }
