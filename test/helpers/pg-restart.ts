@@ -10,10 +10,14 @@ const version = existsSync('/etc/postgresql') ? readdirSync('/etc/postgresql')[0
 export const canRestartPg = version !== undefined && process.getuid?.() === 0 && existsSync('/usr/bin/pg_ctlcluster');
 if (!canRestartPg) console.warn('skipping the PostgreSQL restart test: needs root and a local pg_ctlcluster cluster');
 
+const pgCtl = (action: 'restart' | 'stop' | 'start'): void => void execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version!, 'main', action], { stdio: 'ignore' });
+
 /** Restarts the local cluster (pg_ctlcluster <version> main restart); returns once the command has. */
-export function restartPg(): void {
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', version!, 'main', 'restart'], { stdio: 'ignore' });
-}
+export const restartPg = (): void => pgCtl('restart');
+
+/** Stops the local cluster; a test that stops it starts it again in a finally. */
+export const stopPg = (): void => pgCtl('stop');
+export const startPg = (): void => pgCtl('start');
 
 /** Asks the database at url over a fresh pool of one, so it survives a restart; undefined if the question fails. */
 export async function askPg<T>(url: string, q: (k: Knex) => Promise<T>): Promise<T | undefined> {
