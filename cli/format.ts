@@ -3,7 +3,7 @@ import type { BatchReport } from '../pipelines/run-batch.ts';
 import { shortBatchName } from '../jobs/batch-name.ts';
 import type { BatchRow, ProfileRecord } from '../store/queries.ts';
 import { renderTable } from './tables.ts';
-import { category, type CategoryId } from '../schemas/registry.ts';
+import { categories, category, type CategoryId } from '../schemas/registry.ts';
 
 const STATUS_ZH: Record<string, string> = { loaded: '已入库', refused: '已退回', failed: '失败', received: '处理中' };
 const n = (x: number) => x.toLocaleString('en-US');
@@ -41,7 +41,7 @@ export function formatProfile(uscc: string, records: readonly ProfileRecord[], i
   if (records.length === 0) return `未找到企业 no records for ${uscc}`;
   const name = String(records.find((r) => r.fields.subject_name)?.fields.subject_name ?? '');
   const out = [`企业信用档案 profile: ${name} (${uscc})`];
-  for (const spec of ['licensing', 'penalty', 'enforcement', 'water', 'gas', 'rnd', 'agri'].map((c) => category(c as CategoryId))) {
+  for (const spec of categories()) {
     const rs = records.filter((r) => r.category === spec.id);
     if (rs.length === 0) continue;
     out.push(`\n${spec.labelZh} (${spec.id}): ${rs.length}`);
