@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '**/*.int.test.ts', 'test/faults/**'],
+    // a few tests run the real CLI in a child process (a second or more each on a busy machine)
+    testTimeout: 30_000,
     maxWorkers: 2,
   },
 });
