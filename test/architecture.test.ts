@@ -5,13 +5,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { layoutViolations, scanImports } from './helpers/layout.ts';
+import { filesMatching, layoutViolations, scanImports } from './helpers/layout.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 describe('the repository layout', () => {
   it('has no forbidden import direction and no folder cycle', () => {
     expect(layoutViolations(scanImports(ROOT))).toEqual([]);
+  });
+
+  it('asks the store for capabilities, never for its engine, outside store/', () => {
+    expect(filesMatching(ROOT, /\bkind\s*[!=]==?\s*'pg(lite)?'/, ['store'])).toEqual([]);
+    expect(filesMatching(ROOT, /\bkind\s*[!=]==?\s*'pg(lite)?'/, [])).toContain('store/staging.ts');
   });
 
   it('sees the imports it checks (the scan is not empty)', () => {

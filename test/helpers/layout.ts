@@ -49,6 +49,11 @@ export function scanImports(root: string): ImportEdge[] {
   return edges;
 }
 
+/** Product files (not tests, test kit, benchmarks) whose text matches the pattern, outside the given folders. */
+export function filesMatching(root: string, pattern: RegExp, outside: readonly string[]): string[] {
+  return sourceFiles(root).filter((f) => isProductFile(f) && !outside.includes(folderOf(f)) && pattern.test(readFileSync(path.join(root, f), 'utf8')));
+}
+
 export const folderOf = (file: string): string => {
   const top = file.includes('/') ? file.slice(0, file.indexOf('/')) : '.';
   return LAYER_OF[top] ?? top;
