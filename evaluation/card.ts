@@ -208,6 +208,9 @@ export function loadCardFile(file: string): Card {
   return raw as Card;
 }
 
+/** The card the service and the nightly run use unless told otherwise. */
+export const DEFAULT_CARD = 'basic-v1';
+
 const loaded = new Map<string, Card>();
 
 /** A shipped card by id (schemas/evaluation/cards/<id>.json), checked once per process. */

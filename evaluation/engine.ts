@@ -226,3 +226,23 @@ export function adverseReasons(e: Evaluation, limit = 3) {
     .map((c) => ({ kind: 'indicator' as const, code: c.reasonCode, textZh: c.reasonZh, points: c.points, records: c.records }));
   return [...kos, ...neg].slice(0, limit);
 }
+
+/**
+ * The data cut-off of an evaluation as of `asOf` computed at `now`: now for today (or a later
+ * date), otherwise the end of that day (UTC, as the service's 公示截止期 rule reads dates).
+ * A stored evaluation's own cut-off takes precedence when rebuilding it.
+ */
+export function defaultCutoff(asOf: string, now: Date): string {
+  const end = `${asOf}T23:59:59.999Z`;
+  const at = now.toISOString();
+  return end < at ? end : at;
+}
+
+/** The enriched tier needs an authorisation in force for each of its non-public categories. */
+export function enrichedAllowed(card: Card, granted: ReadonlySet<CategoryId>): boolean {
+  const pub = new Set(card.tiers.public.categories);
+  return card.tiers.enriched.categories.every((c) => pub.has(c) || granted.has(c));
+}
+
+/** The categories the enriched tier adds to the public one (those an authorisation must cover). */
+export const enrichedOnly = (card: Card): CategoryId[] => card.tiers.enriched.categories.filter((c) => !card.tiers.public.categories.includes(c));

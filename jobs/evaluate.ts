@@ -1,0 +1,122 @@
+// Evaluations in bulk: `credit-etl evaluate`, and the nightly run's re-evaluation of the enterprises
+// its batches touched and of those whose penalty publicity ended the day before. Records are read
+// as of the cut-off a page of enterprises at a time; the public tier always, the enriched tier only
+// where the platform holds authorisations in force for its non-public categories.
+import type { Card, TierId } from '../evaluation/card.ts';
+import { defaultCutoff, enrichedAllowed, evaluate, evaluationJson, type EvalRecord, type Evaluation } from '../evaluation/engine.ts';
+import type { Logger } from '../lib/logger.ts';
+import type { CategoryId } from '../schemas/registry.ts';
+import { authorisationsInForce } from '../store/authorisations.ts';
+import type { Db } from '../store/db.ts';
+import {
+  enterprisesAsOf, enterprisesTouchedBy, enterprisesWithPublicityEnded, recordsAsOf, runBatchIds, storedEvaluation, storeEvaluations, type RecordAsOf,
+} from '../store/evaluations.ts';
+
+export const toEvalRecord = (r: RecordAsOf): EvalRecord => ({
+  id: r.record_id, version: r.version, category: r.category, naturalKey: r.natural_key, batchId: r.batch_id, contentHash: r.content_hash, fields: r.fields,
+});
+
+/** Per enterprise, the categories covered by grants in force at `at` for the recipient (null: the platform). */
+export async function grantedCategories(db: Db, usccs: readonly string[], institution: string | null, at: string): Promise<Map<string, Set<CategoryId>>> {
+  const out = new Map<string, Set<CategoryId>>();
+  if (usccs.length === 0) return out;
+  for (const g of await authorisationsInForce(db, { enterpriseUscc: usccs, institution, at })) {
+    let s = out.get(g.enterprise_uscc);
+    if (!s) out.set(g.enterprise_uscc, (s = new Set()));
+    for (const c of g.categories) s.add(c);
+  }
+  return out;
+}
+
+export interface EvaluateOptions {
+  readonly card: Card;
+  readonly asOf: string;
+  readonly now: Date;
+  /** Stored as computed (the nightly run, `evaluate --store`), with this trigger. */
+  readonly store?: string;
+  readonly log?: Logger;
+}
+
+export interface EnterpriseEvaluations {
+  readonly uscc: string;
+  readonly public: Evaluation;
+  readonly enriched: Evaluation | null;
+}
+
+/** Evaluates these enterprises (pages of USCCs) as of the date; yields each enterprise's tiers. */
+export async function* evaluatePages(db: Db, pages: AsyncIterable<string[]> | Iterable<string[]>, o: EvaluateOptions): AsyncGenerator<EnterpriseEvaluations> {
+  const cutoff = defaultCutoff(o.asOf, o.now);
+  for await (const page of pages) {
+    const [rows, grants] = await Promise.all([recordsAsOf(db, page, cutoff), grantedCategories(db, page, null, cutoff)]);
+    const byUscc = new Map<string, EvalRecord[]>();
+    for (const r of rows) {
+      const list = byUscc.get(r.subject_uscc);
+      if (list) list.push(toEvalRecord(r));
+      else byUscc.set(r.subject_uscc, [toEvalRecord(r)]);
+    }
+    const out: EnterpriseEvaluations[] = [];
+    for (const uscc of page) {
+      const input = { uscc, asOf: o.asOf, dataCutoff: cutoff, records: byUscc.get(uscc) ?? [] };
+      const enriched = enrichedAllowed(o.card, grants.get(uscc) ?? new Set()) ? evaluate(o.card, 'enriched', input) : null;
+      out.push({ uscc, public: evaluate(o.card, 'public', input), enriched });
+    }
+    if (o.store) {
+      await storeEvaluations(db, out.flatMap((e) => [e.public, ...(e.enriched ? [e.enriched] : [])]).map((e) => ({
+        uscc: e.uscc, cardId: e.card.id, cardVersion: e.card.version, tier: e.tier, asOf: e.asOf, dataCutoff: e.dataCutoff,
+        grade: e.grade, score: e.score, inputHash: e.inputHash, body: evaluationJson(e), trigger: o.store!,
+      })));
+    }
+    yield* out;
+  }
+}
+
+/** Every enterprise with records by the cut-off. */
+export const allEnterprises = (db: Db, asOf: string, now: Date, pageSize?: number) => enterprisesAsOf(db, defaultCutoff(asOf, now), pageSize);
+
+export function* pagesOf(usccs: readonly string[], size = 1000): Generator<string[]> {
+  for (let i = 0; i < usccs.length; i += size) yield usccs.slice(i, i + size);
+}
+
+/**
+ * An evaluation as of a past date, rebuilt from the record history: up to the cut-off of the one
+ * stored for that date when there is one (so it equals what was stored), else to the end of the day.
+ */
+export async function rebuildEvaluation(db: Db, card: Card, uscc: string, tier: TierId, asOf: string, now: Date): Promise<{ evaluation: Evaluation; stored: string | null }> {
+  const stored = await storedEvaluation(db, { uscc, cardId: card.id, cardVersion: card.version, tier, asOf });
+  const cutoff = stored?.data_cutoff ?? defaultCutoff(asOf, now);
+  const records = (await recordsAsOf(db, [uscc], cutoff)).map(toEvalRecord);
+  return { evaluation: evaluate(card, tier, { uscc, asOf, dataCutoff: cutoff, records }), stored: stored?.body ?? null };
+}
+
+/**
+ * The nightly hook, after a collection run's report: re-evaluates and stores, as of today, the
+ * enterprises the run's batches touched and those whose penalty publicity ended yesterday.
+ */
+export async function evaluateAfterRun(db: Db, runId: string, o: { card: Card; now: Date; log?: Logger }): Promise<number> {
+  const today = o.now.toISOString().slice(0, 10);
+  const yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  const [touched, ended] = await Promise.all([runBatchIds(db, runId).then((ids) => enterprisesTouchedBy(db, ids)), enterprisesWithPublicityEnded(db, yesterday)]);
+  const usccs = [...new Set([...touched, ...ended])].sort();
+  let n = 0;
+  for await (const _ of evaluatePages(db, pagesOf(usccs), { card: o.card, asOf: today, now: o.now, store: `run:${runId}` })) n++;
+  o.log?.info({ runId, evaluated: n, touched: touched.length, publicityEnded: ended.length, card: `${o.card.id}@${o.card.version}` }, 'enterprises re-evaluated');
+  return n;
+}
+
+/**
+ * One enterprise as a reader sees it: the public tier, and the enriched tier when the reader's
+ * grants in force now cover its non-public categories. Today is read up to now; a past date is
+ * rebuilt (equal to what was stored for it, when something was).
+ */
+export async function evaluateForReader(db: Db, q: { card: Card; uscc: string; asOf: string; now: Date; institution: string | null }) {
+  const at = q.now.toISOString();
+  const grants = (await grantedCategories(db, [q.uscc], q.institution, at)).get(q.uscc) ?? new Set<CategoryId>();
+  const allowed = enrichedAllowed(q.card, grants);
+  const one = async (tier: TierId) => {
+    if (q.asOf !== at.slice(0, 10)) return (await rebuildEvaluation(db, q.card, q.uscc, tier, q.asOf, q.now)).evaluation;
+    const records = (await recordsAsOf(db, [q.uscc], at)).map(toEvalRecord);
+    return evaluate(q.card, tier, { uscc: q.uscc, asOf: q.asOf, dataCutoff: at, records });
+  };
+  const [pub, enriched] = await Promise.all([one('public'), allowed ? one('enriched') : Promise.resolve(null)]);
+  return { public: pub, enriched, granted: [...grants].sort() };
+}
