@@ -1,5 +1,5 @@
 // The credit report as one printable HTML page (print CSS for A4), from the same content as the PDF.
-import type { ReportContent, Section, Table } from './report.ts';
+import { beijingTime, type ReportContent, type Section, type Table } from './report.ts';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch]!);
 
@@ -41,7 +41,7 @@ p { text-indent: 2em; line-height: 1.6; } .note { color: #333; }
 footer { margin-top: 16pt; font-size: 8.5pt; color: #333; word-break: break-all; }
 </style></head><body>
 <h1>${esc(c.titleZh)}</h1>
-<p class="meta">报告编号：${esc(c.reportNo)}　生成时间：${esc(c.generatedAt)}　报告版本：${esc(c.reportVersion)}<br>被查询企业：${esc(c.subject.name ?? '—')}（${esc(c.subject.uscc)}）</p>
+<p class="meta">报告编号：${esc(c.reportNo)}　生成时间：${esc(beijingTime(c.generatedAt))}<br>被查询企业：${esc(c.subject.name ?? '—')}（${esc(c.subject.uscc)}）</p>
 ${c.sections.map(section).join('\n')}
 <section id="sources"><h2>来源说明</h2>${c.footnotes.map((f) => `<p class="note">${esc(f.mark)} ${esc(f.textZh)}</p>`).join('')}</section>
 <footer>报告核验：内容摘要（SHA-256）<code>${esc(sha256)}</code>；核验地址 ${esc(verifyUrl)}</footer>

@@ -4,7 +4,7 @@
 // hash on every page.
 import { existsSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
-import type { ReportContent, Section, Table } from './report.ts';
+import { beijingTime, type ReportContent, type Section, type Table } from './report.ts';
 
 const FONT_DIRS = ['/usr/share/fonts/opentype/noto', '/usr/share/fonts/noto-cjk', '/usr/share/fonts/google-noto-cjk'];
 const FONTS = {
@@ -32,8 +32,9 @@ function ensureSpace(doc: Doc, h: number): void {
   if (doc.y + h > BOTTOM) doc.addPage();
 }
 
+/** A heading keeps room for a few lines under it, so it never ends a page alone. */
 function heading(doc: Doc, text: string, size: number): void {
-  ensureSpace(doc, size * 3);
+  ensureSpace(doc, size * 3 + 60);
   doc.moveDown(0.6).font('bold').fontSize(size).fillColor('#000').text(text, MARGIN.left, doc.y, { width: WIDTH });
   doc.moveDown(0.3);
 }
@@ -44,20 +45,33 @@ function paragraph(doc: Doc, text: string, size = 10): void {
   doc.moveDown(0.3);
 }
 
-/** Column widths in proportion to the longest text of each column, within bounds. */
-function columnWidths(doc: Doc, t: Table, width: number): number[] {
-  const want = t.columns.map((c, i) => Math.min(160, Math.max(doc.widthOfString(c) + 8, ...t.rows.map((r) => Math.min(160, doc.widthOfString(r.cells[i] ?? '') + 8)))));
-  const sum = want.reduce((a, b) => a + b, 0);
-  return want.map((w) => (w / sum) * width);
+/**
+ * Column widths: every column first gets room for its short cells unbroken (dates, amounts, codes,
+ * the header's longest word), then the rest of the width goes in proportion to what each column
+ * would need to hold its longest text on one line.
+ */
+function columnWidths(doc: Doc, cols: readonly string[], rows: readonly (readonly string[])[], width: number, pad: number): number[] {
+  const w = (s: string) => doc.widthOfString(s) + 2 * pad + 1;
+  const short = (s: string) => [...s].length <= 12;
+  const min = cols.map((c, i) => Math.min(width / cols.length * 1.6, Math.max(w([...c].slice(0, 4).join('')), ...rows.map((r) => (short(r[i] ?? '') ? w(r[i]) : 0)))));
+  const natural = cols.map((c, i) => Math.max(min[i], Math.min(220, Math.max(w(c), ...rows.map((r) => w(r[i] ?? ''))))));
+  const spare = width - min.reduce((a, b) => a + b, 0);
+  const extra = natural.map((n, i) => n - min[i]);
+  const extraSum = extra.reduce((a, b) => a + b, 0);
+  if (spare <= 0 || extraSum === 0) {
+    const sum = natural.reduce((a, b) => a + b, 0);
+    return natural.map((n) => (n / sum) * width);
+  }
+  return min.map((m, i) => m + (extra[i] / extraSum) * spare);
 }
 
 function table(doc: Doc, t: Table, size = 8): void {
   const withSource = t.rows.some((r) => r.source);
   const cols = withSource ? [...t.columns, '来源'] : [...t.columns];
   const rows = t.rows.map((r) => (withSource ? [...r.cells, r.source ?? ''] : [...r.cells]));
-  doc.font('body').fontSize(size);
-  const widths = columnWidths(doc, { columns: cols, rows: rows.map((cells) => ({ cells, source: null })) }, WIDTH);
   const pad = 3;
+  doc.font('body').fontSize(size);
+  const widths = columnWidths(doc, cols, rows, WIDTH, pad);
   const rowHeight = (cells: readonly string[], font: 'body' | 'bold') => {
     doc.font(font).fontSize(size);
     return Math.max(...cells.map((c, i) => doc.heightOfString(c || ' ', { width: widths[i] - 2 * pad }))) + 2 * pad;
@@ -123,7 +137,7 @@ export async function renderReportPdf(c: ReportContent, sha256: string, verifyUr
 
   doc.font('bold').fontSize(20).text(c.titleZh, MARGIN.left, MARGIN.top + 10, { width: WIDTH, align: 'center' });
   doc.moveDown(0.4).font('body').fontSize(10).fillColor('#333')
-    .text(`报告编号：${c.reportNo}　　生成时间：${c.generatedAt}　　报告版本：${c.reportVersion}`, { width: WIDTH, align: 'center' });
+    .text(`报告编号：${c.reportNo}　　生成时间：${beijingTime(c.generatedAt)}`, { width: WIDTH, align: 'center' });
   doc.moveDown(0.2).text(`被查询企业：${c.subject.name ?? '—'}（${c.subject.uscc}）`, { width: WIDTH, align: 'center' });
   doc.moveDown(0.5).lineWidth(1).strokeColor('#000').moveTo(MARGIN.left, doc.y).lineTo(MARGIN.left + WIDTH, doc.y).stroke();
   for (const s of c.sections) section(doc, s);

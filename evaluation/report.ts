@@ -98,6 +98,12 @@ function cell(spec: CategorySpec, key: string, v: unknown): string {
   return String(v);
 }
 
+/** An instant as a bank officer reads it: Beijing time (UTC+8, no daylight saving), to the second. */
+export function beijingTime(iso: string): string {
+  return `${new Date(Date.parse(iso) + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ')}（北京时间）`;
+}
+const shownTime = (iso: string | null | undefined) => (iso ? beijingTime(iso) : '—');
+
 const byOrder = (a: ReportRecord, b: ReportRecord) => (a.category < b.category ? -1 : a.category > b.category ? 1 : a.id - b.id);
 
 /** Unpaid in a month: the arrears sent, or what was due and not paid. */
@@ -124,7 +130,7 @@ function utilityTable(recs: readonly ReportRecord[], source: (r: ReportRecord) =
 }
 
 function evaluationSection(no: string, card: Card, evals: ReportContent['evaluations'], enrichedWithheld: boolean): Section {
-  const pairs: [string, string][] = [['评价卡', `${card.titleZh}（${card.id}，版本 ${card.version}）`], ['评价日期', evals.public.asOf], ['数据截止时间', evals.public.dataCutoff]];
+  const pairs: [string, string][] = [['评价卡', `${card.titleZh}（${card.id}，版本 ${card.version}）`], ['评价日期', evals.public.asOf], ['数据截止时间', shownTime(evals.public.dataCutoff)]];
   const describe = (label: string, e: Evaluation) => {
     pairs.push([`${label}等级`, e.insufficientData ? `${e.grade}（${e.gradeLabelZh}）` : `${e.grade}（${e.gradeLabelZh}），得分 ${e.score}（基础分 ${e.base}）`]);
     const adverse = adverseReasons(e);
@@ -156,7 +162,7 @@ export function buildReport(input: ReportInput): ReportContent {
   const subsection = (c: CategoryId, i: number): Subsection => {
     const spec = category(c);
     const gated = spec.fields.every((f) => f.sensitivity === 'authorised');
-    const base = { id: c, titleZh: `（${NUMERALS[i]}）${spec.labelZh}信息`, cutoff: input.categoryCutoffs[c] ?? null };
+    const base = { id: c, titleZh: `（${NUMERALS[i]}）${spec.labelZh}信息`, cutoff: input.categoryCutoffs[c] ? beijingTime(input.categoryCutoffs[c]!) : null };
     if (gated && !granted.has(c)) {
       return { ...base, status: 'withheld', masked: [], table: null, noteZh: `${spec.labelZh}为非公开信用信息（${spec.sharing}），查询机构无企业在效授权，不予提供。` };
     }
@@ -207,7 +213,7 @@ export function buildReport(input: ReportInput): ReportContent {
     {
       id: 'basic', titleZh: '二、基本信息',
       pairs: [['企业名称', name ?? '—'], ['统一社会信用代码', input.uscc], ['法定代表人', legalRep ?? '—'], ['查询机构', input.reader.institution ?? `${input.reader.unit}（平台）`],
-        ['报告编号', input.reportNo], ['生成时间', input.generatedAt], ['信息截止时间', input.dataCutoff]],
+        ['报告编号', input.reportNo], ['生成时间', shownTime(input.generatedAt)], ['信息截止时间', shownTime(input.dataCutoff)]],
     },
     { id: 'overview', titleZh: '三、信息概览', table: overview },
     { id: 'administrative', titleZh: '四、行政管理信息', subsections: admin },
@@ -218,7 +224,7 @@ export function buildReport(input: ReportInput): ReportContent {
     reportVersion: REPORT_VERSION, reportNo: input.reportNo, titleZh: '公共信用信息报告（企业版）', generatedAt: input.generatedAt, asOf: input.asOf,
     dataCutoff: input.dataCutoff, subject: { uscc: input.uscc, name }, reader: input.reader, sections, evaluations,
     footnotes: [...batches.values()].map(({ mark, r }) => ({
-      mark, textZh: `批次 ${r.batchId}：数据提供单位 ${r.sourceUnit}，报送单位 ${r.deliveredBy}，平台接收 ${r.receivedAt}，入库 ${r.loadedAt}`,
+      mark, textZh: `批次 ${r.batchId}：数据提供单位 ${r.sourceUnit}，报送单位 ${r.deliveredBy}，平台接收 ${shownTime(r.receivedAt)}，入库 ${shownTime(r.loadedAt)}`,
     })),
   };
 }
