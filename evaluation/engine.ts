@@ -88,12 +88,24 @@ export function monthsBefore(asOf: string, months: number): string {
   return `${String(ty).padStart(4, '0')}-${String(tm + 1).padStart(2, '0')}-${String(Math.min(d, last)).padStart(2, '0')}`;
 }
 
+// The start of each look-back, per as-of date and length: computed once, not per record.
+const starts = new Map<string, string>();
+function windowStart(asOf: string, months: number): string {
+  const k = `${asOf}/${months}`;
+  let s = starts.get(k);
+  if (s === undefined) {
+    if (starts.size > 10_000) starts.clear();
+    starts.set(k, (s = monthsBefore(asOf, months)));
+  }
+  return s;
+}
+
 /** In (asOf − months, asOf]; without months, any date up to asOf. A record without the date is outside. */
 function inWindow(fields: Readonly<Record<string, unknown>>, w: Window | undefined, asOf: string): boolean {
   if (!w) return true;
   const d = dayOf(fields[w.dateField]);
   if (d === undefined || d > asOf) return false;
-  return w.months === undefined || d > monthsBefore(asOf, w.months);
+  return w.months === undefined || d > windowStart(asOf, w.months);
 }
 
 // ---------------------------------------------------------------------------------------------

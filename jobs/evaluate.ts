@@ -47,7 +47,7 @@ export interface EnterpriseEvaluations {
 export async function* evaluatePages(db: Db, pages: AsyncIterable<string[]> | Iterable<string[]>, o: EvaluateOptions): AsyncGenerator<EnterpriseEvaluations> {
   const cutoff = defaultCutoff(o.asOf, o.now);
   for await (const page of pages) {
-    const [rows, grants] = await Promise.all([recordsAsOf(db, page, cutoff), grantedCategories(db, page, null, cutoff)]);
+    const [rows, grants] = await Promise.all([recordsAsOf(db, page, cutoff, { provenance: false }), grantedCategories(db, page, null, cutoff)]);
     const byUscc = new Map<string, EvalRecord[]>();
     for (const r of rows) {
       const list = byUscc.get(r.subject_uscc);

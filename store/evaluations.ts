@@ -5,29 +5,32 @@ import type { CategoryId } from '../schemas/registry.ts';
 import type { Db } from './db.ts';
 import { utcIso } from './sql.ts';
 
-/** One record version in effect at a cut-off; record_id is stable across versions. */
+/** One record version in effect at a cut-off; record_id is stable across versions (provenance absent from a lean read). */
 export interface RecordAsOf {
   record_id: number; subject_uscc: string; category: CategoryId; natural_key: string; event_date: string | null;
   fields: Record<string, unknown>; version: number; content_hash: string; batch_id: string; source_unit: string; delivered_by: string;
   source_line: number; received_at: string; loaded_at: string; schema_version: string;
 }
 
-const COLS = `category, natural_key, subject_uscc, event_date::text AS event_date, fields, version, content_hash, batch_id, source_unit, delivered_by,
-  source_line, ${utcIso('received_at')}, ${utcIso('loaded_at')}, schema_version`;
+const LEAN = 'category, natural_key, subject_uscc, version, content_hash, batch_id';
+const PROVENANCE = `event_date::text AS event_date, source_unit, delivered_by, source_line, ${utcIso('received_at')}, ${utcIso('loaded_at')}, schema_version`;
 
 /**
  * The version of every record of these enterprises that was in effect at `cutoff`: the current row
  * when it was loaded by then, otherwise the history row loaded by then and superseded after it.
  * Records are never deleted, so this is exactly what a read at `cutoff` would have returned.
+ * A bulk evaluation asks for less: no provenance.
  */
-export async function recordsAsOf(db: Db, usccs: readonly string[], cutoff: string): Promise<RecordAsOf[]> {
+export async function recordsAsOf(db: Db, usccs: readonly string[], cutoff: string, o: { provenance?: boolean } = {}): Promise<RecordAsOf[]> {
   if (usccs.length === 0) return [];
+  const cols = `${LEAN}, fields${o.provenance === false ? '' : `, ${PROVENANCE}`}`;
   const { rows } = await db.knex.raw(`
-    SELECT id AS record_id, ${COLS} FROM credit_records WHERE subject_uscc = ANY(:usccs) AND loaded_at <= :cutoff
+    SELECT id AS record_id, ${cols} FROM credit_records WHERE subject_uscc = ANY(:usccs) AND loaded_at <= :cutoff
     UNION ALL
-    SELECT record_id, ${COLS} FROM credit_record_versions WHERE subject_uscc = ANY(:usccs) AND loaded_at <= :cutoff AND superseded_at > :cutoff
-    ORDER BY subject_uscc, category, record_id`, { usccs: [...usccs], cutoff });
-  return rows.map((r: any) => ({ ...r, record_id: Number(r.record_id) }));
+    SELECT record_id, ${cols} FROM credit_record_versions WHERE subject_uscc = ANY(:usccs) AND loaded_at <= :cutoff AND superseded_at > :cutoff`,
+  { usccs: [...usccs], cutoff });
+  for (const r of rows) r.record_id = Number(r.record_id);
+  return rows;
 }
 
 /** Every enterprise with a record loaded by `cutoff`, in USCC order, a page at a time (keyset). */
