@@ -9,6 +9,7 @@ import { appendAccess, entryHash, reportEntry, type AccessActor } from '../store
 import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { categoryCutoffs, recordsAsOf, type RecordAsOf } from '../store/evaluations.ts';
+import { isGatedCategory, pastPublicity, viewFields } from './access.ts';
 import { Errors } from './errors.ts';
 
 export type ReportFormat = 'json' | 'pdf' | 'html';
@@ -30,7 +31,7 @@ async function content(db: Db, l: Omit<Logged, 'sha256' | 'format'>, card: Card)
   const [rows, cutoffs] = await Promise.all([recordsAsOf(db, [l.uscc], l.dataCutoff), categoryCutoffs(db, l.dataCutoff)]);
   return buildReport({
     reportNo: l.reportNo, generatedAt: l.generatedAt, asOf: l.asOf, dataCutoff: l.dataCutoff, uscc: l.uscc, reader: l.reader,
-    grants: l.grants, categoryCutoffs: cutoffs, records: rows.map(toReportRecord), card,
+    grants: l.grants, categoryCutoffs: cutoffs, records: rows.map(toReportRecord), card, rules: { isGatedCategory, pastPublicity, viewFields },
   });
 }
 

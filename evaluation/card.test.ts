@@ -32,6 +32,14 @@ describe('card validation', () => {
     expect(p[0].messageEn).toContain('card schema');
   });
 
+  it('requires every rule on 行政处罚 to count only records inside their 公示截止期', () => {
+    const c = raw();
+    c.dimensions[0].indicators[0].filter = [];
+    const p = cardProblems(c);
+    expect(p.map((x) => x.path)).toEqual(['/dimensions/0/indicators/0/filter']);
+    expect(p[0].messageZh).toContain('公示截止期未届满');
+  });
+
   it('reports duplicate reason codes and a knock-out grade the card does not have', () => {
     const c = raw();
     c.dimensions[0].indicators[1].reason.code = c.dimensions[0].indicators[0].reason.code;

@@ -99,6 +99,9 @@ export class CardError extends Error {
   }
 }
 
+/** The annex's publicity end (行政处罚 公示截止期), found by its label as api/access.ts finds it. */
+const PUBLICITY_END_LABEL = '公示截止期';
+
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const CARD_SCHEMA_FILE = here('../schemas/evaluation/card.schema.json');
 export const CARDS_DIR = here('../schemas/evaluation/cards/');
@@ -129,6 +132,12 @@ function semanticProblems(card: Card): CardProblem[] {
   };
   const checkRule = (r: { category: CategoryId; filter?: readonly FilterEntry[]; window?: Window }, path: string) => {
     if (r.window) fieldKnown(r.category, r.window.dateField, `${path}/window/dateField`);
+    // A record past its 公示截止期 is no longer public information: every rule on such a category must say so.
+    const end = category(r.category).fields.find((f) => f.labelZh === PUBLICITY_END_LABEL);
+    if (end && !(r.filter ?? []).some((f) => !('any' in f) && f.field === end.key && f.op === 'onOrAfterAsOf' && !f.not)) {
+      bad(`${path}/filter`, `${category(r.category).labelZh}的规则须只计${PUBLICITY_END_LABEL}未届满的记录（条件 {"field":"${end.key}","op":"onOrAfterAsOf"}）`,
+        `rules on ${r.category} must count only records inside their publicity period (condition {"field":"${end.key}","op":"onOrAfterAsOf"})`);
+    }
     conditionsOf(r.filter).forEach((c, i) => {
       fieldKnown(r.category, c.field, `${path}/filter/${i}/field`);
       if (c.op === 'gtField') {

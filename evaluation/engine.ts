@@ -2,7 +2,6 @@
 // tier in; the evaluation out. Pure and deterministic: records are taken in (category, id) order,
 // sums are rounded to the field's precision, so the same inputs give byte-identical canonical JSON.
 import { createHash } from 'node:crypto';
-import { pastPublicity } from '../api/access.ts';
 import type { CategoryId } from '../schemas/registry.ts';
 import { canonicalJson } from '../store/access-log.ts';
 import type { Card, Condition, FilterEntry, Indicator, Knockout, TierId, Window } from './card.ts';
@@ -163,10 +162,13 @@ const binPoints = (ind: Indicator, value: number) => ind.bins.find((b) => b.min 
 // Evaluation
 // ---------------------------------------------------------------------------------------------
 
-/** The records a tier may read: its categories, penalties only inside their 公示截止期. */
-export function tierRecords(card: Card, tier: TierId, records: readonly EvalRecord[], asOf: string): EvalRecord[] {
+/**
+ * The records a tier may read: those of its categories. That penalties count only inside their
+ * 公示截止期 is each rule's own filter, which the card check requires (evaluation/card.ts).
+ */
+export function tierRecords(card: Card, tier: TierId, records: readonly EvalRecord[]): EvalRecord[] {
   const cats = new Set(card.tiers[tier].categories);
-  return records.filter((r) => cats.has(r.category) && !pastPublicity(r.category, r.fields, asOf))
+  return records.filter((r) => cats.has(r.category))
     .sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : a.id - b.id));
 }
 
@@ -180,7 +182,7 @@ export function inputHash(card: Card, tier: TierId, uscc: string, asOf: string, 
 
 export function evaluate(card: Card, tier: TierId, input: EvalInput): Evaluation {
   const { asOf } = input;
-  const records = tierRecords(card, tier, input.records, asOf);
+  const records = tierRecords(card, tier, input.records);
   const cats = card.tiers[tier].categories;
   const contributions: Contribution[] = [];
   const dimensions = [];

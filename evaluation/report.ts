@@ -4,7 +4,6 @@
 // 公共信用信息报告标准（2022年版）, limited to the platform's seven categories; the HTML and PDF
 // renderers only lay this content out.
 import { createHash } from 'node:crypto';
-import { pastPublicity, viewFields } from '../api/access.ts';
 import { category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
 import { canonicalJson } from '../store/access-log.ts';
 import type { Card } from './card.ts';
@@ -33,6 +32,14 @@ export interface ReportInput {
   readonly categoryCutoffs: Partial<Record<CategoryId, string>>;
   readonly records: readonly ReportRecord[];
   readonly card: Card;
+  /** The service's access rules (api/access.ts), so the report shows exactly what the profile would. */
+  readonly rules: AccessRules;
+}
+
+export interface AccessRules {
+  isGatedCategory(spec: CategorySpec): boolean;
+  pastPublicity(category: CategoryId, fields: Readonly<Record<string, unknown>>, today: string): boolean;
+  viewFields(spec: CategorySpec, fields: Readonly<Record<string, unknown>>, authorised: boolean): { fields: Record<string, unknown>; masked: string[] };
 }
 
 export interface Table {
@@ -150,7 +157,8 @@ function evaluationSection(no: string, card: Card, evals: ReportContent['evaluat
 
 /** The report's content. Penalties past their 公示截止期 are left out, as in the profile. */
 export function buildReport(input: ReportInput): ReportContent {
-  const records = input.records.filter((r) => !pastPublicity(r.category, r.fields, input.asOf)).sort(byOrder);
+  const { rules } = input;
+  const records = input.records.filter((r) => !rules.pastPublicity(r.category, r.fields, input.asOf)).sort(byOrder);
   // Footnotes: one per batch, in order of first citation.
   const batches = new Map<string, { mark: string; r: ReportRecord }>();
   const source = (r: ReportRecord) => {
@@ -161,7 +169,7 @@ export function buildReport(input: ReportInput): ReportContent {
   const granted = new Set(Object.keys(input.grants) as CategoryId[]);
   const subsection = (c: CategoryId, i: number): Subsection => {
     const spec = category(c);
-    const gated = spec.fields.every((f) => f.sensitivity === 'authorised');
+    const gated = rules.isGatedCategory(spec);
     const base = { id: c, titleZh: `（${NUMERALS[i]}）${spec.labelZh}信息`, cutoff: input.categoryCutoffs[c] ? beijingTime(input.categoryCutoffs[c]!) : null };
     if (gated && !granted.has(c)) {
       return { ...base, status: 'withheld', masked: [], table: null, noteZh: `${spec.labelZh}为非公开信用信息（${spec.sharing}），查询机构无企业在效授权，不予提供。` };
@@ -172,7 +180,7 @@ export function buildReport(input: ReportInput): ReportContent {
     if (c === 'water' || c === 'gas') return { ...base, status: 'shown', masked: [], noteZh: null, table: utilityTable(rs, source) };
     const keys = DISPLAY[c];
     const rows = rs.map((r) => {
-      const v = viewFields(spec, r.fields, granted.has(c));
+      const v = rules.viewFields(spec, r.fields, granted.has(c));
       for (const m of v.masked) if (keys.includes(m)) masked.add(m);
       return { cells: keys.map((k) => cell(spec, k, v.fields[k])), source: source(r) };
     });

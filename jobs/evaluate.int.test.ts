@@ -10,7 +10,7 @@ import { runCli } from '../test/helpers/cli.ts';
 import { fixture, ingest } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { evaluateAfterRun } from './evaluate.ts';
-import { openRun, recordBatch } from './ledger.ts';
+import { openRun, recordBatch } from '../store/ledger.ts';
 
 const card = shippedCard('basic-v1');
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);

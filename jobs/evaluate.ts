@@ -2,31 +2,12 @@
 // its batches touched and of those whose penalty publicity ended the day before. Records are read
 // as of the cut-off a page of enterprises at a time; the public tier always, the enriched tier only
 // where the platform holds authorisations in force for its non-public categories.
-import type { Card, TierId } from '../evaluation/card.ts';
+import type { Card } from '../evaluation/card.ts';
 import { defaultCutoff, enrichedAllowed, evaluate, evaluationJson, type EvalRecord, type Evaluation } from '../evaluation/engine.ts';
+import { grantedCategories, toEvalRecord } from '../evaluation/read.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { CategoryId } from '../schemas/registry.ts';
-import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
-import {
-  enterprisesAsOf, enterprisesTouchedBy, enterprisesWithPublicityEnded, recordsAsOf, runBatchIds, storedEvaluation, storeEvaluations, type RecordAsOf,
-} from '../store/evaluations.ts';
-
-export const toEvalRecord = (r: RecordAsOf): EvalRecord => ({
-  id: r.record_id, version: r.version, category: r.category, naturalKey: r.natural_key, batchId: r.batch_id, contentHash: r.content_hash, fields: r.fields,
-});
-
-/** Per enterprise, the categories covered by grants in force at `at` for the recipient (null: the platform). */
-export async function grantedCategories(db: Db, usccs: readonly string[], institution: string | null, at: string): Promise<Map<string, Set<CategoryId>>> {
-  const out = new Map<string, Set<CategoryId>>();
-  if (usccs.length === 0) return out;
-  for (const g of await authorisationsInForce(db, { enterpriseUscc: usccs, institution, at })) {
-    let s = out.get(g.enterprise_uscc);
-    if (!s) out.set(g.enterprise_uscc, (s = new Set()));
-    for (const c of g.categories) s.add(c);
-  }
-  return out;
-}
+import { enterprisesAsOf, enterprisesTouchedBy, enterprisesWithPublicityEnded, recordsAsOf, runBatchIds, storeEvaluations } from '../store/evaluations.ts';
 
 export interface EvaluateOptions {
   readonly card: Card;
@@ -78,17 +59,6 @@ export function* pagesOf(usccs: readonly string[], size = 1000): Generator<strin
 }
 
 /**
- * An evaluation as of a past date, rebuilt from the record history: up to the cut-off of the one
- * stored for that date when there is one (so it equals what was stored), else to the end of the day.
- */
-export async function rebuildEvaluation(db: Db, card: Card, uscc: string, tier: TierId, asOf: string, now: Date): Promise<{ evaluation: Evaluation; stored: string | null }> {
-  const stored = await storedEvaluation(db, { uscc, cardId: card.id, cardVersion: card.version, tier, asOf });
-  const cutoff = stored?.data_cutoff ?? defaultCutoff(asOf, now);
-  const records = (await recordsAsOf(db, [uscc], cutoff)).map(toEvalRecord);
-  return { evaluation: evaluate(card, tier, { uscc, asOf, dataCutoff: cutoff, records }), stored: stored?.body ?? null };
-}
-
-/**
  * The nightly hook, after a collection run's report: re-evaluates and stores, as of today, the
  * enterprises the run's batches touched and those whose penalty publicity ended yesterday.
  */
@@ -101,22 +71,4 @@ export async function evaluateAfterRun(db: Db, runId: string, o: { card: Card; n
   for await (const _ of evaluatePages(db, pagesOf(usccs), { card: o.card, asOf: today, now: o.now, store: `run:${runId}` })) n++;
   o.log?.info({ runId, evaluated: n, touched: touched.length, publicityEnded: ended.length, card: `${o.card.id}@${o.card.version}` }, 'enterprises re-evaluated');
   return n;
-}
-
-/**
- * One enterprise as a reader sees it: the public tier, and the enriched tier when the reader's
- * grants in force now cover its non-public categories. Today is read up to now; a past date is
- * rebuilt (equal to what was stored for it, when something was).
- */
-export async function evaluateForReader(db: Db, q: { card: Card; uscc: string; asOf: string; now: Date; institution: string | null }) {
-  const at = q.now.toISOString();
-  const grants = (await grantedCategories(db, [q.uscc], q.institution, at)).get(q.uscc) ?? new Set<CategoryId>();
-  const allowed = enrichedAllowed(q.card, grants);
-  const one = async (tier: TierId) => {
-    if (q.asOf !== at.slice(0, 10)) return (await rebuildEvaluation(db, q.card, q.uscc, tier, q.asOf, q.now)).evaluation;
-    const records = (await recordsAsOf(db, [q.uscc], at)).map(toEvalRecord);
-    return evaluate(q.card, tier, { uscc: q.uscc, asOf: q.asOf, dataCutoff: at, records });
-  };
-  const [pub, enriched] = await Promise.all([one('public'), allowed ? one('enriched') : Promise.resolve(null)]);
-  return { public: pub, enriched, granted: [...grants].sort() };
 }

@@ -4,9 +4,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CardError, DEFAULT_CARD, shippedCard } from '../../evaluation/card.ts';
 import { adverseReasons, enrichedOnly, type Evaluation } from '../../evaluation/engine.ts';
+import { evaluateForReader } from '../../evaluation/read.ts';
 import { renderReportHtml } from '../../evaluation/render-html.ts';
 import { renderReportPdf } from '../../evaluation/render-pdf.ts';
-import { evaluateForReader } from '../../jobs/evaluate.ts';
 import { category } from '../../schemas/registry.ts';
 import { appendAccess } from '../../store/access-log.ts';
 import type { Db } from '../../store/db.ts';

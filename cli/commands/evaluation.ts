@@ -9,7 +9,8 @@ import { CardError, DEFAULT_CARD, loadCardFile, shippedCard, type Card } from '.
 import { adverseReasons, evaluationJson, type Evaluation } from '../../evaluation/engine.ts';
 import { renderReportHtml } from '../../evaluation/render-html.ts';
 import { renderReportPdf } from '../../evaluation/render-pdf.ts';
-import { allEnterprises, evaluateForReader, evaluatePages, pagesOf, type EnterpriseEvaluations } from '../../jobs/evaluate.ts';
+import { evaluateForReader } from '../../evaluation/read.ts';
+import { allEnterprises, evaluatePages, pagesOf, type EnterpriseEvaluations } from '../../jobs/evaluate.ts';
 import { appendAccess } from '../../store/access-log.ts';
 import { UsageError, withDb } from '../context.ts';
 
