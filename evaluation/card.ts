@@ -102,6 +102,13 @@ export class CardError extends Error {
 /** The annex's publicity end (行政处罚 公示截止期), found by its label as api/access.ts finds it. */
 const PUBLICITY_END_LABEL = '公示截止期';
 
+const publicityEnds = new Map<CategoryId, string | undefined>();
+/** The key of a category's 公示截止期 field, if it has one (the schemas are fixed: looked up once). */
+export function publicityEndKey(c: CategoryId): string | undefined {
+  if (!publicityEnds.has(c)) publicityEnds.set(c, category(c).fields.find((f) => f.labelZh === PUBLICITY_END_LABEL)?.key);
+  return publicityEnds.get(c);
+}
+
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 export const CARD_SCHEMA_FILE = here('../schemas/evaluation/card.schema.json');
 export const CARDS_DIR = here('../schemas/evaluation/cards/');
@@ -133,10 +140,10 @@ function semanticProblems(card: Card): CardProblem[] {
   const checkRule = (r: { category: CategoryId; filter?: readonly FilterEntry[]; window?: Window }, path: string) => {
     if (r.window) fieldKnown(r.category, r.window.dateField, `${path}/window/dateField`);
     // A record past its 公示截止期 is no longer public information: every rule on such a category must say so.
-    const end = category(r.category).fields.find((f) => f.labelZh === PUBLICITY_END_LABEL);
-    if (end && !(r.filter ?? []).some((f) => !('any' in f) && f.field === end.key && f.op === 'onOrAfterAsOf' && !f.not)) {
-      bad(`${path}/filter`, `${category(r.category).labelZh}的规则须只计${PUBLICITY_END_LABEL}未届满的记录（条件 {"field":"${end.key}","op":"onOrAfterAsOf"}）`,
-        `rules on ${r.category} must count only records inside their publicity period (condition {"field":"${end.key}","op":"onOrAfterAsOf"})`);
+    const end = publicityEndKey(r.category);
+    if (end && !(r.filter ?? []).some((f) => !('any' in f) && f.field === end && f.op === 'onOrAfterAsOf' && !f.not)) {
+      bad(`${path}/filter`, `${category(r.category).labelZh}的规则须只计${PUBLICITY_END_LABEL}未届满的记录（条件 {"field":"${end}","op":"onOrAfterAsOf"}）`,
+        `rules on ${r.category} must count only records inside their publicity period (condition {"field":"${end}","op":"onOrAfterAsOf"})`);
     }
     conditionsOf(r.filter).forEach((c, i) => {
       fieldKnown(r.category, c.field, `${path}/filter/${i}/field`);

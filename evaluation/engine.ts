@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CategoryId } from '../schemas/registry.ts';
 import { canonicalJson } from '../store/access-log.ts';
-import type { Card, Condition, FilterEntry, Indicator, Knockout, TierId, Window } from './card.ts';
+import { publicityEndKey, type Card, type Condition, type FilterEntry, type Indicator, type Knockout, type TierId, type Window } from './card.ts';
 
 /** One record version as the engine reads it; id is the record's id, stable across its versions. */
 export interface EvalRecord {
@@ -163,12 +163,18 @@ const binPoints = (ind: Indicator, value: number) => ind.bins.find((b) => b.min 
 // ---------------------------------------------------------------------------------------------
 
 /**
- * The records a tier may read: those of its categories. That penalties count only inside their
- * 公示截止期 is each rule's own filter, which the card check requires (evaluation/card.ts).
+ * The records a tier may read: those of its categories, and of a category with a 公示截止期 only the
+ * records still inside it (a record past it is no longer public information: it must not count even
+ * towards coverage or the 数据不足 threshold). The card check also requires the condition on every rule.
  */
-export function tierRecords(card: Card, tier: TierId, records: readonly EvalRecord[]): EvalRecord[] {
+export function tierRecords(card: Card, tier: TierId, records: readonly EvalRecord[], asOf: string): EvalRecord[] {
   const cats = new Set(card.tiers[tier].categories);
-  return records.filter((r) => cats.has(r.category))
+  const inPublicity = (r: EvalRecord) => {
+    const key = publicityEndKey(r.category);
+    const end = key === undefined ? undefined : dayOf(r.fields[key]);
+    return end === undefined || end >= asOf;
+  };
+  return records.filter((r) => cats.has(r.category) && inPublicity(r))
     .sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : a.id - b.id));
 }
 
@@ -182,7 +188,7 @@ export function inputHash(card: Card, tier: TierId, uscc: string, asOf: string, 
 
 export function evaluate(card: Card, tier: TierId, input: EvalInput): Evaluation {
   const { asOf } = input;
-  const records = tierRecords(card, tier, input.records);
+  const records = tierRecords(card, tier, input.records, asOf);
   const cats = card.tiers[tier].categories;
   const contributions: Contribution[] = [];
   const dimensions = [];
