@@ -199,6 +199,7 @@ describe('the credit report', () => {
     expect(r.headers['content-type']).toBe('application/pdf');
     const pdf = path.join(dir, 'report.pdf');
     writeFileSync(pdf, r.rawPayload);
+    // To look at the PDF: CREDIT_ETL_KEEP_REPORT=/tmp/r.pdf npx vitest run api/evaluation.int.test.ts
     if (process.env.CREDIT_ETL_KEEP_REPORT) writeFileSync(process.env.CREDIT_ETL_KEEP_REPORT, r.rawPayload);
     const text = execFileSync('pdftotext', ['-f', '1', '-l', '1', pdf, '-'], { encoding: 'utf8' });
     expect(text).toContain('公共信用信息报告');
