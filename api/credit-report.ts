@@ -84,6 +84,8 @@ export interface Verification {
   readonly genuine: boolean;
   /** The hash given matches the one recorded; null when no hash was given. */
   readonly unaltered: boolean | null;
+  /** The report rebuilt now from the store at its cut-off still has the recorded hash (the record history is intact). */
+  readonly reproducible: boolean | null;
   readonly issuedAt: string | null;
   readonly enterprise: string | null;
   readonly recordedSha256: string | null;
@@ -94,13 +96,15 @@ export interface Verification {
 export async function verifyReport(db: Db, reportNo: string, sha256: string | undefined): Promise<Verification> {
   const e = await reportEntry(db, reportNo);
   if (!e) {
-    return { reportNo, genuine: false, unaltered: sha256 === undefined ? null : false, issuedAt: null, enterprise: null, recordedSha256: null,
+    return { reportNo, genuine: false, unaltered: sha256 === undefined ? null : false, reproducible: null, issuedAt: null, enterprise: null, recordedSha256: null,
       messageZh: '本平台未出具过该编号的报告', messageEn: 'no report with this number was issued by this platform' };
   }
   const intact = entryHash(e.prevHash, e.seq, e) === e.hash;
   const recorded = (e.detail as { sha256: string }).sha256;
   const unaltered = sha256 === undefined ? null : sha256.toLowerCase() === recorded;
-  const base = { reportNo, genuine: intact, unaltered, issuedAt: e.at, enterprise: e.enterprises[0] ?? null, recordedSha256: recorded };
+  const rebuilt = intact ? await rebuildReport(db, reportNo).catch(() => undefined) : undefined;
+  const reproducible = rebuilt ? reportHash(rebuilt.content) === recorded : null;
+  const base = { reportNo, genuine: intact, unaltered, reproducible, issuedAt: e.at, enterprise: e.enterprises[0] ?? null, recordedSha256: recorded };
   if (!intact) return { ...base, messageZh: '该报告的出具记录已被改动，无法核验', messageEn: 'the access-log entry of this report was altered; it cannot be verified' };
   if (unaltered === false) return { ...base, messageZh: '报告编号真实，但所提供报告的内容摘要与出具时不符：报告已被改动', messageEn: 'the report number is genuine but the content hash differs from the one issued: the report was altered' };
   if (unaltered) return { ...base, messageZh: '报告真实，内容未被改动', messageEn: 'the report is genuine and unaltered' };

@@ -173,7 +173,7 @@ describe('the credit report', () => {
 
   it('verify: genuine and unaltered with its hash; an edited report fails; an unknown number is not genuine', async () => {
     const ok = (await get(`/reports/${reportNo}/verify?sha256=${sha}`)).json();
-    expect(ok).toMatchObject({ genuine: true, unaltered: true, enterprise: DEMO_USCC });
+    expect(ok).toMatchObject({ genuine: true, unaltered: true, reproducible: true, enterprise: DEMO_USCC });
     const { verification, ...content } = json;
     const edited = structuredClone(content);
     edited.evaluations.public.grade = 'A';

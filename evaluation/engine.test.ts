@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { shippedCard } from './card.ts';
 import { evaluate, evaluationJson, monthsBefore, type EvalRecord } from './engine.ts';
-import { agri, enforcement, gasMonth, highTech, licence, months, penalty, support, USCC, waterMonth } from './testing.ts';
+import { agri, enforcement, gasMonth, highTech, licence, months, penalty, support, USCC, waterMonth } from '../testkit/evaluation-records.ts';
 
 const card = shippedCard('basic-v1');
 const run = (records: EvalRecord[], asOf = '2026-06-30', tier: 'public' | 'enriched' = 'public') => evaluate(card, tier, { uscc: USCC, asOf, dataCutoff: `${asOf}T23:59:59.999Z`, records });

@@ -140,7 +140,7 @@ export const evaluationRoutes: FastifyPluginAsync<EvaluationRouteOptions> = asyn
         200: {
           type: 'object',
           properties: {
-            reportNo: { type: 'string' }, genuine: { type: 'boolean' }, unaltered: { type: 'boolean', nullable: true }, issuedAt: { type: 'string', nullable: true },
+            reportNo: { type: 'string' }, genuine: { type: 'boolean' }, unaltered: { type: 'boolean', nullable: true }, reproducible: { type: 'boolean', nullable: true }, issuedAt: { type: 'string', nullable: true },
             enterprise: { type: 'string', nullable: true }, recordedSha256: { type: 'string', nullable: true }, messageZh: { type: 'string' }, messageEn: { type: 'string' },
           },
         },
@@ -153,7 +153,7 @@ export const evaluationRoutes: FastifyPluginAsync<EvaluationRouteOptions> = asyn
     const v = await verifyReport(db, no, (req.query as { sha256?: string }).sha256);
     await appendAccess(db, {
       at: opts.now().toISOString(), requestId: req.id, actor: actorOf(who), action: 'report.verify', enterprises: v.enterprise ? [v.enterprise] : [],
-      detail: { reportNo: no, genuine: v.genuine, unaltered: v.unaltered },
+      detail: { reportNo: no, genuine: v.genuine, unaltered: v.unaltered, reproducible: v.reproducible },
     });
     return v;
   });

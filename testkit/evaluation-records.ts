@@ -1,7 +1,7 @@
 // Record builders for the engine's and the report's tests: record versions as the store hands them
 // to the engine, with the fields a clerk's file would carry after normalising.
 import type { CategoryId } from '../schemas/registry.ts';
-import type { EvalRecord } from './engine.ts';
+import type { EvalRecord } from '../evaluation/engine.ts';
 
 let nextId = 1;
 
