@@ -37,7 +37,8 @@ afterAll(async () => {
 it('re-evaluates and stores the enterprises a run touched and those whose publicity ended yesterday', async () => {
   await openRun(t.db, { id: 'run-1', trigger: 'manual', sourceIds: ['src'] });
   await t.db.knex.transaction((trx) => recordBatch(trx, { runId: 'run-1', sourceId: 'src', batchId: licensingBatch, rowsYielded: 1, cursor: undefined }));
-  const touched = (await t.db.knex('credit_records').where({ batch_id: licensingBatch }).distinct('subject_uscc')).map((r) => r.subject_uscc);
+  // No run has evaluated yet: every loaded batch counts as new (here the licensing batch and the penalty upload).
+  const touched = (await t.db.knex('credit_records').distinct('subject_uscc')).map((r) => r.subject_uscc);
   const n = await evaluateAfterRun(t.db, 'run-1', { card, now: new Date() });
   expect(n).toBe(new Set([...touched, ENDED]).size);
   const stored = await t.db.knex('credit_evaluations').where({ trigger: 'run:run-1' }).select('uscc', 'tier', 'as_of', 'body');
@@ -48,6 +49,10 @@ it('re-evaluates and stores the enterprises a run touched and those whose public
   // the penalty is in the store but past its 公示截止期: it contributes nothing today
   expect(demo.coverage.withoutData).toContain('penalty');
   expect(demo.contributions.map((c: any) => c.indicator)).not.toContain('PEN_IN_PUBLICITY');
+
+  // The next run, with no batch of its own and nothing loaded since: only the publicity case again.
+  await openRun(t.db, { id: 'run-2', trigger: 'manual', sourceIds: ['src'] });
+  expect(await evaluateAfterRun(t.db, 'run-2', { card, now: new Date() })).toBe(1);
 });
 
 it('credit-etl card validate, evaluate and report', async () => {

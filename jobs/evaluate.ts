@@ -7,7 +7,7 @@ import { defaultCutoff, enrichedAllowed, evaluate, evaluationJson, type EvalReco
 import { grantedCategories, toEvalRecord } from '../evaluation/read.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Db } from '../store/db.ts';
-import { enterprisesAsOf, enterprisesTouchedBy, enterprisesWithPublicityEnded, recordsAsOf, runBatchIds, storeEvaluations } from '../store/evaluations.ts';
+import { batchesSinceLastRunEvaluation, enterprisesAsOf, enterprisesTouchedBy, enterprisesWithPublicityEnded, recordsAsOf, runBatchIds, storeEvaluations } from '../store/evaluations.ts';
 
 export interface EvaluateOptions {
   readonly card: Card;
@@ -60,12 +60,14 @@ export function* pagesOf(usccs: readonly string[], size = 1000): Generator<strin
 
 /**
  * The nightly hook, after a collection run's report: re-evaluates and stores, as of today, the
- * enterprises the run's batches touched and those whose penalty publicity ended yesterday.
+ * enterprises touched by the run's batches and by any batch loaded since the last run's evaluations
+ * (clerks' uploads in between), and those whose penalty publicity ended yesterday.
  */
 export async function evaluateAfterRun(db: Db, runId: string, o: { card: Card; now: Date; log?: Logger }): Promise<number> {
   const today = o.now.toISOString().slice(0, 10);
   const yesterday = new Date(Date.parse(`${today}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-  const [touched, ended] = await Promise.all([runBatchIds(db, runId).then((ids) => enterprisesTouchedBy(db, ids)), enterprisesWithPublicityEnded(db, yesterday)]);
+  const batches = await Promise.all([runBatchIds(db, runId), batchesSinceLastRunEvaluation(db)]);
+  const [touched, ended] = await Promise.all([enterprisesTouchedBy(db, [...new Set(batches.flat())]), enterprisesWithPublicityEnded(db, yesterday)]);
   const usccs = [...new Set([...touched, ...ended])].sort();
   let n = 0;
   for await (const _ of evaluatePages(db, pagesOf(usccs), { card: o.card, asOf: today, now: o.now, store: `run:${runId}` })) n++;

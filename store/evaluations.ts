@@ -65,6 +65,16 @@ export async function enterprisesWithPublicityEnded(db: Db, day: string): Promis
   return rows.map((r: { subject_uscc: string }) => r.subject_uscc);
 }
 
+/**
+ * Batches loaded since the last evaluation a collection run stored (uploads between runs among them);
+ * every loaded batch when no run has evaluated yet.
+ */
+export async function batchesSinceLastRunEvaluation(db: Db): Promise<string[]> {
+  const { rows } = await db.knex.raw(`SELECT id FROM batches WHERE status = 'loaded'
+    AND finished_at > COALESCE((SELECT max(computed_at) FROM credit_evaluations WHERE trigger LIKE 'run:%'), '-infinity'::timestamptz)`);
+  return rows.map((r: { id: string }) => r.id);
+}
+
 /** The batches a collection run committed. */
 export async function runBatchIds(db: Db, runId: string): Promise<string[]> {
   const rows = await db.knex('collection_run_batches').select('batch_id').where({ run_id: runId });
