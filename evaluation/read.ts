@@ -44,11 +44,12 @@ export async function evaluateForReader(db: Db, q: { card: Card; uscc: string; a
   const at = q.now.toISOString();
   const grants = (await grantedCategories(db, [q.uscc], q.institution, at)).get(q.uscc) ?? new Set<CategoryId>();
   const allowed = enrichedAllowed(q.card, grants);
-  const one = async (tier: TierId) => {
-    if (q.asOf !== at.slice(0, 10)) return (await rebuildEvaluation(db, q.card, q.uscc, tier, q.asOf, q.now)).evaluation;
-    const records = (await recordsAsOf(db, [q.uscc], at)).map(toEvalRecord);
-    return evaluate(q.card, tier, { uscc: q.uscc, asOf: q.asOf, dataCutoff: at, records });
-  };
-  const [pub, enriched] = await Promise.all([one('public'), allowed ? one('enriched') : Promise.resolve(null)]);
-  return { public: pub, enriched, granted: [...grants].sort() };
+  const granted = [...grants].sort();
+  if (q.asOf !== at.slice(0, 10)) {
+    const past = (tier: TierId) => rebuildEvaluation(db, q.card, q.uscc, tier, q.asOf, q.now).then((r) => r.evaluation);
+    const [pub, enriched] = await Promise.all([past('public'), allowed ? past('enriched') : null]);
+    return { public: pub, enriched, granted };
+  }
+  const input = { uscc: q.uscc, asOf: q.asOf, dataCutoff: at, records: (await recordsAsOf(db, [q.uscc], at)).map(toEvalRecord) };
+  return { public: evaluate(q.card, 'public', input), enriched: allowed ? evaluate(q.card, 'enriched', input) : null, granted };
 }

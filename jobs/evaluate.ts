@@ -15,7 +15,6 @@ export interface EvaluateOptions {
   readonly now: Date;
   /** Stored as computed (the nightly run, `evaluate --store`), with this trigger. */
   readonly store?: string;
-  readonly log?: Logger;
 }
 
 export interface EnterpriseEvaluations {
