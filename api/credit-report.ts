@@ -8,7 +8,7 @@ import type { CategoryId } from '../schemas/registry.ts';
 import { appendAccess, entryHash, reportEntry, type AccessActor } from '../store/access-log.ts';
 import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
-import { categoryCutoffs, recordsAsOf, type RecordAsOf } from '../store/evaluations.ts';
+import { categoryCutoffs, readableCutoff, recordsAsOf, type RecordAsOf } from '../store/evaluations.ts';
 import { isGatedCategory, pastPublicity, viewFields } from './access.ts';
 import { Errors } from './errors.ts';
 
@@ -55,7 +55,7 @@ export async function issueReport(db: Db, q: IssueRequest): Promise<{ content: R
     for (const c of g.categories) grants[c] ??= { id: g.id, expiresAt: g.expires_at };
   }
   const l = {
-    reportNo: newReportNo(q.now), uscc: q.uscc, generatedAt, asOf: generatedAt.slice(0, 10), dataCutoff: generatedAt,
+    reportNo: newReportNo(q.now), uscc: q.uscc, generatedAt, asOf: generatedAt.slice(0, 10), dataCutoff: await readableCutoff(db, q.now),
     card: { id: q.card.id, version: q.card.version }, reader: { role: q.actor.role, unit: q.actor.unit, institution: q.institution }, grants,
   };
   const c = await content(db, l, q.card);

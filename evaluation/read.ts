@@ -4,7 +4,7 @@
 import type { CategoryId } from '../schemas/registry.ts';
 import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
-import { recordsAsOf, storedEvaluation, type RecordAsOf } from '../store/evaluations.ts';
+import { readableCutoff, recordsAsOf, storedEvaluation, type RecordAsOf } from '../store/evaluations.ts';
 import type { Card, TierId } from './card.ts';
 import { defaultCutoff, enrichedAllowed, evaluate, type EvalRecord, type Evaluation } from './engine.ts';
 
@@ -24,20 +24,25 @@ export async function grantedCategories(db: Db, usccs: readonly string[], instit
   return out;
 }
 
+/** The cut-off of an evaluation as of `asOf` read now: never past what a later rebuild can see the same. */
+export async function cutoffFor(db: Db, asOf: string, now: Date): Promise<string> {
+  return defaultCutoff(asOf, new Date(await readableCutoff(db, now)));
+}
+
 /**
  * An evaluation as of a past date, rebuilt from the record history: up to the cut-off of the one
  * stored for that date when there is one (so it equals what was stored), else to the end of the day.
  */
 export async function rebuildEvaluation(db: Db, card: Card, uscc: string, tier: TierId, asOf: string, now: Date): Promise<{ evaluation: Evaluation; stored: string | null }> {
   const stored = await storedEvaluation(db, { uscc, cardId: card.id, cardVersion: card.version, tier, asOf });
-  const cutoff = stored?.data_cutoff ?? defaultCutoff(asOf, now);
+  const cutoff = stored?.data_cutoff ?? await cutoffFor(db, asOf, now);
   const records = (await recordsAsOf(db, [uscc], cutoff)).map(toEvalRecord);
   return { evaluation: evaluate(card, tier, { uscc, asOf, dataCutoff: cutoff, records }), stored: stored?.body ?? null };
 }
 
 /**
  * One enterprise as a reader sees it: the public tier, and the enriched tier when the reader's
- * grants in force now cover its non-public categories. Today is read up to now; a past date is
+ * grants in force now cover its non-public categories. Today is read up to now (readableCutoff); a past date is
  * rebuilt (equal to what was stored for it, when something was).
  */
 export async function evaluateForReader(db: Db, q: { card: Card; uscc: string; asOf: string; now: Date; institution: string | null }) {
@@ -50,6 +55,7 @@ export async function evaluateForReader(db: Db, q: { card: Card; uscc: string; a
     const [pub, enriched] = await Promise.all([past('public'), allowed ? past('enriched') : null]);
     return { public: pub, enriched, granted };
   }
-  const input = { uscc: q.uscc, asOf: q.asOf, dataCutoff: at, records: (await recordsAsOf(db, [q.uscc], at)).map(toEvalRecord) };
+  const cutoff = await readableCutoff(db, q.now);
+  const input = { uscc: q.uscc, asOf: q.asOf, dataCutoff: cutoff, records: (await recordsAsOf(db, [q.uscc], cutoff)).map(toEvalRecord) };
   return { public: evaluate(q.card, 'public', input), enriched: allowed ? evaluate(q.card, 'enriched', input) : null, granted };
 }

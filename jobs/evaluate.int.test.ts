@@ -9,7 +9,9 @@ import { shippedCard } from '../evaluation/card.ts';
 import { runCli } from '../test/helpers/cli.ts';
 import { fixture, ingest } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
-import { evaluateAfterRun } from './evaluate.ts';
+import { evaluationJson } from '../evaluation/engine.ts';
+import { rebuildEvaluation } from '../evaluation/read.ts';
+import { evaluateAfterRun, evaluatePages } from './evaluate.ts';
 import { openRun, recordBatch } from '../store/ledger.ts';
 
 const card = shippedCard('basic-v1');
@@ -53,6 +55,24 @@ it('re-evaluates and stores the enterprises a run touched and those whose public
   // The next run, with no batch of its own and nothing loaded since: only the publicity case again.
   await openRun(t.db, { id: 'run-2', trigger: 'manual', sourceIds: ['src'] });
   expect(await evaluateAfterRun(t.db, 'run-2', { card, now: new Date() })).toBe(1);
+});
+
+it('an evaluation stored while a batch is still loading is rebuilt equal once the batch has committed', async () => {
+  // A batch stamps its records with its transaction's start time: this one starts, then the evaluation reads.
+  const trx = await t.db.knex.transaction();
+  await trx.raw(`INSERT INTO credit_records (category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, version,
+      source_unit, delivered_by, batch_id, source_line, received_at, loaded_at, schema_version)
+    SELECT category, natural_key || '|late', subject_uscc, subject_name, event_date, jsonb_set(fields, '{publicity_end}', '"2099-01-01"'), content_hash || 'late', 1,
+      source_unit, delivered_by, batch_id, source_line, received_at, now(), schema_version
+    FROM credit_records WHERE category = 'penalty' AND subject_uscc = ?`, [ENDED]);
+  const stored = [];
+  for await (const e of evaluatePages(t.db, [[ENDED]], { card, asOf: day(0), now: new Date(), store: 'in-flight' })) stored.push(e);
+  await trx.commit();
+  const { evaluation, stored: body } = await rebuildEvaluation(t.db, card, ENDED, 'public', day(0), new Date());
+  expect(body).toBe(evaluationJson(stored[0].public));
+  expect(evaluationJson(evaluation)).toBe(body);
+  // read afresh now, the committed penalty counts
+  for await (const e of evaluatePages(t.db, [[ENDED]], { card, asOf: day(0), now: new Date() })) expect(e.public.inputHash).not.toBe(stored[0].public.inputHash);
 });
 
 it('credit-etl card validate, evaluate and report', async () => {

@@ -4,7 +4,7 @@
 // where the platform holds authorisations in force for its non-public categories.
 import type { Card } from '../evaluation/card.ts';
 import { defaultCutoff, enrichedAllowed, evaluate, evaluationJson, type EvalRecord, type Evaluation } from '../evaluation/engine.ts';
-import { grantedCategories, toEvalRecord } from '../evaluation/read.ts';
+import { cutoffFor, grantedCategories, toEvalRecord } from '../evaluation/read.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Db } from '../store/db.ts';
 import { batchesSinceLastRunEvaluation, enterprisesAsOf, enterprisesTouchedBy, enterprisesWithPublicityEnded, recordsAsOf, runBatchIds, storeEvaluations } from '../store/evaluations.ts';
@@ -25,7 +25,7 @@ export interface EnterpriseEvaluations {
 
 /** Evaluates these enterprises (pages of USCCs) as of the date; yields each enterprise's tiers. */
 export async function* evaluatePages(db: Db, pages: AsyncIterable<string[]> | Iterable<string[]>, o: EvaluateOptions): AsyncGenerator<EnterpriseEvaluations> {
-  const cutoff = defaultCutoff(o.asOf, o.now);
+  const cutoff = await cutoffFor(db, o.asOf, o.now);
   for await (const page of pages) {
     const [rows, grants] = await Promise.all([recordsAsOf(db, page, cutoff, { provenance: false }), grantedCategories(db, page, null, cutoff)]);
     const byUscc = new Map<string, EvalRecord[]>();
@@ -50,7 +50,7 @@ export async function* evaluatePages(db: Db, pages: AsyncIterable<string[]> | It
   }
 }
 
-/** Every enterprise with records by the cut-off. */
+/** Every enterprise with records by the cut-off (the end of that day, or now for today). */
 export const allEnterprises = (db: Db, asOf: string, now: Date, pageSize?: number) => enterprisesAsOf(db, defaultCutoff(asOf, now), pageSize);
 
 export function* pagesOf(usccs: readonly string[], size = 1000): Generator<string[]> {

@@ -33,6 +33,22 @@ export async function recordsAsOf(db: Db, usccs: readonly string[], cutoff: stri
   return rows;
 }
 
+/**
+ * The latest cut-off a read now can be rebuilt at later. A record version is stamped with its batch
+ * transaction's start time, so a batch still running when we read, once committed, would carry a
+ * time before `now`: the cut-off stays below the start of every transaction in progress in this
+ * database (1 ms below, at the millisecond the cut-off is kept to). With one connection (PGlite)
+ * nothing else can be in progress.
+ */
+export async function readableCutoff(db: Db, now: Date): Promise<string> {
+  if (db.oneConnection) return now.toISOString();
+  const { rows } = await db.knex.raw(`SELECT to_char(min(xact_start) AT TIME ZONE 'UTC' - interval '1 millisecond', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS oldest
+    FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`);
+  const oldest: string | null = rows[0]?.oldest ?? null;
+  const at = now.toISOString();
+  return oldest !== null && oldest < at ? oldest : at;
+}
+
 /** Every enterprise with a record loaded by `cutoff`, in USCC order, a page at a time (keyset). */
 export async function* enterprisesAsOf(db: Db, cutoff: string, pageSize = 1000): AsyncGenerator<string[]> {
   let after = '';
