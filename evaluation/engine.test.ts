@@ -68,7 +68,7 @@ describe('basic-v1, hand-computed', () => {
     expect(old.grade).toBe('B');
   });
 
-  it('enriched tier: + water paid 12 months (+20) + high-tech (+40) + 2 support items (+20), innovation capped at 70 → 700+30+20+60 = 810 A; the public tier stays 730 B', () => {
+  it('enriched tier: + agri (+15) + water paid 12 months (+20) + high-tech (+40) + 2 support items (+20) → 700 + 45 + 20 + 60 = 825, A; the public tier stays 730, B', () => {
     const water = months('2026-06').map((m) => waterMonth(m, '100.00', '100.00'));
     const records = [...threeLicences(), ...water, highTech(), support('2025-01-01'), support('2026-01-01'), agri()];
     const pub = run(records);
