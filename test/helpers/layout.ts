@@ -69,6 +69,7 @@ const RULES: Record<string, { only?: readonly string[]; never?: readonly string[
   connectors: { never: ['store', 'jobs', 'api', 'ingest', 'cli'] },
   store: { never: ['ingest', 'jobs', 'api', 'cli'] },
   ingest: { never: ['jobs', 'api', 'cli'] },
+  evaluation: { never: ['ingest', 'jobs', 'api', 'cli', 'connectors'] },
   jobs: { never: ['api', 'cli'] },
   api: { never: ['jobs', 'cli'] },
 };
