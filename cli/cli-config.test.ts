@@ -42,4 +42,19 @@ describe('credit-etl without services', () => {
     expect(r.stderr).toMatch(/CREDIT_ETL_BOARD_PORT must be a port number/);
     expect(r.stderr).not.toMatch(STACK);
   });
+
+  it('an unreachable database is one line and exit 1, no stack', async () => {
+    const r = await runCli(['batches'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot connect: connect ECONNREFUSED 127.0.0.1:1');
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('the demo sources without the stand-ins: exit 2, every problem, and how to start them', async () => {
+    const r = await runCli(['schedule'], { CREDIT_ETL_SOURCES: 'connectors/sources.demo.json', REDIS_URL: 'redis://127.0.0.1:1', STANDIN_DROP_DIR: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('STANDIN_LICENSING_URL');
+    expect(r.stderr).toContain('npx credit-etl stand-ins');
+    expect(r.stderr).not.toMatch(STACK);
+  });
 });

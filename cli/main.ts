@@ -50,6 +50,9 @@ function reportJson(r: BatchReport) {
   };
 }
 
+/** Errors that mean a server is down or unreachable, not a fault in credit-etl: one line, no stack. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', '3D000', '28P01', '28000']);
+
 const exitCodeOf = (r: BatchReport) => (r.status === 'loaded' ? 0 : r.status === 'refused' ? 3 : 1);
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -72,7 +75,7 @@ ${envHelp}
 Exit codes:
   0  done (a loaded batch may still have rejected rows: see its report)
   1  failure (the store or a provider unreachable, a run that failed or was partial)
-  2  usage or configuration error (an unknown option, a bad variable, a worker's port in use)
+  2  usage or configuration error (an unknown option, a bad variable or sources file, a worker's port in use)
   3  batch refused (over its reject budget, or a header it cannot read)
 
 Examples:
@@ -193,9 +196,14 @@ try {
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
-  } else if (e instanceof UsageError || e instanceof ConfigError) {
-    console.error(e.message);
+  } else if (e instanceof UsageError || e instanceof ConfigError || (e as { code?: string }).code === 'E_SOURCE_CONFIG') {
+    // The environment or the sources file: the message lists every problem; a stack would add nothing.
+    console.error((e as Error).message);
     process.exitCode = 2;
+  } else if (UNREACHABLE.has((e as { code?: string }).code ?? '')) {
+    log.error({ code: (e as { code?: string }).code, message: (e as Error).message }, 'credit-etl failed: a service is unreachable');
+    console.error(`连接失败 / cannot connect: ${(e as Error).message} (is the server at DATABASE_URL or REDIS_URL running and reachable?)`);
+    process.exitCode = 1;
   } else {
     log.fatal({ err: e }, 'credit-etl failed');
     console.error((e as Error).message);

@@ -67,7 +67,8 @@ function lockFolder(dir: string): () => void {
 
 // knex writes its own warnings (lost connections, pool errors) with console.log, which would break
 // a command's --json output on stdout; they go to stderr instead.
-const toStderr = (level: string) => (message: unknown) => process.stderr.write(`knex ${level}: ${message instanceof Error ? message.message : String(message)}\n`);
+// Only the first line: knex passes some errors as text with their stack appended.
+const toStderr = (level: string) => (message: unknown) => process.stderr.write(`knex ${level}: ${(message instanceof Error ? message.message : String(message)).split('\n')[0]}\n`);
 const knexLog = { warn: toStderr('warn'), error: toStderr('error'), deprecate: toStderr('deprecate'), debug: toStderr('debug') };
 
 export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' | 'dataDir'>): Promise<Db> {

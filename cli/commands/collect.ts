@@ -27,7 +27,16 @@ const collectionConfig = () => (loaded ??= loadCollectionConfig());
 function catalog(): SourceCatalog {
   const collection = collectionConfig();
   if (!collection.sourcesFile) throw new UsageError('CREDIT_ETL_SOURCES 未设置 / set CREDIT_ETL_SOURCES to the sources file (e.g. connectors/sources.demo.json)');
-  return loadCatalog(collection.sourcesFile, collection.env);
+  try {
+    return loadCatalog(collection.sourcesFile, collection.env);
+  } catch (e) {
+    // The demo sources point at the bundled stand-ins: say how to start them rather than list 19 unset variables alone.
+    if ((e as Error).message.includes('STANDIN_')) {
+      throw new UsageError(`${(e as Error).message}\n\n演示数据源需要替身服务 / the demo sources need the bundled stand-in providers: `
+        + 'run `npx credit-etl stand-ins` in another terminal, then `export $(cat data/stand-ins.env)` here (README: trying the nightly collection).');
+    }
+    throw e;
+  }
 }
 
 function selectSources(cat: SourceCatalog, opts: { connector?: string[]; all?: boolean }): string[] {
