@@ -1,8 +1,6 @@
 // The provider and analyst service, built by a factory so tests drive it with inject() and the
 // `serve` command listens with it. Everything it needs comes in through deps.
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import helmet from '@fastify/helmet';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
@@ -13,9 +11,10 @@ import pino from 'pino';
 import { queuedRunUpload, type UploadQueue } from '../jobs/ingest-upload.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
+import { appendAccess } from '../store/access-log.ts';
 import type { Db } from '../store/db.ts';
 import { ApiError, Errors } from './errors.ts';
-import { registerIdentity } from './identity.ts';
+import { AuthFailures, actorOf, registerIdentity } from './identity.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { batchRoutes, type RunUpload } from './routes/batches.ts';
 import { enterpriseRoutes } from './routes/enterprises.ts';
@@ -28,8 +27,8 @@ export interface AppDeps {
   readonly log?: Logger;
   /** The clock for authorisations in force and publicity periods. */
   readonly now?: () => Date;
-  /** Where uploads are written before the batch reads them. */
-  readonly uploadDir?: string;
+  /** Where uploads are written before the batch reads them: under the data folder, mode 0700 (never a shared /tmp). */
+  readonly uploadDir: string;
   /** Runs a stored upload as a batch; default: queued when uploadQueue is given, else in this process, before the upload is answered. */
   readonly runUpload?: RunUpload;
   /** With Redis configured: uploads are registered as received, queued (ingest-upload) and answered 202; uploadDir must be durable and shared with the workers. */
@@ -37,6 +36,10 @@ export interface AppDeps {
   readonly limits?: { readonly fileBytes?: number; readonly bodyBytes?: number; readonly requestsPerMinute?: number };
   /** What one delivery may be (record length, columns), as for every other batch; default the pipeline's. */
   readonly ingestLimits?: IngestLimits;
+  /** Failed authentications from one client address in a minute before it is refused (default 20). */
+  readonly authFailuresPerMinute?: number;
+  /** Where the access log's signed checkpoints are (GET /admin/audit/verify checks against the latest). */
+  readonly checkpointDir?: string;
 }
 
 export const DEFAULT_SERVICE_LIMITS = { fileBytes: 200 * 1024 * 1024, bodyBytes: 64 * 1024, requestsPerMinute: 300 } as const;
@@ -64,9 +67,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   for (const s of sharedSchemas) app.addSchema(s);
 
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler(async (err: FastifyError, req, reply) => {
     const e = toApiError(err);
     if (e.statusCode >= 500) req.log.error({ err }, 'request failed');
+    // A refusal is an access attempt too (item 12): who asked for what, and why it was refused.
+    if (e.statusCode === 403 && req.identity) {
+      const uscc = (req.params as { uscc?: unknown } | undefined)?.uscc;
+      await appendAccess(deps.db, {
+        at: now().toISOString(), requestId: req.id, actor: actorOf(req.identity), action: 'access.denied',
+        enterprises: typeof uscc === 'string' && /^[0-9A-Za-z]{18}$/.test(uscc) ? [uscc.toUpperCase()] : [],
+        detail: { method: req.method, route: req.routeOptions.url ?? null, code: e.code },
+      });
+    }
     return reply.status(e.statusCode).send({ code: e.code, messageZh: e.messageZh, messageEn: e.messageEn, requestId: req.id });
   });
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'E_NOT_FOUND', messageZh: '没有这个地址', messageEn: 'no such route', requestId: req.id }));
@@ -89,7 +101,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  registerIdentity(app, deps.db);
+  registerIdentity(app, deps.db, new AuthFailures(deps.authFailuresPerMinute ?? 20));
   await app.register(rateLimit, {
     max: limits.requestsPerMinute,
     timeWindow: 60_000,
@@ -100,12 +112,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(multipart, { limits: { fileSize: limits.fileBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
 
-  const uploadDir = deps.uploadDir ?? path.join(tmpdir(), 'credit-etl-uploads');
+  const uploadDir = deps.uploadDir;
   const runUpload: RunUpload = deps.runUpload
     ?? (deps.uploadQueue ? queuedRunUpload(deps.db, deps.uploadQueue) : (u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
   await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes });
   await app.register(enterpriseRoutes, { db: deps.db, now });
-  await app.register(adminRoutes, { db: deps.db, now });
+  await app.register(adminRoutes, { db: deps.db, now, checkpointDir: deps.checkpointDir });
   await app.register(pageRoutes);
   return app;
 }

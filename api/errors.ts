@@ -35,6 +35,7 @@ export const Errors = {
   bodyTooLarge: () => new ApiError(413, 'E_BODY_TOO_LARGE', '请求体过大', 'request body too large'),
   batchHasRecords: () => new ApiError(409, 'E_BATCH_HAS_RECORDS', '该批次的数据已入库，不能删除（入库数据的来源须可追溯）',
     'records in the store came from this batch; it cannot be deleted (stored data must keep its provenance)'),
+  authRateLimited: () => new ApiError(429, 'E_AUTH_RATE_LIMITED', '该地址身份验证失败次数过多，请一分钟后再试', 'too many failed authentications from this address; try again in a minute'),
   rateLimited: () => new ApiError(429, 'E_RATE_LIMITED', '请求过于频繁，请稍后再试', 'too many requests; try again later'),
   internal: () => new ApiError(500, 'E_INTERNAL', '服务内部错误', 'internal error'),
 } as const;

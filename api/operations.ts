@@ -2,9 +2,9 @@
 // the CLI so both leave the same trail.
 import { userInfo } from 'node:os';
 import { findProviderUnit, type CategoryId } from '../schemas/registry.ts';
-import { createApiToken, revokeApiToken, type Role } from '../store/api-tokens.ts';
+import { createApiToken, listApiTokens, revokeApiToken, type Role } from '../store/api-tokens.ts';
 import { appendAccess, type AccessActor } from '../store/access-log.ts';
-import { getAuthorisation, grantAuthorisation, revokeAuthorisation, type EvidenceKind } from '../store/authorisations.ts';
+import { getAuthorisation, grantAuthorisation, listAuthorisations, revokeAuthorisation, type EvidenceKind } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { deleteBatch } from '../store/provider-batches.ts';
 import { Errors } from './errors.ts';
@@ -34,6 +34,20 @@ export async function createToken(db: Db, ctx: OperationContext, input: { role: 
 export async function revokeToken(db: Db, ctx: OperationContext, id: string) {
   if (!(await revokeApiToken(db, id))) throw Errors.notFound('token', '令牌');
   await log(db, ctx, 'token.revoke', [], { tokenId: id });
+}
+
+/** Who holds which token: an admin read, logged like the changes. */
+export async function listTokens(db: Db, ctx: OperationContext) {
+  const rows = await listApiTokens(db);
+  await log(db, ctx, 'token.list', [], { returned: rows.length });
+  return rows;
+}
+
+/** The authorisation registry (one enterprise's or all): an admin read of who may see what, logged. */
+export async function listGrants(db: Db, ctx: OperationContext, enterpriseUscc?: string) {
+  const rows = await listAuthorisations(db, enterpriseUscc);
+  await log(db, ctx, 'authorisation.list', enterpriseUscc ? [enterpriseUscc] : [], { returned: rows.length, enterprise: enterpriseUscc ?? null });
+  return rows;
 }
 
 export interface GrantRequest {

@@ -140,6 +140,10 @@ export const chainReportSchema = {
   properties: {
     ok: { type: 'boolean' }, entries: int,
     problems: { type: 'array', items: { type: 'object', properties: { seq: int, kind: str, messageZh: str, messageEn: str } } },
+    checkpoint: {
+      type: ['object', 'null'], description: '校验所依据的检查点（库外签名保存）；null 表示没有检查点，无法发现末尾被删除的记录 / the checkpoint checked against; null: none, a cut-off end goes unseen',
+      properties: { seq: int, hash: str, at: str },
+    },
   },
 } as const;
 

@@ -10,7 +10,7 @@ export interface AppConfig {
   readonly redisUrl?: string;
   readonly dataDir: string;
   /** Where the service keeps uploads that wait in the queue (shared with the workers); default <dataDir>/uploads. */
-  readonly uploadDir?: string;
+  readonly uploadDir: string;
   readonly logLevel: string;
   readonly limits: IngestLimits;
   /** The access log's keys: configured (CREDIT_ETL_AUDIT_KEY, _OLD_KEYS), else a key file in the data folder. */

@@ -96,3 +96,23 @@ export async function writeCheckpoint(db: Db, o: CheckpointOptions): Promise<{ c
     return { checkpoint, written: true, webhookError: (e as Error).message };
   }
 }
+
+/**
+ * Writes a checkpoint every `everyMs` while the service runs. A refusal (the log was cut or rewritten
+ * since the last checkpoint) is logged as an error each time, so it is seen until someone acts.
+ */
+export function startCheckpoints(db: Db, o: CheckpointOptions & { everyMs: number; log: { info(o: object, m: string): void; error(o: object, m: string): void } }): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    writeCheckpoint(db, o).then((r) => {
+      if (r.written) o.log.info({ seq: r.checkpoint.seq, at: r.checkpoint.at }, 'access log checkpoint written');
+      if (r.webhookError) o.log.error({ err: r.webhookError, webhook: o.webhook }, 'access log checkpoint not delivered to the webhook');
+    }, (err) => o.log.error({ err }, 'access log checkpoint refused')).finally(() => {
+      running = false;
+    });
+  }, o.everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

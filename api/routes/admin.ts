@@ -3,16 +3,18 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CATEGORY_IDS } from '../../schemas/registry.ts';
 import { verifyAccessLog } from '../../store/access-log.ts';
-import { listApiTokens, ROLES, type Role } from '../../store/api-tokens.ts';
-import { listAuthorisations } from '../../store/authorisations.ts';
+import { latestCheckpoint } from '../../store/audit-checkpoint.ts';
+import { ROLES, type Role } from '../../store/api-tokens.ts';
 import type { Db } from '../../store/db.ts';
 import { actorOf, identityOf } from '../identity.ts';
-import { createToken, grant, revoke, revokeToken, type GrantRequest } from '../operations.ts';
+import { createToken, grant, listGrants, listTokens, revoke, revokeToken, type GrantRequest } from '../operations.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
 
 export interface AdminRouteOptions {
   readonly db: Db;
   readonly now: () => Date;
+  /** Where the access log's signed checkpoints are; absent: verified without one. */
+  readonly checkpointDir?: string;
 }
 
 const admin = { roles: ['admin'] as const };
@@ -45,7 +47,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
   app.get('/admin/tokens', {
     config: admin,
     schema: { tags: ['admin'], summary: '令牌列表（不含明文）/ tokens, without their secrets', response: { 200: { type: 'array', items: { $ref: 'ApiToken#' } }, ...errorResponses(401, 403, 429) } },
-  }, async () => listApiTokens(db));
+  }, async (req) => listTokens(db, ctx(req)));
 
   app.post('/admin/tokens/:id/revoke', {
     config: admin,
@@ -86,7 +88,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
       querystring: { type: 'object', properties: { uscc: { type: 'string', pattern: '^[0-9A-Za-z]{18}$' } } },
       response: { 200: { type: 'array', items: { $ref: 'Authorisation#' } }, ...errorResponses(400, 401, 403, 429) },
     },
-  }, async (req) => listAuthorisations(db, (req.query as { uscc?: string }).uscc?.toUpperCase()));
+  }, async (req) => listGrants(db, ctx(req), (req.query as { uscc?: string }).uscc?.toUpperCase()));
 
   app.post('/admin/authorisations/:id/revoke', {
     config: admin,
@@ -96,5 +98,5 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
   app.get('/admin/audit/verify', {
     config: admin,
     schema: { tags: ['admin'], summary: '校验访问日志哈希链 / verify the access log\'s hash chain', response: { 200: { $ref: 'ChainReport#' }, ...errorResponses(401, 403, 429) } },
-  }, async () => verifyAccessLog(db));
+  }, async () => verifyAccessLog(db, { checkpoint: opts.checkpointDir ? latestCheckpoint(opts.checkpointDir, db.audit) : null }));
 };

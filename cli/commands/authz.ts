@@ -1,9 +1,9 @@
 // credit-etl authz grant|revoke|list: the enterprise authorisation registry (annex note 3, 经企业授权).
 import { Command, Option } from 'commander';
 import { ApiError } from '../../api/errors.ts';
-import { commandLineActor, grant, revoke } from '../../api/operations.ts';
+import { commandLineActor, grant, listGrants, revoke } from '../../api/operations.ts';
 import type { CategoryId } from '../../schemas/registry.ts';
-import { listAuthorisations, type Authorisation, type EvidenceKind } from '../../store/authorisations.ts';
+import type { Authorisation, EvidenceKind } from '../../store/authorisations.ts';
 import { resolveCategory, UsageError, withDb } from '../context.ts';
 
 const usage = (e: unknown) => (e instanceof ApiError && e.statusCode < 500 ? new UsageError(`${e.messageZh} / ${e.messageEn}`) : e);
@@ -51,7 +51,7 @@ export function register(program: Command): void {
 
   authz.command('list').description('list authorisations, newest first').option('--uscc <code>', 'only this enterprise').option('--json', 'JSON output')
     .action(async (opts) => withDb(async (db) => {
-      const rows = await listAuthorisations(db, opts.uscc?.trim().toUpperCase());
+      const rows = await listGrants(db, { actor: commandLineActor(), requestId: null, now: new Date() }, opts.uscc?.trim().toUpperCase());
       console.log(opts.json ? JSON.stringify(rows) : rows.map(line).join('\n'));
     }));
 }

@@ -21,7 +21,7 @@ export async function createApiHarness(label: string, deps: Partial<Omit<AppDeps
   const t = await createTestDb(label);
   // The harness's own upload folder unless the test brings one (and cleans it up itself).
   const ownDir = deps.uploadDir ? undefined : mkdtempSync(path.join(tmpdir(), `credit-etl-${label}-`));
-  const app = await buildApp({ db: t.db, uploadDir: ownDir, ...deps });
+  const app = await buildApp({ db: t.db, ...deps, uploadDir: deps.uploadDir ?? ownDir! });
   return {
     t, app,
     token: async (role, unit) => ({ authorization: `Bearer ${(await createApiToken(t.db, { role, unit, createdBy: 'test' })).token}` }),
