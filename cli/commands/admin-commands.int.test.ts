@@ -2,7 +2,9 @@
 // and the access-log trail they leave.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { userInfo } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findApiToken } from '../../store/api-tokens.ts';
 import { CLI, runCli } from '../../test/helpers/cli.ts';
@@ -10,12 +12,15 @@ import { createTestDb, type TestDb } from '../../test/helpers/pg.ts';
 
 let t: TestDb;
 let env: Record<string, string>;
+let dataDir: string;
 beforeAll(async () => {
   t = await createTestDb('cli_admin');
-  env = { DATABASE_URL: t.url };
+  dataDir = mkdtempSync(path.join(tmpdir(), 'credit-etl-cli-admin-'));
+  env = { DATABASE_URL: t.url, CREDIT_ETL_DATA_DIR: dataDir };
 });
 afterAll(async () => {
   await t?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 it('creates a provider token bound to the unit\'s id, stores only its hash, and refuses an unknown unit', async () => {
@@ -50,12 +55,12 @@ it('grants, lists and revokes an authorisation, and logs every operation as the 
   expect(rv.stdout).toContain('revoked');
 
   const log = await t.db.knex('access_log').orderBy('seq');
-  expect(log.map((e) => e.action)).toEqual(['token.create', 'token.revoke', 'authorisation.grant', 'authorisation.revoke']);
+  expect(log.map((e) => e.action)).toEqual(['token.create', 'token.revoke', 'authorisation.grant', 'authorisation.list', 'authorisation.revoke']);
   expect(new Set(log.map((e) => e.actor_unit))).toEqual(new Set([`cli:${userInfo().username}`]));
   expect(log[2].enterprises).toEqual(['91371326765330802K']);
   const verify = await runCli(['audit', 'verify'], env);
   expect(verify.code).toBe(0);
-  expect(verify.stdout).toContain('4 entries');
+  expect(verify.stdout).toContain('5 entries');
 });
 
 it('`serve` listens, answers, and stops cleanly on SIGTERM', async () => {
