@@ -5,13 +5,14 @@
 // credit_records or rejected_rows itself.
 import { userInfo } from 'node:os';
 import { category as categorySpec, findCategory, type CategoryId } from '../schemas/registry.ts';
+import { isGatedCategory, publicCategories, publicityEndFields } from '../schemas/sensitivity.ts';
 import { appendAccess, type AccessActor } from '../store/access-log.ts';
 import type { Role } from '../store/api-tokens.ts';
 import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { rejectedRows, type BatchRow } from '../store/queries.ts';
 import { searchRecords } from '../store/record-search.ts';
-import { isGatedCategory, publicCategories, publicityEndFields, viewFields } from './access.ts';
+import { viewFields } from './access.ts';
 import { Errors } from './errors.ts';
 import { actorOf, type Identity } from './identity.ts';
 import { enterpriseProfile, provenanceView } from './profile.ts';

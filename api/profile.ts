@@ -5,7 +5,8 @@ import { categories, category, type CategoryId, type CategorySpec } from '../sch
 import { authorisationsInForce, type Authorisation } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { enterpriseRecords, utilityIndicators, type ProfileRecord } from '../store/queries.ts';
-import { isGatedCategory, pastPublicity, viewFields, withheldNote } from './access.ts';
+import { isGatedCategory } from '../schemas/sensitivity.ts';
+import { pastPublicity, viewFields, withheldNote } from './access.ts';
 
 export interface Viewer {
   /** The institution authorisations must name; null for the platform's own staff. */
