@@ -43,3 +43,10 @@ export const withheldNote = (spec: CategorySpec) => ({
   reasonZh: `${spec.labelZh}为非公开信用信息（${spec.sharing}），未经企业授权不予提供：该企业对本机构没有在效的${spec.labelZh}授权`,
   reasonEn: `${spec.id} is non-public credit information and is provided only with the enterprise's authorisation; there is none in force for your institution`,
 });
+
+export const lapsedNote = (spec: CategorySpec) => ({
+  category: spec.id,
+  labelZh: spec.labelZh,
+  reasonZh: `该企业对平台的${spec.labelZh}归集授权已撤销或到期，依该授权采集的记录不再提供（待企业重新授权）`,
+  reasonEn: `the enterprise's authorisation to the platform to collect ${spec.id} was revoked or has expired; records collected under it are no longer provided until it authorises again`,
+});

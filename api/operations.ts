@@ -6,6 +6,7 @@ import { createApiToken, listApiTokens, revokeApiToken, type Role } from '../sto
 import { appendAccess, type AccessActor } from '../store/access-log.ts';
 import { getAuthorisation, grantAuthorisation, listAuthorisations, revokeAuthorisation, type EvidenceKind } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
+import { purgeLapsedCollections } from '../store/lapsed-purge.ts';
 import { deleteBatch } from '../store/provider-batches.ts';
 import { Errors } from './errors.ts';
 
@@ -79,6 +80,20 @@ export async function removeBatch(db: Db, ctx: OperationContext, id: string) {
   if (out.kind === 'not-found') throw Errors.notFound('batch', '批次');
   if (out.kind === 'has-records') throw Errors.batchHasRecords();
   await log(db, ctx, 'batch.delete', [], { batchId: id, status: out.batch.status, deliveredBy: out.batch.delivered_by, fileName: out.batch.file_name });
+}
+
+/**
+ * Purges the records collected under platform authorisations that ended more than `retentionDays`
+ * ago (none in force since), and logs what went: one entry naming every enterprise and count.
+ */
+export async function purgeLapsed(db: Db, ctx: OperationContext, retentionDays: number) {
+  const purged = await purgeLapsedCollections(db, { at: ctx.now, retentionDays });
+  if (purged.length) {
+    await log(db, ctx, 'records.purge', [...new Set(purged.map((p) => p.enterprise_uscc))], {
+      retentionDays, purged: purged.map((p) => ({ uscc: p.enterprise_uscc, category: p.category, records: p.records, versions: p.versions, authorisationEnded: p.ended })),
+    });
+  }
+  return purged;
 }
 
 /** Operations run from the command line are recorded as the operating-system user's, as admin. */

@@ -90,3 +90,32 @@ export async function authorisedEnterprises(db: Db, category: CategoryId, at: st
     .orderBy('enterprise_uscc');
   return rows.map((r: { enterprise_uscc: string }) => r.enterprise_uscc);
 }
+
+/**
+ * An enterprise's category whose data the platform collected under its own authorisation (a grant
+ * with institution null), none of which is in force any more: the records loaded since the first such
+ * grant are no longer served, to anyone, until a new grant is in force, and are purged once the last
+ * grant ended longer ago than the retention period. Records delivered before any such grant (a
+ * provider's bulk delivery) were not collected under one and are not affected.
+ */
+export interface LapsedCollection {
+  readonly enterprise_uscc: string;
+  readonly category: CategoryId;
+  /** When the first platform grant began: records loaded since were collected under the grants. */
+  readonly since: string;
+  /** When the last one ended (expired or revoked). */
+  readonly ended: string;
+}
+
+export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string; endedBefore?: string }): Promise<LapsedCollection[]> {
+  const r = await db.knex.raw(`
+    WITH g AS (
+      SELECT enterprise_uscc, unnest(categories) AS category, granted_at, LEAST(expires_at, COALESCE(revoked_at, expires_at)) AS ended
+      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${q.enterpriseUscc ? 'AND enterprise_uscc = :uscc' : ''})
+    SELECT enterprise_uscc, category, ${ts('since')}, ${ts('ended')} FROM (
+      SELECT enterprise_uscc, category, min(granted_at) AS since, max(ended) AS ended FROM g
+      GROUP BY enterprise_uscc, category
+      HAVING bool_and(ended <= :at) ${q.endedBefore ? 'AND max(ended) < :endedBefore' : ''}) x
+    ORDER BY enterprise_uscc, category`, { at: q.at, uscc: q.enterpriseUscc ?? null, endedBefore: q.endedBefore ?? null });
+  return r.rows;
+}

@@ -1,10 +1,10 @@
 // credit-etl authz grant|revoke|list: the enterprise authorisation registry (annex note 3, 经企业授权).
 import { Command, Option } from 'commander';
 import { ApiError } from '../../api/errors.ts';
-import { commandLineActor, grant, listGrants, revoke } from '../../api/operations.ts';
+import { commandLineActor, grant, listGrants, purgeLapsed, revoke } from '../../api/operations.ts';
 import type { CategoryId } from '../../schemas/registry.ts';
 import type { Authorisation, EvidenceKind } from '../../store/authorisations.ts';
-import { resolveCategory, UsageError, withDb } from '../context.ts';
+import { config, resolveCategory, UsageError, withDb } from '../context.ts';
 
 const usage = (e: unknown) => (e instanceof ApiError && e.statusCode < 500 ? new UsageError(`${e.messageZh} / ${e.messageEn}`) : e);
 const instant = (v: string) => {
@@ -53,5 +53,15 @@ export function register(program: Command): void {
     .action(async (opts) => withDb(async (db) => {
       const rows = await listGrants(db, { actor: commandLineActor(), requestId: null, now: new Date() }, opts.uscc?.trim().toUpperCase());
       console.log(opts.json ? JSON.stringify(rows) : rows.map(line).join('\n'));
+    }));
+
+  authz.command('purge-lapsed').description('purge records collected under platform authorisations that ended more than the retention period ago (serve does it hourly)')
+    .option('--retention-days <n>', 'days (default CREDIT_ETL_REVOKED_RETENTION_DAYS, 30)')
+    .action(async (opts) => withDb(async (db) => {
+      const days = opts.retentionDays === undefined ? config.service.revokedRetentionDays : Number(opts.retentionDays);
+      if (!(days >= 0)) throw new UsageError('--retention-days 须为非负数 / must be a number >= 0');
+      const purged = await purgeLapsed(db, { actor: commandLineActor(), requestId: null, now: new Date() }, days);
+      for (const p of purged) console.log(`${p.enterprise_uscc}  ${p.category}  ${p.records} records, ${p.versions} earlier versions  (authorisation ended ${p.ended})`);
+      if (!purged.length) console.log('nothing to purge');
     }));
 }

@@ -4,6 +4,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { buildApp } from '../../api/app.ts';
+import { commandLineActor, purgeLapsed } from '../../api/operations.ts';
 import { connectProducer } from '../../jobs/connection.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
 import { loadCollectionConfig } from '../../lib/config.ts';
@@ -32,6 +33,12 @@ export function register(program: Command): void {
       const stopCheckpoints = startCheckpoints(db, {
         dir: config.audit.checkpointDir, webhook: config.audit.checkpointWebhook, everyMs: config.audit.checkpointEveryMs, log,
       });
+      // Records collected under platform authorisations that lapsed are purged after the retention period.
+      const purge = setInterval(() => {
+        purgeLapsed(db, { actor: { ...commandLineActor(), unit: 'credit-etl serve' }, requestId: null, now: new Date() }, config.service.revokedRetentionDays)
+          .catch((err) => log.error({ err }, 'purge of lapsed collections failed'));
+      }, 3_600_000);
+      purge.unref();
       try {
         // The service's own upload limit (CREDIT_ETL_SERVICE_MAX_UPLOAD_MB, 200 MB), smaller than what
         // `ingest` reads from disk (CREDIT_ETL_MAX_FILE_MB): a network upload is held and parsed by the service.
@@ -46,6 +53,7 @@ export function register(program: Command): void {
         await app.close();
       } finally {
         stopCheckpoints();
+        clearInterval(purge);
         await queue?.close();
         await conn?.connection.quit();
       }
