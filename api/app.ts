@@ -55,6 +55,25 @@ function toApiError(e: FastifyError): ApiError {
   return Errors.internal();
 }
 
+const INVALID_TEXT = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** The name of the first field (or "" for the value itself) whose text holds NUL or a lone surrogate. */
+function invalidText(v: unknown, name = ''): string | undefined {
+  if (typeof v === 'string') return INVALID_TEXT.test(v) ? name : undefined;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const bad = invalidText(x, name);
+      if (bad !== undefined) return bad;
+    }
+  } else if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      const bad = INVALID_TEXT.test(k) ? k : invalidText(x, name ? `${name}.${k}` : k);
+      if (bad !== undefined) return bad;
+    }
+  }
+  return undefined;
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const limits = { ...DEFAULT_SERVICE_LIMITS, ...deps.limits };
   const now = deps.now ?? (() => new Date());
@@ -84,6 +103,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'E_NOT_FOUND', messageZh: '没有这个地址', messageEn: 'no such route', requestId: req.id }));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
+    // Whatever a token opens may carry personal data: no browser or proxy keeps a copy.
+    if (req.routeOptions.config?.roles) reply.header('cache-control', 'no-store');
+  });
+  // PostgreSQL text cannot hold NUL, and a lone surrogate is not text: refused here with a code of
+  // the catalogue, not left to fail in the store as a 500.
+  app.addHook('preValidation', async (req) => {
+    for (const [where, value] of [['query', req.query], ['params', req.params], ['body', req.body]] as const) {
+      const bad = invalidText(value);
+      if (bad !== undefined) throw Errors.invalidText(where, bad);
+    }
   });
 
   await app.register(helmet);

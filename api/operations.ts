@@ -1,6 +1,7 @@
 // Admin operations, each recorded in the access log in the same step, shared by the HTTP routes and
 // the CLI so both leave the same trail.
 import { userInfo } from 'node:os';
+import { grantEnd, grantStart } from '../lib/days.ts';
 import { findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import { createApiToken, listApiTokens, revokeApiToken, type Role } from '../store/api-tokens.ts';
 import { appendAccess, type AccessActor } from '../store/access-log.ts';
@@ -61,9 +62,12 @@ export interface GrantRequest {
   readonly evidenceRef?: string;
 }
 
+/** Dates without a time are whole days in Beijing: from the start of the first to the end of the last (lib/days.ts). */
 export async function grant(db: Db, ctx: OperationContext, g: GrantRequest) {
-  if (!(Date.parse(g.expiresAt) > Date.parse(g.grantedAt))) throw Errors.badRequest('授权到期时间须晚于授权时间', 'expiresAt must be after grantedAt');
-  const a = await grantAuthorisation(db, { ...g, enterpriseUscc: g.enterpriseUscc.toUpperCase(), recordedBy: ctx.actor.unit });
+  const grantedAt = grantStart(g.grantedAt);
+  const expiresAt = grantEnd(g.expiresAt);
+  if (!(Date.parse(expiresAt) > Date.parse(grantedAt))) throw Errors.badRequest('授权到期时间须晚于授权时间', 'expiresAt must be after grantedAt');
+  const a = await grantAuthorisation(db, { ...g, grantedAt, expiresAt, enterpriseUscc: g.enterpriseUscc.toUpperCase(), recordedBy: ctx.actor.unit });
   await log(db, ctx, 'authorisation.grant', [a.enterprise_uscc], { authorisationId: a.id, categories: a.categories, institution: a.institution, expiresAt: a.expires_at });
   return a;
 }
