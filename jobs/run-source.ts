@@ -12,6 +12,7 @@ import type { Logger } from '../lib/logger.ts';
 import { rowsSource, type BatchReport } from '../pipelines/run-batch.ts';
 import { category as categorySpec, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import { authorisedEnterprises } from '../store/authorisations.ts';
+import { recordSkips, type CollectionSkip } from '../store/collection-skips.ts';
 import type { Db } from '../store/db.ts';
 import { SourceConfigError } from '../connectors/errors.ts';
 import { BatchRefusedError } from './failures.ts';
@@ -54,7 +55,11 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
     lastAnswer.set(c, list);
     return list;
   };
-  const ctx: ConnectorContext = { log, signal, env: opts.env, now: () => new Date(), authorisedEnterprises: authorised };
+  const skips: CollectionSkip[] = [];
+  const ctx: ConnectorContext = {
+    log, signal, env: opts.env, now: () => new Date(), authorisedEnterprises: authorised,
+    skipped: (key, e) => void skips.push({ sourceId: source.id, key, code: e.code, message: e.message }),
+  };
 
   let saved = await readCursor(db, source.id);
   const messages = connector.read(source, ctx, saved)[Symbol.asyncIterator]();
@@ -111,6 +116,7 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
   } finally {
     // However the run ends, the connector's own finally blocks run (open connections, pending requests).
     await messages.return?.(undefined).catch(() => undefined);
+    await recordSkips(db, runId, skips);
   }
   return { batches, rows };
 
