@@ -5,7 +5,7 @@ import type { Knex } from 'knex';
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('collection_skips', (t) => {
     t.bigIncrements('id');
-    t.uuid('run_id').notNullable();
+    t.text('run_id').notNullable();
     t.text('source_id').notNullable();
     t.text('key').notNullable();
     t.text('code').notNullable();

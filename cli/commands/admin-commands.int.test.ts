@@ -2,7 +2,7 @@
 // and the access-log trail they leave.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -63,7 +63,7 @@ it('grants, lists and revokes an authorisation, and logs every operation as the 
   expect(verify.stdout).toContain('5 entries');
 });
 
-it('`serve` listens, answers, and stops cleanly on SIGTERM', async () => {
+it('`serve` listens, answers, keeps uploads in the data folder (mode 0700), and stops cleanly on SIGTERM', async () => {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -76,6 +76,8 @@ it('`serve` listens, answers, and stops cleanly on SIGTERM', async () => {
   });
   const page = await fetch(url);
   expect(page.status).toBe(200);
+  // Uploads wait in the data folder, readable by the service's user alone.
+  expect(statSync(path.join(dataDir, 'uploads')).mode & 0o777).toBe(0o700);
   expect(await page.text()).toContain('信用信息报送');
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
