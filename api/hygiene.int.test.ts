@@ -2,7 +2,7 @@
 // 500 from the store; answers that may carry personal data are never cached; grant dates are whole
 // days in Beijing time.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEMO_USCC } from '../fixtures/generate.ts';
+import { DEMO_USCC } from '../testkit/generate-fixtures.ts';
 import { authorisationInForce } from '../store/authorisations.ts';
 import { createApiHarness, type ApiHarness } from '../test/helpers/api.ts';
 

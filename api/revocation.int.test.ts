@@ -2,7 +2,7 @@
 // longer served to anyone once none is in force, is served again under a new one, and is purged
 // (and the purge logged) after the retention period.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { DEMO_USCC } from '../fixtures/generate.ts';
+import { DEMO_USCC } from '../testkit/generate-fixtures.ts';
 import { createApiHarness, type ApiHarness } from '../test/helpers/api.ts';
 import { fixture, ingest } from '../test/helpers/ingest.ts';
 import { grant, purgeLapsed, revoke } from './operations.ts';

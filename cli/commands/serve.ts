@@ -6,8 +6,9 @@ import { Queue } from 'bullmq';
 import { buildApp } from '../../api/app.ts';
 import { commandLineActor, purgeLapsed } from '../../api/operations.ts';
 import { connectProducer } from '../../jobs/connection.ts';
+import { queuedRunUpload } from '../../jobs/ingest-upload.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
-import { loadCollectionConfig } from '../../lib/config.ts';
+import { loadCollectionConfig } from '../../config/config.ts';
 import { startCheckpoints } from '../../store/audit-checkpoint.ts';
 import { config, log, withDb } from '../context.ts';
 
@@ -45,7 +46,7 @@ export function register(program: Command): void {
         const app = await buildApp({
           db, log, ingestLimits: config.limits, limits: { fileBytes: Math.min(config.service.uploadBytes, config.limits.maxFileBytes) },
           uploadDir: config.uploadDir, checkpointDir: config.audit.checkpointDir, authFailuresPerMinute: config.service.authFailuresPerMinute,
-          ...(queue ? { uploadQueue: { queue, retryDelayMs: collection.retryDelayMs } } : {}),
+          ...(queue ? { runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }) } : {}),
         });
         await app.listen({ host: opts.host, port: opts.port });
         console.error(`credit-etl serve: http://${opts.host}:${(app.server.address() as { port: number }).port}/upload  (OpenAPI: /docs)${queue ? `; uploads queued (${conn!.prefix})` : ''}`);
