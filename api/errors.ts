@@ -20,6 +20,8 @@ export const Errors = {
   badRequest: (zh: string, en: string) => new ApiError(400, 'E_BAD_REQUEST', zh, en),
   invalidText: (where: string, field: string) => new ApiError(400, 'E_INVALID_TEXT', `请求${where === 'body' ? '体' : '参数'}中的“${field}”含有空字符（NUL）或无效字符`,
     `the request's ${where} field "${field}" holds a NUL or an invalid character`),
+  unknownInstitution: (name: string) => new ApiError(400, 'E_UNKNOWN_INSTITUTION', `金融机构“${name}”未登记（credit-etl institutions add 或 POST /admin/institutions）`,
+    `the institution "${name}" is not registered (credit-etl institutions add, or POST /admin/institutions)`),
   unknownProvider: (unit: string) => new ApiError(400, 'E_UNKNOWN_PROVIDER', `未知的数据提供单位“${unit}”`, `unknown provider unit "${unit}"`),
   unknownEncoding: (detail: string) => new ApiError(400, 'E_UNKNOWN_ENCODING', '不支持的文件编码', detail),
   unsupportedMediaType: (detail: string) => new ApiError(415, 'E_UNSUPPORTED_MEDIA_TYPE', '不支持的请求内容类型', `unsupported content type: ${detail}`),

@@ -10,6 +10,7 @@ import { appendAccess, type AccessActor } from '../store/access-log.ts';
 import type { Role } from '../store/api-tokens.ts';
 import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
+import type { Institution } from '../store/institutions.ts';
 import { rejectedRows, type BatchRow } from '../store/queries.ts';
 import { searchRecords } from '../store/record-search.ts';
 import { viewFields } from './access.ts';
@@ -21,8 +22,8 @@ export interface Reader {
   /** Who reads, as the access log names them. */
   readonly actor: AccessActor;
   readonly role: Role;
-  /** The institution whose authorisations the reader reads under; null for the platform's own staff. */
-  readonly institution: string | null;
+  /** The registry id of the institution whose authorisations the reader reads under; null for the platform's own staff. */
+  readonly institutionId: string | null;
   readonly requestId: string | null;
   /** How the read came in, recorded with it: the API route, or the CLI command and the operating-system user. */
   readonly via: Readonly<Record<string, string>>;
@@ -31,7 +32,7 @@ export interface Reader {
 /** A caller of the API: analysts read under their institution's authorisations, admins under the platform's. */
 export function apiReader(who: Identity, req: { id: string; method: string; routeOptions: { url?: string } }): Reader {
   return {
-    actor: actorOf(who), role: who.role, institution: who.role === 'analyst' ? who.unit : null, requestId: req.id,
+    actor: actorOf(who), role: who.role, institutionId: who.role === 'analyst' ? who.institutionId ?? null : null, requestId: req.id,
     via: { door: 'api', route: `${req.method} ${req.routeOptions.url ?? ''}` },
   };
 }
@@ -40,12 +41,12 @@ export function apiReader(who: Identity, req: { id: string; method: string; rout
  * An operator at the command line: platform staff (admin, reading under the platform's own
  * authorisations) unless they read as an analyst of an institution; logged with the OS user and the command.
  */
-export function cliReader(command: string, opts: { institution?: string } = {}): Reader {
+export function cliReader(command: string, opts: { institution?: Pick<Institution, 'id' | 'name'> } = {}): Reader {
   const osUser = userInfo().username;
-  const institution = opts.institution?.trim() || null;
+  const institution = opts.institution;
   return {
-    actor: { role: institution ? 'analyst' : 'admin', unit: institution ? `cli:${osUser}@${institution}` : `cli:${osUser}`, tokenId: null },
-    role: institution ? 'analyst' : 'admin', institution, requestId: null,
+    actor: { role: institution ? 'analyst' : 'admin', unit: institution ? `cli:${osUser}@${institution.name}` : `cli:${osUser}`, tokenId: null },
+    role: institution ? 'analyst' : 'admin', institutionId: institution?.id ?? null, requestId: null,
     via: { door: 'cli', command, osUser },
   };
 }
@@ -68,7 +69,7 @@ export async function readEnterprise(db: Db, r: Reader, uscc: string, o: { inclu
   mayRead(r, ['analyst', 'admin']);
   const include = pastPublicityAllowed(r, o.includePastPublicity ?? false);
   const code = uscc.trim().toUpperCase();
-  const { body, access } = await enterpriseProfile(db, code, { institution: r.institution, includePastPublicity: include, now: o.now });
+  const { body, access } = await enterpriseProfile(db, code, { institutionId: r.institutionId, includePastPublicity: include, now: o.now });
   await appendAccess(db, {
     at: o.now.toISOString(), requestId: r.requestId, actor: r.actor, action: 'enterprise.read', enterprises: [code],
     detail: { ...access, includePastPublicity: include, via: r.via },
@@ -106,7 +107,7 @@ export async function searchPublicRecords(db: Db, r: Reader, q: RecordQuery, now
   });
   const enterprises = [...new Set(rows.map((x) => x.subject_uscc))].sort();
   // One query for the page: every grant in force for its enterprises, latest expiry first.
-  const inForce = enterprises.length ? await authorisationsInForce(db, { enterpriseUscc: enterprises, institution: r.institution, at }) : [];
+  const inForce = enterprises.length ? await authorisationsInForce(db, { enterpriseUscc: enterprises, institutionId: r.institutionId, at }) : [];
   const grants = new Map<string, string | null>();
   const masked: Record<string, string[]> = {};
   const items = [];

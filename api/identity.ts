@@ -16,6 +16,8 @@ export interface Identity {
   readonly unit: string;
   /** For a provider token: the unit it delivers for. */
   readonly provider?: ProviderUnit;
+  /** For an analyst token: the institution's registry id. */
+  readonly institutionId?: string;
 }
 
 declare module 'fastify' {
@@ -88,7 +90,9 @@ export function registerIdentity(app: FastifyInstance, db: Db, failures: AuthFai
     const provider = token.role === 'provider' ? findProviderUnit(token.unit) : undefined;
     // A provider token whose unit left the provider list can do nothing a provider does.
     if (token.role === 'provider' && !provider) throw await refuse(req);
-    req.identity = { tokenId: token.id, role: token.role, unit: token.unit, provider };
+    // An analyst token made before the registry whose name matched no registered institution reads nothing.
+    if (token.role === 'analyst' && !token.institution_id) throw await refuse(req);
+    req.identity = { tokenId: token.id, role: token.role, unit: token.unit, provider, institutionId: token.institution_id ?? undefined };
     if (!roles.includes(token.role)) throw Errors.forbidden();
   });
 }

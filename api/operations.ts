@@ -5,6 +5,7 @@ import { grantEnd, grantStart } from '../lib/days.ts';
 import { findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import { createApiToken, listApiTokens, revokeApiToken, type Role } from '../store/api-tokens.ts';
 import { appendAccess, type AccessActor } from '../store/access-log.ts';
+import { findInstitution, institutionKey, registerInstitution } from '../store/institutions.ts';
 import { getAuthorisation, grantAuthorisation, listAuthorisations, revokeAuthorisation, type EvidenceKind } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { purgeLapsedCollections } from '../store/lapsed-purge.ts';
@@ -28,7 +29,11 @@ export async function createToken(db: Db, ctx: OperationContext, input: { role: 
     unit = u.id;
   }
   if (!unit) throw Errors.badRequest('单位不能为空', 'unit must not be empty');
-  const created = await createApiToken(db, { role: input.role, unit, label: input.label, createdBy: ctx.actor.unit });
+  // An analyst's token is bound to a registered institution, by id.
+  const institution = input.role === 'analyst' ? await findInstitution(db, unit) : undefined;
+  if (input.role === 'analyst' && !institution) throw Errors.unknownInstitution(unit);
+  if (institution) unit = institution.name;
+  const created = await createApiToken(db, { role: input.role, unit, label: input.label, createdBy: ctx.actor.unit, institutionId: institution?.id });
   await log(db, ctx, 'token.create', [], { tokenId: created.record.id, role: input.role, unit });
   return created;
 }
@@ -36,6 +41,14 @@ export async function createToken(db: Db, ctx: OperationContext, input: { role: 
 export async function revokeToken(db: Db, ctx: OperationContext, id: string) {
   if (!(await revokeApiToken(db, id))) throw Errors.notFound('token', '令牌');
   await log(db, ctx, 'token.revoke', [], { tokenId: id });
+}
+
+/** Registers a lending institution (or finds it under its normalised name); logged when it is new. */
+export async function addInstitution(db: Db, ctx: OperationContext, name: string) {
+  if (!institutionKey(name)) throw Errors.badRequest('金融机构名称不能为空', 'the institution needs a name');
+  const { institution, created } = await registerInstitution(db, name);
+  if (created) await log(db, ctx, 'institution.register', [], { institutionId: institution.id, name: institution.name });
+  return { institution, created };
 }
 
 /** Who holds which token: an admin read, logged like the changes. */
@@ -55,6 +68,7 @@ export async function listGrants(db: Db, ctx: OperationContext, enterpriseUscc?:
 export interface GrantRequest {
   readonly enterpriseUscc: string;
   readonly categories: readonly CategoryId[];
+  /** The institution's registry id or registered name; null for the platform itself. */
   readonly institution: string | null;
   readonly grantedAt: string;
   readonly expiresAt: string;
@@ -67,8 +81,10 @@ export async function grant(db: Db, ctx: OperationContext, g: GrantRequest) {
   const grantedAt = grantStart(g.grantedAt);
   const expiresAt = grantEnd(g.expiresAt);
   if (!(Date.parse(expiresAt) > Date.parse(grantedAt))) throw Errors.badRequest('授权到期时间须晚于授权时间', 'expiresAt must be after grantedAt');
-  const a = await grantAuthorisation(db, { ...g, grantedAt, expiresAt, enterpriseUscc: g.enterpriseUscc.toUpperCase(), recordedBy: ctx.actor.unit });
-  await log(db, ctx, 'authorisation.grant', [a.enterprise_uscc], { authorisationId: a.id, categories: a.categories, institution: a.institution, expiresAt: a.expires_at });
+  const institution = g.institution === null ? null : await findInstitution(db, g.institution);
+  if (institution === undefined) throw Errors.unknownInstitution(g.institution!);
+  const a = await grantAuthorisation(db, { ...g, institution, grantedAt, expiresAt, enterpriseUscc: g.enterpriseUscc.toUpperCase(), recordedBy: ctx.actor.unit });
+  await log(db, ctx, 'authorisation.grant', [a.enterprise_uscc], { authorisationId: a.id, categories: a.categories, institution: a.institution, institutionId: a.institution_id, expiresAt: a.expires_at });
   return a;
 }
 

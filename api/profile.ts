@@ -9,8 +9,8 @@ import { isGatedCategory } from '../schemas/sensitivity.ts';
 import { lapsedNote, pastPublicity, viewFields, withheldNote } from './access.ts';
 
 export interface Viewer {
-  /** The institution authorisations must name; null for the platform's own staff. */
-  readonly institution: string | null;
+  /** The registry id of the institution authorisations must name; null for the platform's own staff. */
+  readonly institutionId: string | null;
   readonly includePastPublicity: boolean;
   readonly now: Date;
 }
@@ -43,7 +43,7 @@ const shownUnder = (spec: CategorySpec, grant: Authorisation | undefined) => !is
 export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
-  const grantsRead = authorisationsInForce(db, { enterpriseUscc: uscc, institution: viewer.institution, at });
+  const grantsRead = authorisationsInForce(db, { enterpriseUscc: uscc, institutionId: viewer.institutionId, at });
   const lapsedRead = lapsedCollections(db, { enterpriseUscc: uscc, at }).then((ls) => new Map(ls.map((l) => [l.category, l.since])));
   // Which categories are shown depends on the grants alone, so the indicators are read beside the records.
   const indicatorsRead = Promise.all([grantsRead, lapsedRead]).then(async ([grants, lapsed]) => {

@@ -120,7 +120,7 @@ export const tokenSchema = {
   $id: 'ApiToken',
   type: 'object',
   properties: {
-    id: str, role: { type: 'string', enum: [...ROLES] }, unit: str, label: nstr, created_by: str, created_at: str, revoked_at: nstr,
+    id: str, role: { type: 'string', enum: [...ROLES] }, unit: str, label: nstr, institution_id: nstr, created_by: str, created_at: str, revoked_at: nstr,
     token: { ...str, description: '仅在创建时返回一次 / returned once, at creation' },
   },
 } as const;
@@ -129,7 +129,7 @@ export const authorisationSchema = {
   $id: 'Authorisation',
   type: 'object',
   properties: {
-    id: str, enterprise_uscc: str, categories: { type: 'array', items: { type: 'string', enum: [...CATEGORY_IDS] } }, institution: nstr,
+    id: str, enterprise_uscc: str, categories: { type: 'array', items: { type: 'string', enum: [...CATEGORY_IDS] } }, institution: nstr, institution_id: nstr,
     granted_at: str, expires_at: str, revoked_at: nstr, evidence_kind: { type: 'string', enum: ['书面', '线上'] }, evidence_ref: nstr,
     recorded_by: str, recorded_at: str,
   },

@@ -12,6 +12,7 @@ import { categories } from '../schemas/registry.ts';
 import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
 import { cliReader, readEnterprise, readRejects } from '../api/governed.ts';
+import { findInstitution } from '../store/institutions.ts';
 import { getBatch, listBatches } from '../store/queries.ts';
 import { formatBatchReport, formatProfile } from './format.ts';
 import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
@@ -133,7 +134,9 @@ program.command('profile').description('one enterprise across the categories, wi
   .option('--include-past-publicity', 'include penalties past their 公示截止期 (platform staff only)')
   .option('--json', 'JSON output (the shape of GET /enterprises/{uscc})')
   .action(async (uscc: string, opts) => withDb(async (db) => {
-    const reader = cliReader(`profile ${uscc}${opts.institution ? ` --institution ${opts.institution}` : ''}`, { institution: opts.institution });
+    const institution = opts.institution === undefined ? undefined : await findInstitution(db, opts.institution);
+    if (opts.institution !== undefined && !institution) throw new UsageError(`未登记的金融机构 unknown institution "${opts.institution}" (credit-etl institutions list)`);
+    const reader = cliReader(`profile ${uscc}${opts.institution ? ` --institution ${opts.institution}` : ''}`, { institution });
     if (opts.includePastPublicity && reader.role !== 'admin') throw new UsageError('只有平台工作人员可查看已过公示截止期的处罚 / only platform staff may include penalties past their publicity end');
     const profile = await readEnterprise(db, reader, uscc, { includePastPublicity: opts.includePastPublicity, now: new Date() });
     console.log(opts.json ? JSON.stringify(profile) : formatProfile(profile));
@@ -159,7 +162,7 @@ program.command('contract').description('write the data-contract document genera
 const STORE_COMMANDS = ['migrate', 'ingest', 'rejects', 'batches', 'profile', 'demo', 'contract'];
 if (!STORE_COMMANDS.includes(process.argv[2])) {
   for (const m of await Promise.all([import('./commands/serve.ts'), import('./commands/tokens.ts'), import('./commands/authz.ts'),
-    import('./commands/audit.ts'), import('./commands/collect.ts')])) m.register(program);
+    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/institutions.ts')])) m.register(program);
 }
 
 try {

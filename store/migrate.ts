@@ -13,6 +13,7 @@ import * as queuedUploads from '../migrations/20261129003000_queued_uploads.ts';
 import * as accessLogKeys from '../migrations/20261205004100_access_log_keys.ts';
 import * as databaseRoles from '../migrations/20261205004200_database_roles.ts';
 import * as collectionSkips from '../migrations/20261205004300_collection_skips.ts';
+import * as institutions from '../migrations/20261205004400_institutions.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const MIGRATIONS: readonly [string, Migration][] = [
@@ -28,6 +29,7 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205004100_access_log_keys', accessLogKeys],
   ['20261205004200_database_roles', databaseRoles],
   ['20261205004300_collection_skips', collectionSkips],
+  ['20261205004400_institutions', institutions],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

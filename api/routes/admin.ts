@@ -7,7 +7,8 @@ import { latestCheckpoint } from '../../store/audit-checkpoint.ts';
 import { ROLES, type Role } from '../../store/api-tokens.ts';
 import type { Db } from '../../store/db.ts';
 import { actorOf, identityOf } from '../identity.ts';
-import { createToken, grant, listGrants, listTokens, revoke, revokeToken, type GrantRequest } from '../operations.ts';
+import { addInstitution, createToken, grant, listGrants, listTokens, revoke, revokeToken, type GrantRequest } from '../operations.ts';
+import { listInstitutions } from '../../store/institutions.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
 
 export interface AdminRouteOptions {
@@ -57,6 +58,25 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
     return reply.status(204).send();
   });
 
+  const institution = { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, created_at: { type: 'string' } } } as const;
+  app.post('/admin/institutions', {
+    config: admin,
+    schema: {
+      tags: ['admin'],
+      summary: '登记金融机构（名称规范化后去重）/ register a lending institution (one per normalised name)',
+      body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 200 } } },
+      response: { 200: institution, 201: institution, ...errorResponses(400, 401, 403, 429) },
+    },
+  }, async (req, reply) => {
+    const { institution: i, created } = await addInstitution(db, ctx(req), (req.body as { name: string }).name);
+    return reply.status(created ? 201 : 200).send(i);
+  });
+
+  app.get('/admin/institutions', {
+    config: admin,
+    schema: { tags: ['admin'], summary: '金融机构登记 / the institution registry', response: { 200: { type: 'array', items: institution }, ...errorResponses(401, 403, 429) } },
+  }, async () => listInstitutions(db));
+
   app.post('/admin/authorisations', {
     config: admin,
     schema: {
@@ -69,7 +89,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
         properties: {
           enterpriseUscc: { type: 'string', pattern: '^[0-9A-Za-z]{18}$' },
           categories: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...CATEGORY_IDS] } },
-          institution: { type: ['string', 'null'], minLength: 1, maxLength: 200, description: '金融机构；null 为平台自身（归集）/ the institution; null for the platform itself' },
+          institution: { type: ['string', 'null'], minLength: 1, maxLength: 200, description: '已登记的金融机构（id 或名称）；null 为平台自身（归集）/ a registered institution (id or name); null for the platform itself' },
           grantedAt: { type: 'string', anyOf: [{ format: 'date' }, { format: 'date-time' }], description: '日期（北京时间当日零时起）或时刻 / a date (from the start of that day, Beijing time) or an instant' },
           expiresAt: { type: 'string', anyOf: [{ format: 'date' }, { format: 'date-time' }], description: '日期（至北京时间当日结束）或时刻 / a date (to the end of that day, Beijing time) or an instant' },
           evidenceKind: { type: 'string', enum: ['书面', '线上'] },

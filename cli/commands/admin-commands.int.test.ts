@@ -41,6 +41,11 @@ it('creates a provider token bound to the unit\'s id, stores only its hash, and 
 });
 
 it('grants, lists and revokes an authorisation, and logs every operation as the operating-system user', async () => {
+  // Grants name a registered institution; a name with stray spaces is the same one, an unregistered one is refused.
+  expect((await runCli(['authz', 'grant', '--uscc', '91371326765330802K', '--categories', 'water', '--institution', '临沂某银行',
+    '--until', '2027-01-01', '--evidence', '书面'], env)).stderr).toContain('未登记');
+  expect((await runCli(['institutions', 'add', ' 临沂某银行 '], env)).code).toBe(0);
+  expect((await runCli(['institutions', 'add', '临沂某银行'], env)).stdout).toContain('already registered');
   const g = await runCli(['authz', 'grant', '--uscc', '91371326765330802k', '--categories', 'water,燃气费', '--institution', '临沂某银行',
     '--from', '2026-01-01T00:00:00Z', '--until', '2027-01-01T00:00:00Z', '--evidence', '书面', '--ref', '授权书-001', '--json'], env);
   expect(g.code).toBe(0);
@@ -55,12 +60,12 @@ it('grants, lists and revokes an authorisation, and logs every operation as the 
   expect(rv.stdout).toContain('revoked');
 
   const log = await t.db.knex('access_log').orderBy('seq');
-  expect(log.map((e) => e.action)).toEqual(['token.create', 'token.revoke', 'authorisation.grant', 'authorisation.list', 'authorisation.revoke']);
+  expect(log.map((e) => e.action)).toEqual(['token.create', 'token.revoke', 'institution.register', 'authorisation.grant', 'authorisation.list', 'authorisation.revoke']);
   expect(new Set(log.map((e) => e.actor_unit))).toEqual(new Set([`cli:${userInfo().username}`]));
-  expect(log[2].enterprises).toEqual(['91371326765330802K']);
+  expect(log[3].enterprises).toEqual(['91371326765330802K']);
   const verify = await runCli(['audit', 'verify'], env);
   expect(verify.code).toBe(0);
-  expect(verify.stdout).toContain('5 entries');
+  expect(verify.stdout).toContain('6 entries');
 });
 
 it('`serve` listens, answers, keeps uploads in the data folder (mode 0700), and stops cleanly on SIGTERM', async () => {

@@ -107,7 +107,9 @@ describe('credit-etl batches and profile', () => {
   });
 
   it('logs every CLI read of enterprise data with the operating-system user and the command', async () => {
-    await runCli(['profile', DEMO_USCC.toLowerCase(), '--institution', '临沂某银行', '--json'], env);
+    expect((await runCli(['profile', DEMO_USCC, '--institution', '临沂某银行'], env)).code).toBe(2);
+    expect((await runCli(['institutions', 'add', '临沂某银行'], env)).code).toBe(0);
+    expect((await runCli(['profile', DEMO_USCC.toLowerCase(), '--institution', '临沂某银行', '--json'], env)).code).toBe(0);
     const log = await t.db.knex('access_log').where('action', 'enterprise.read').orderBy('seq');
     expect(log.map((e) => [e.actor_role, e.actor_unit, e.enterprises, e.detail.via])).toEqual([
       ['admin', `cli:${userInfo().username}`, [DEMO_USCC], { door: 'cli', command: `profile ${DEMO_USCC}`, osUser: userInfo().username }],
