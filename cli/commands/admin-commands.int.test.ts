@@ -40,12 +40,14 @@ it('creates a provider token bound to the unit\'s id, stores only its hash, and 
   expect(await findApiToken(t.db, created.token)).toBeUndefined();
 });
 
-it('grants, lists and revokes an authorisation, and logs every operation as the operating-system user', async () => {
-  // Grants name a registered institution; a name with stray spaces is the same one, an unregistered one is refused.
+it('registers an institution once whatever its spacing, and refuses a grant to one not registered', async () => {
   expect((await runCli(['authz', 'grant', '--uscc', '91371326765330802K', '--categories', 'water', '--institution', '临沂某银行',
     '--until', '2027-01-01', '--evidence', '书面'], env)).stderr).toContain('未登记');
   expect((await runCli(['institutions', 'add', ' 临沂某银行 '], env)).code).toBe(0);
   expect((await runCli(['institutions', 'add', '临沂某银行'], env)).stdout).toContain('already registered');
+});
+
+it('grants, lists and revokes an authorisation, and logs every operation as the operating-system user', async () => {
   const g = await runCli(['authz', 'grant', '--uscc', '91371326765330802k', '--categories', 'water,燃气费', '--institution', '临沂某银行',
     '--from', '2026-01-01T00:00:00Z', '--until', '2027-01-01T00:00:00Z', '--evidence', '书面', '--ref', '授权书-001', '--json'], env);
   expect(g.code).toBe(0);
