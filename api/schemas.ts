@@ -94,7 +94,7 @@ export const profileSchema = {
         gas: { type: 'array', items: { type: 'object', additionalProperties: true } },
       },
     },
-    pastPublicityHidden: { ...int, description: '已过公示截止期而未显示的记录数 / records past their publicity end left out' },
+    pastPublicityHidden: { ...int, description: '已过公示截止期而未显示的记录数（仅管理员可见）/ records past their publicity end left out (admins only: for an analyst the count would disclose them)' },
   },
 } as const;
 

@@ -2,6 +2,8 @@
 // head) can do to the access log, and what catches it: the keyed chain (an edit, a re-chain with the
 // published hash function) and the signed checkpoint outside the database (a cut-off end).
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -118,4 +120,34 @@ it('refuses a forged or edited checkpoint', async () => {
   expect(() => latestCheckpoint(dir, t.db.audit)).toThrow(/signature/);
   writeFileSync(file, JSON.stringify({ ...cp, keyId: 'someone-elses' }));
   expect(() => latestCheckpoint(dir, t.db.audit)).toThrow(/not configured/);
+});
+
+it('also POSTs each new checkpoint to a webhook, signed, and reports a webhook that fails without losing the file', async () => {
+  const received: unknown[] = [];
+  let status = 204;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.writeHead(status).end();
+    });
+  }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const webhook = `http://127.0.0.1:${(server.address() as { port: number }).port}/audit`;
+  try {
+    await appendFive();
+    const sent = await writeCheckpoint(t.db, { dir, webhook });
+    expect(sent.webhookError).toBeUndefined();
+    expect(received).toEqual([sent.checkpoint]);
+    // What the receiver keeps verifies with the key, and vouches for the chain.
+    expect(latestCheckpoint(dir, t.db.audit)).toEqual(sent.checkpoint);
+    status = 500;
+    await append(t.db, 6);
+    const failed = await writeCheckpoint(t.db, { dir, webhook });
+    expect(failed).toMatchObject({ written: true, webhookError: 'HTTP 500' });
+    expect(latestCheckpoint(dir, t.db.audit)?.seq).toBe(6);
+  } finally {
+    server.close();
+  }
 });

@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CATEGORY_IDS } from '../../schemas/registry.ts';
 import { verifyAccessLog } from '../../store/access-log.ts';
-import { latestCheckpoint } from '../../store/audit-checkpoint.ts';
+import { CheckpointError, latestCheckpoint } from '../../store/audit-checkpoint.ts';
 import { ROLES, type Role } from '../../store/api-tokens.ts';
 import type { Db } from '../../store/db.ts';
 import { actorOf, identityOf } from '../identity.ts';
@@ -118,5 +118,17 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
   app.get('/admin/audit/verify', {
     config: admin,
     schema: { tags: ['admin'], summary: '校验访问日志哈希链 / verify the access log\'s hash chain', response: { 200: { $ref: 'ChainReport#' }, ...errorResponses(401, 403, 429) } },
-  }, async () => verifyAccessLog(db, { checkpoint: opts.checkpointDir ? latestCheckpoint(opts.checkpointDir, db.audit) : null }));
+  }, async () => {
+    let checkpoint = null;
+    try {
+      checkpoint = opts.checkpointDir ? latestCheckpoint(opts.checkpointDir, db.audit) : null;
+    } catch (e) {
+      // A forged or unreadable checkpoint is itself a finding, not a failure of the check.
+      if (!(e instanceof CheckpointError)) throw e;
+      const r = await verifyAccessLog(db);
+      const [zh, en] = e.message.split(' / ');
+      return { ...r, ok: false, problems: [...r.problems, { seq: 0, kind: 'checkpoint', messageZh: zh, messageEn: en ?? zh }] };
+    }
+    return verifyAccessLog(db, { checkpoint });
+  });
 };
