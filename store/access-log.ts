@@ -267,3 +267,10 @@ export async function accessLogHead(db: Db): Promise<{ seq: number; hash: string
   const head = await db.knex('access_log_head').select('seq', 'hash').first();
   return head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH };
 }
+
+/** The entry of an issued report, by its number (report.issue entries carry it in detail.reportNo). */
+export async function reportEntry(db: Db, reportNo: string): Promise<AccessEntry | undefined> {
+  const r = await db.knex('access_log').select([...COLUMNS, db.knex.raw(utcIso('at'))])
+    .where('action', 'report.issue').andWhereRaw(`detail->>'reportNo' = ?`, [reportNo]).first();
+  return r ? toEntry(r) : undefined;
+}

@@ -14,6 +14,7 @@ import * as accessLogKeys from '../migrations/20261205004100_access_log_keys.ts'
 import * as databaseRoles from '../migrations/20261205004200_database_roles.ts';
 import * as collectionSkips from '../migrations/20261205004300_collection_skips.ts';
 import * as institutions from '../migrations/20261205004400_institutions.ts';
+import * as evaluations from '../migrations/20261205006000_evaluations.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const MIGRATIONS: readonly [string, Migration][] = [
@@ -30,6 +31,7 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205004200_database_roles', databaseRoles],
   ['20261205004300_collection_skips', collectionSkips],
   ['20261205004400_institutions', institutions],
+  ['20261205006000_evaluations', evaluations],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
