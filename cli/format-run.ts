@@ -18,7 +18,9 @@ export function formatRunReport(r: RunReport): string {
     `+${n(s.inserted)} ~${n(s.updated)} =${n(s.unchanged)} ×${n(s.duplicates)}`, s.reconciled ? 'reconciles' : 'DOES NOT RECONCILE',
     s.status === 'succeeded' ? '' : `${s.errorCode ?? 'E_UNKNOWN'}: ${s.error ?? 'did not finish'}`,
   ]));
-  return `采集 run ${r.runId}  ${r.status} (${STATUS_ZH[r.status]})\n${table}`;
+  // Enterprises a source left out (e.g. an authorisation that ended mid-run), by source.
+  const skipped = (r.skipped ?? []).map((k) => `  未采集 skipped ${k.sourceId} ${k.key}: ${k.code} ${k.message}`);
+  return [`采集 run ${r.runId}  ${r.status} (${STATUS_ZH[r.status]})`, table, ...skipped].join('\n');
 }
 
 const seconds = (from: string, to: string | null) => (to ? `${Math.round((Date.parse(to) - Date.parse(from)) / 1000)} s` : '-');

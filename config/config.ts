@@ -10,7 +10,7 @@ interface EnvVar {
   readonly description: string;
   /** What a valid value looks like, for the error message. */
   readonly hint: string;
-  readonly group: 'store' | 'service' | 'collection' | 'limits' | 'tests';
+  readonly group: 'store' | 'service' | 'audit' | 'collection' | 'limits' | 'tests';
   readonly pattern?: string;
   readonly enum?: readonly string[];
   readonly minimum?: number;
@@ -41,6 +41,14 @@ export const ENV = {
   CREDIT_ETL_JOB_LOCK_MS: { type: 'integer', group: 'collection', minimum: 1000, hint: 'must be a whole number of milliseconds >= 1000', description: "a worker's lock on a job; a dead worker's job is taken over after about this long (default 30000)" },
   CREDIT_ETL_RETRY_DELAY_MS: { type: 'integer', group: 'collection', minimum: 0, hint: 'must be a whole number of milliseconds', description: 'first retry of a transient failure, doubling (default 30000)' },
   CREDIT_ETL_RECONCILE_MS: { type: 'integer', group: 'collection', minimum: 500, hint: 'must be a whole number of milliseconds >= 500', description: 'how often a worker re-enqueues work Redis lost (default 60000)' },
+  CREDIT_ETL_SERVICE_MAX_UPLOAD_MB: { type: 'number', group: 'service', exclusiveMinimum: 0, hint: 'must be a positive number', description: 'largest upload the service takes (default 200)' },
+  CREDIT_ETL_AUTH_FAILURES_PER_MINUTE: { type: 'integer', group: 'service', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'failed authentications from one address in a minute before it is refused (default 20)' },
+  CREDIT_ETL_REVOKED_RETENTION_DAYS: { type: 'integer', group: 'service', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'days records collected under an ended authorisation are kept, unserved, before they are purged (default 30)' },
+  CREDIT_ETL_AUDIT_KEY: { type: 'string', group: 'audit', hint: 'a secret', description: "the access log's HMAC key; unset: a key file in $CREDIT_ETL_DATA_DIR/audit (every process writing the log needs the same key)" },
+  CREDIT_ETL_AUDIT_OLD_KEYS: { type: 'string', group: 'audit', hint: 'a comma list', description: 'earlier keys, comma-separated, for verifying entries written before a key change' },
+  CREDIT_ETL_AUDIT_CHECKPOINT_DIR: { type: 'string', group: 'audit', hint: 'a folder', description: "where signed checkpoints of the access log are written (default $CREDIT_ETL_DATA_DIR/audit/checkpoints; ideally other storage)" },
+  CREDIT_ETL_AUDIT_CHECKPOINT_MS: { type: 'integer', group: 'audit', exclusiveMinimum: 0, hint: 'must be a positive whole number of milliseconds', description: '`serve` writes a checkpoint this often when the log has grown (default 300000)' },
+  CREDIT_ETL_AUDIT_WEBHOOK: { type: 'string', group: 'audit', pattern: '^https?://', hint: 'must be an http(s) URL', description: 'checkpoints are also POSTed here' },
   CREDIT_ETL_MAX_FILE_MB: { type: 'number', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive number', description: 'largest file a delivery may be (default 2048)' },
   CREDIT_ETL_MAX_RECORD_CHARS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'longest record, in characters (default 1000000)' },
   CREDIT_ETL_MAX_COLUMNS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'widest header (default 500)' },
@@ -76,7 +84,9 @@ function readEnv(env: NodeJS.ProcessEnv, names: readonly EnvName[]): Partial<Rec
 }
 
 const STORE_VARS: readonly EnvName[] = ['DATABASE_URL', 'CREDIT_ETL_DB_SCHEMA', 'CREDIT_ETL_DATA_DIR', 'LOG_LEVEL', 'REDIS_URL', 'CREDIT_ETL_UPLOAD_DIR',
-  'CREDIT_ETL_MAX_FILE_MB', 'CREDIT_ETL_MAX_RECORD_CHARS', 'CREDIT_ETL_MAX_COLUMNS'];
+  'CREDIT_ETL_MAX_FILE_MB', 'CREDIT_ETL_MAX_RECORD_CHARS', 'CREDIT_ETL_MAX_COLUMNS', 'CREDIT_ETL_SERVICE_MAX_UPLOAD_MB', 'CREDIT_ETL_AUTH_FAILURES_PER_MINUTE',
+  'CREDIT_ETL_REVOKED_RETENTION_DAYS', 'CREDIT_ETL_AUDIT_KEY', 'CREDIT_ETL_AUDIT_OLD_KEYS', 'CREDIT_ETL_AUDIT_CHECKPOINT_DIR', 'CREDIT_ETL_AUDIT_CHECKPOINT_MS',
+  'CREDIT_ETL_AUDIT_WEBHOOK'];
 
 export interface AppConfig {
   /** PostgreSQL connection string; absent: the embedded PGlite store in dataDir. */
@@ -86,14 +96,38 @@ export interface AppConfig {
   readonly redisUrl?: string;
   readonly dataDir: string;
   /** Where the service keeps uploads that wait in the queue (shared with the workers); default <dataDir>/uploads. */
-  readonly uploadDir?: string;
+  readonly uploadDir: string;
   readonly logLevel: string;
   readonly limits: IngestLimits;
+  /** The access log's keys: configured (CREDIT_ETL_AUDIT_KEY, _OLD_KEYS), else a key file in the data folder. */
+  readonly auditKeys: { readonly key?: string; readonly oldKeys?: readonly string[]; readonly keyFile: string };
+  readonly audit: AuditConfig;
+  /** What the service accepts, apart from what a delivery may be (limits). */
+  readonly service: ServiceConfig;
+}
+
+export interface AuditConfig {
+  /** Where signed checkpoints of the access log are written: outside the database, ideally on other storage. */
+  readonly checkpointDir: string;
+  /** How often `serve` writes one (when the log has grown). */
+  readonly checkpointEveryMs: number;
+  /** Also POSTed here when set. */
+  readonly checkpointWebhook?: string;
+}
+
+export interface ServiceConfig {
+  /** The largest upload the service takes: smaller than what `ingest` reads from disk. */
+  readonly uploadBytes: number;
+  /** Failed authentications from one address in a minute before it is refused for the rest of the minute. */
+  readonly authFailuresPerMinute: number;
+  /** Days that records collected under an authorisation are kept after it ended, unserved, before they are purged. */
+  readonly revokedRetentionDays: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const v = readEnv(env, STORE_VARS);
   const dataDir = path.resolve((v.CREDIT_ETL_DATA_DIR as string | undefined) ?? 'data');
+  const auditDir = path.join(dataDir, 'audit');
   return {
     databaseUrl: v.DATABASE_URL as string | undefined,
     dbSchema: v.CREDIT_ETL_DB_SCHEMA as string | undefined,
@@ -106,6 +140,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir,
     redisUrl: v.REDIS_URL as string | undefined,
     uploadDir: v.CREDIT_ETL_UPLOAD_DIR ? path.resolve(v.CREDIT_ETL_UPLOAD_DIR as string) : path.join(dataDir, 'uploads'),
+    service: {
+      uploadBytes: Math.floor(((v.CREDIT_ETL_SERVICE_MAX_UPLOAD_MB as number | undefined) ?? 200) * 1024 * 1024),
+      authFailuresPerMinute: (v.CREDIT_ETL_AUTH_FAILURES_PER_MINUTE as number | undefined) ?? 20,
+      revokedRetentionDays: (v.CREDIT_ETL_REVOKED_RETENTION_DAYS as number | undefined) ?? 30,
+    },
+    auditKeys: {
+      key: v.CREDIT_ETL_AUDIT_KEY as string | undefined,
+      oldKeys: ((v.CREDIT_ETL_AUDIT_OLD_KEYS as string | undefined) ?? '').split(',').filter(Boolean),
+      keyFile: path.join(auditDir, 'key'),
+    },
+    audit: {
+      checkpointDir: v.CREDIT_ETL_AUDIT_CHECKPOINT_DIR ? path.resolve(v.CREDIT_ETL_AUDIT_CHECKPOINT_DIR as string) : path.join(auditDir, 'checkpoints'),
+      checkpointEveryMs: (v.CREDIT_ETL_AUDIT_CHECKPOINT_MS as number | undefined) ?? 5 * 60_000,
+      checkpointWebhook: v.CREDIT_ETL_AUDIT_WEBHOOK as string | undefined,
+    },
   };
 }
 

@@ -2,6 +2,7 @@
 // ledger alone (never from what Redis remembers), so it is the same whichever worker writes it.
 import type { Db } from '../store/db.ts';
 import { metrics } from '../lib/metrics.ts';
+import { runSkips, type CollectionSkip } from '../store/collection-skips.ts';
 import { finishRun, getRun, runSources, type RunStatus, type SourceLedger } from '../store/ledger.ts';
 
 export interface SourceReport extends SourceLedger {
@@ -14,6 +15,8 @@ export interface RunReport {
   readonly status: Exclude<RunStatus, 'running'>;
   readonly sources: readonly SourceReport[];
   readonly failed: readonly { sourceId: string; code: string | null; error: string | null }[];
+  /** Enterprises a per-enterprise source could not collect while the run went on with the others. */
+  readonly skipped: readonly (CollectionSkip & { at: string })[];
 }
 
 function reconciles(s: SourceLedger): boolean {
@@ -24,7 +27,7 @@ async function buildRunReport(db: Db, runId: string): Promise<RunReport> {
   const sources = (await runSources(db, runId)).map((s) => ({ ...s, reconciled: reconciles(s) }));
   const failed = sources.filter((s) => s.status !== 'succeeded');
   const status = failed.length === 0 ? 'succeeded' : failed.length === sources.length ? 'failed' : 'partial';
-  return { runId, status, sources, failed: failed.map((s) => ({ sourceId: s.sourceId, code: s.errorCode, error: s.error })) };
+  return { runId, status, sources, failed: failed.map((s) => ({ sourceId: s.sourceId, code: s.errorCode, error: s.error })), skipped: await runSkips(db, runId) };
 }
 
 export async function writeRunReport(db: Db, runId: string): Promise<RunReport> {
