@@ -32,9 +32,10 @@ async function buildRunReport(db: Db, runId: string): Promise<RunReport> {
 
 export async function writeRunReport(db: Db, runId: string): Promise<RunReport> {
   const report = await buildRunReport(db, runId);
+  const opened = (await getRun(db, runId))?.created_at;
+  // Finishing the run in the ledger stays the job's last store call: whoever waits on the ledger finds the job about to complete.
   await finishRun(db, runId, report.status, report);
   metrics.runs.inc({ status: report.status });
-  const run = await getRun(db, runId);
-  if (run) metrics.runDuration.observe({ status: report.status }, (Date.now() - Date.parse(run.created_at)) / 1000);
+  if (opened) metrics.runDuration.observe({ status: report.status }, (Date.now() - Date.parse(opened)) / 1000);
   return report;
 }
