@@ -2,12 +2,14 @@
 // (ingestFile) or the rows a connector fetched (ingestSource with rowsSource). The CLI, the upload
 // API and queue workers all come through here.
 import { randomUUID } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
+import { isZip, xlsxSource } from '../pipelines/stages/read-xlsx.ts';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad, type BatchMeta } from '../store/batch-load.ts';
 import type { Db } from '../store/db.ts';
@@ -70,14 +72,32 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
   /** The name the registry shows; default the file's base name (an upload keeps the clerk's file name). */
   readonly name?: string;
   readonly limits?: IngestLimits;
+  /** The worksheet of an .xlsx file to read; default the first. */
+  readonly sheet?: string;
+}
+
+/** An .xlsx workbook (a ZIP container) whatever the file is called; anything else is read as CSV. */
+async function isWorkbook(file: string): Promise<boolean> {
+  const fh = await open(file);
+  try {
+    const head = new Uint8Array(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return bytesRead === 4 && isZip(head);
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
  * A file: decoded, parsed and checked on a worker thread (jobs/worker-source.ts) while this thread
- * stamps and loads the rows it already has, so the two halves of the CPU work overlap.
+ * stamps and loads the rows it already has, so the two halves of the CPU work overlap. A workbook is
+ * read on this thread (exceljs's streaming reader; its shared strings would not fit the worker's heap cap).
  */
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
-  const source = workerCsvSource(opts.file, opts.encoding ?? 'auto', opts.limits ?? DEFAULT_LIMITS, { category: opts.category.id, deliverer: opts.deliverer });
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const source = await isWorkbook(opts.file)
+    ? { ...xlsxSource(opts.file, { sheet: opts.sheet, limits }), close: async () => undefined }
+    : workerCsvSource(opts.file, opts.encoding ?? 'auto', limits, { category: opts.category.id, deliverer: opts.deliverer });
   try {
     return await ingestSource(db, source, { ...opts, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
   } finally {

@@ -9,6 +9,7 @@ import { finishRow, processRow } from './process-row.ts';
 import { createDecoder, detectEncoding, UnsupportedEncodingError, type Encoding } from './stages/decode.ts';
 import { mapHeaders } from './stages/map-headers.ts';
 import { parseCsv } from './stages/parse-csv.ts';
+import { WorkbookError } from './stages/read-xlsx.ts';
 import type { BatchCounts, CreditRecord, HeaderMap, ParsedRecord, RowIssue, SourceRecord } from './types.ts';
 
 export const REPORT_ISSUE_LIMIT = 100;
@@ -237,6 +238,7 @@ export async function runBatch(
       }
     } catch (e) {
       if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.message });
+      else if (e instanceof WorkbookError) refusal = makeIssue(e.issueCode, { line: null, detail: e.message });
       else if (e instanceof FileTooLargeError) refusal = makeIssue('R_FILE_TOO_LARGE', { line: lastLine + 1, detail: `> ${e.limitBytes} bytes, at line ${lastLine + 1}` });
       else throw e;
     }

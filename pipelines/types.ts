@@ -38,6 +38,8 @@ export interface HeaderMap {
   readonly loaded: readonly (readonly [number, string])[];
   /** Field key -> the (trimmed) header the file used for it. */
   readonly headerOf: (key: string) => string | undefined;
+  /** Column index of 行号 when the file is a corrected rejection report: the line of the original batch each row corrects. */
+  readonly reportLine?: number;
 }
 
 export type FieldValue = string | boolean | readonly string[];
