@@ -11,6 +11,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { queuedRunUpload, type UploadQueue } from '../jobs/ingest-upload.ts';
+import type { ErrorBudgets } from '../lib/error-budget.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import type { Db } from '../store/db.ts';
@@ -37,6 +38,8 @@ export interface AppDeps {
   readonly limits?: { readonly fileBytes?: number; readonly bodyBytes?: number; readonly requestsPerMinute?: number };
   /** What one delivery may be (record length, columns), as for every other batch; default the pipeline's. */
   readonly ingestLimits?: IngestLimits;
+  /** Each category's default error budget for uploads (CREDIT_ETL_ERROR_BUDGET); none: no upload is refused for its rejected rows. */
+  readonly errorBudgets?: ErrorBudgets;
 }
 
 export const DEFAULT_SERVICE_LIMITS = { fileBytes: 200 * 1024 * 1024, bodyBytes: 64 * 1024, requestsPerMinute: 300 } as const;
@@ -103,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const uploadDir = deps.uploadDir ?? path.join(tmpdir(), 'credit-etl-uploads');
   const runUpload: RunUpload = deps.runUpload
     ?? (deps.uploadQueue ? queuedRunUpload(deps.db, deps.uploadQueue) : (u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
-  await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes });
+  await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes, errorBudgets: deps.errorBudgets });
   await app.register(enterpriseRoutes, { db: deps.db, now });
   await app.register(adminRoutes, { db: deps.db, now });
   await app.register(pageRoutes);

@@ -2,7 +2,7 @@
 // (ingestFile) or the rows a connector fetched (ingestSource with rowsSource). The CLI, the upload
 // API and queue workers all come through here.
 import { randomUUID } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
@@ -12,6 +12,7 @@ import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
 import { isZip, xlsxSource } from '../pipelines/stages/read-xlsx.ts';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad, type BatchMeta } from '../store/batch-load.ts';
+import { progressWriter } from '../store/progress.ts';
 import type { Db } from '../store/db.ts';
 import { workerCsvSource } from './worker-source.ts';
 
@@ -30,6 +31,10 @@ export interface DeliveryOptions {
   readonly receivedAt?: string;
   /** A header wider than this refuses the batch. */
   readonly maxColumns?: number;
+  /** The batch this delivery corrects (checked by the caller: same unit and category). */
+  readonly corrects?: string;
+  /** Rows and bytes read are written to batch_progress while the batch runs (uploads the page follows). */
+  readonly progress?: { readonly ref?: string; readonly totalBytes?: number };
 }
 
 export interface IngestDeps {
@@ -47,23 +52,29 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
   const req = {
     batchId, category: opts.category, deliverer: opts.deliverer, fileName: opts.name, receivedAt: opts.receivedAt ?? new Date().toISOString(),
-    maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, maxColumns: opts.maxColumns,
+    maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, maxColumns: opts.maxColumns, corrects: opts.corrects,
   } as const;
   log.info({ name: opts.name }, 'batch received');
   const sink = await BatchLoad.begin(db, {
     id: batchId, category: opts.category.id, fileName: opts.name, deliveredBy: opts.deliverer.name,
-    schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, inTransaction: opts.inTransaction,
+    schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, corrects: opts.corrects, inTransaction: opts.inTransaction,
   });
-  const report = await runBatch(source, req, {
-    sink,
-    onProgress: (p) => {
-      log.debug(p, 'progress');
-      failpoint('ingest.progress');
-      deps.onProgress?.(p);
-    },
-  });
-  logOutcome(log, report);
-  return report;
+  const shown = opts.progress ? progressWriter(db, { batchId, deliveredBy: opts.deliverer.name, ...opts.progress }, log) : undefined;
+  try {
+    const report = await runBatch(source, req, {
+      sink,
+      onProgress: (p) => {
+        log.debug(p, 'progress');
+        failpoint('ingest.progress');
+        shown?.update(p);
+        deps.onProgress?.(p);
+      },
+    });
+    logOutcome(log, report);
+    return report;
+  } finally {
+    await shown?.done();
+  }
 }
 
 export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
@@ -99,7 +110,8 @@ export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDe
     ? { ...xlsxSource(opts.file, { sheet: opts.sheet, limits }), close: async () => undefined }
     : workerCsvSource(opts.file, opts.encoding ?? 'auto', limits, { category: opts.category.id, deliverer: opts.deliverer });
   try {
-    return await ingestSource(db, source, { ...opts, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
+    const progress = opts.progress && { ...opts.progress, totalBytes: opts.progress.totalBytes ?? (await stat(opts.file)).size };
+    return await ingestSource(db, source, { ...opts, progress, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
   } finally {
     await source.close();
   }

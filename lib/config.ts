@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives an AppConfig.
 import path from 'node:path';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
+import { ERROR_BUDGET_ENV, parseErrorBudgets, type ErrorBudgets } from './error-budget.ts';
 
 export interface AppConfig {
   /** PostgreSQL connection string; absent: the embedded PGlite store in dataDir. */
@@ -13,6 +14,8 @@ export interface AppConfig {
   readonly uploadDir?: string;
   readonly logLevel: string;
   readonly limits: IngestLimits;
+  /** Default error budget per category (CREDIT_ETL_ERROR_BUDGET); none: a batch is never refused for its rejected rows. */
+  readonly errorBudgets: ErrorBudgets;
 }
 
 export class ConfigError extends Error {
@@ -39,10 +42,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxRecordChars: positive('CREDIT_ETL_MAX_RECORD_CHARS', DEFAULT_LIMITS.maxRecordChars),
     maxColumns: positive('CREDIT_ETL_MAX_COLUMNS', DEFAULT_LIMITS.maxColumns),
   };
+  let errorBudgets: ErrorBudgets = {};
+  try {
+    errorBudgets = parseErrorBudgets(env[ERROR_BUDGET_ENV]);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
   if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
   const dataDir = path.resolve(env.CREDIT_ETL_DATA_DIR || 'data');
   return {
-    databaseUrl, dbSchema, logLevel, limits, dataDir,
+    databaseUrl, dbSchema, logLevel, limits, dataDir, errorBudgets,
     redisUrl: env.REDIS_URL || undefined,
     uploadDir: env.CREDIT_ETL_UPLOAD_DIR ? path.resolve(env.CREDIT_ETL_UPLOAD_DIR) : path.join(dataDir, 'uploads'),
   };

@@ -9,7 +9,7 @@ import { validateRecord } from './stages/validate.ts';
 import type { CheckedRow, CreditRecord, HeaderMap, RowIssue, SourceRow } from './types.ts';
 
 export type RowOutcome =
-  | { readonly kind: 'accepted'; readonly record: CreditRecord; readonly warnings: readonly RowIssue[] }
+  | { readonly kind: 'accepted'; readonly record: CreditRecord; readonly warnings: readonly RowIssue[]; readonly corrects?: number }
   | { readonly kind: 'rejected'; readonly issues: readonly RowIssue[]; readonly warnings: readonly RowIssue[] }
   | { readonly kind: 'blank' };
 
@@ -47,7 +47,14 @@ export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, 
   if (issues.length > 0) return { kind: 'rejected', issues, warnings };
   const source = resolveSourceUnit(spec, fields, deliverer, line, spec.sourceUnitField ? headerOf(spec.sourceUnitField) : undefined);
   if (!source.ok) return { kind: 'rejected', issues: [source.issue], warnings };
-  return { kind: 'valid', fields, sourceUnit: source.unit, warnings };
+  const corrects = header.reportLine === undefined ? undefined : reportLineOf(cells[header.reportLine]);
+  return corrects === undefined ? { kind: 'valid', fields, sourceUnit: source.unit, warnings } : { kind: 'valid', fields, sourceUnit: source.unit, warnings, corrects };
+}
+
+/** A 行号 cell: a positive whole number, else the row corrects nothing in particular. */
+function reportLineOf(cell: string | undefined): number | undefined {
+  const n = Number((cell ?? '').trim());
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 // Columns of codes and identifiers (by kind, or text fields named *_no: registration, tax, account
@@ -71,7 +78,7 @@ function scientificNotation(spec: CategorySpec, original: Record<string, string>
 /** A checked row -> its outcome in this batch, a valid one stamped with its provenance. */
 export function finishRow(spec: CategorySpec, checked: CheckedRow, line: number, ctx: StampContext): RowOutcome {
   if (checked.kind !== 'valid') return checked;
-  return { kind: 'accepted', record: stampRecord(spec, checked.fields, checked.sourceUnit, line, ctx), warnings: checked.warnings };
+  return { kind: 'accepted', record: stampRecord(spec, checked.fields, checked.sourceUnit, line, ctx), warnings: checked.warnings, corrects: checked.corrects };
 }
 
 export function processRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, ctx: StampContext): RowOutcome {

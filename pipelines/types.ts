@@ -26,7 +26,11 @@ export type SourceRecord = ParsedRecord | { readonly kind: 'checked'; readonly r
 
 /** A row normalised, validated and given its source unit; not yet stamped. */
 export type CheckedRow =
-  | { readonly kind: 'valid'; readonly fields: Fields; readonly sourceUnit: string; readonly warnings: readonly RowIssue[] }
+  | {
+    readonly kind: 'valid'; readonly fields: Fields; readonly sourceUnit: string; readonly warnings: readonly RowIssue[];
+    /** The 行号 of a corrected rejection report's row: the line of the original batch it corrects. */
+    readonly corrects?: number;
+  }
   | { readonly kind: 'rejected'; readonly issues: readonly RowIssue[]; readonly warnings: readonly RowIssue[] }
   | { readonly kind: 'blank' };
 

@@ -5,7 +5,7 @@ import type { Db } from './db.ts';
 import { utcIso } from './sql.ts';
 
 const BATCH_COLUMNS = ['id', 'category', 'file_name', 'sha256', 'size_bytes', 'encoding', 'delivered_by', 'status', 'schema_version',
-  'read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates', 'warning_count', 'refusal', 'error', 'headers'];
+  'read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates', 'warning_count', 'refusal', 'error', 'headers', 'corrects', 'warnings'];
 const ts = (knex: Knex, col: string) => knex.raw(utcIso(col));
 
 export interface BatchRow {
@@ -13,6 +13,7 @@ export interface BatchRow {
   delivered_by: string; status: string; schema_version: string; received_at: string; finished_at: string | null;
   read: number; accepted: number; rejected: number; inserted: number; updated: number; unchanged: number; duplicates: number;
   warning_count: number; refusal: RowIssue | null; error: string | null; headers: string[];
+  corrects: string | null; warnings: RowIssue[];
 }
 
 const selectBatches = (k: Knex) => k('batches').select([...BATCH_COLUMNS, ts(k, 'received_at'), ts(k, 'finished_at')]);
@@ -29,15 +30,35 @@ export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined
   return selectBatches(db.knex).where({ id }).first();
 }
 
-/** Rejected rows of a batch in line order, a page at a time, so a large report never sits in memory. */
-export async function* rejectedRows(db: Db, batchId: string, pageSize = 2000): AsyncGenerator<{ line: number; cells: string[]; issues: RowIssue[] }> {
+export type RejectStatus = 'open' | 'resolved';
+
+export interface RejectedRow {
+  line: number; cells: string[]; issues: RowIssue[];
+  /** resolved: a later batch (resolvedBy, at its line resolvedLine) loaded the corrected row. */
+  status: RejectStatus; resolvedBy: string | null; resolvedLine: number | null;
+}
+
+/** Rejected rows of a batch in line order, a page at a time, so a large report never sits in memory; only open or resolved ones when asked. */
+export async function* rejectedRows(db: Db, batchId: string, opts: { status?: RejectStatus; pageSize?: number } = {}): AsyncGenerator<RejectedRow> {
+  const pageSize = opts.pageSize ?? 2000;
   let after = -1;
   for (;;) {
-    const rows = await db.knex('rejected_rows').select('id', 'line', 'cells', 'issues').where('batch_id', batchId).andWhere('id', '>', after).orderBy('id').limit(pageSize);
-    for (const r of rows) yield { line: r.line, cells: r.cells, issues: r.issues };
+    const q = db.knex('rejected_rows').select('id', 'line', 'cells', 'issues', 'resolved_by', 'resolved_line').where('batch_id', batchId).andWhere('id', '>', after).orderBy('id').limit(pageSize);
+    if (opts.status === 'open') q.whereNull('resolved_by');
+    if (opts.status === 'resolved') q.whereNotNull('resolved_by');
+    const rows = await q;
+    for (const r of rows) {
+      yield { line: r.line, cells: r.cells, issues: r.issues, status: r.resolved_by ? 'resolved' : 'open', resolvedBy: r.resolved_by, resolvedLine: r.resolved_line };
+    }
     if (rows.length < pageSize) return;
     after = rows[rows.length - 1].id;
   }
+}
+
+/** How many of a batch's rejected rows are still open. */
+export async function openRejects(db: Db, batchId: string): Promise<number> {
+  const r = await db.knex('rejected_rows').where({ batch_id: batchId }).whereNull('resolved_by').count<{ n: string }[]>({ n: '*' });
+  return Number(r[0].n);
 }
 
 export interface ProfileRecord {

@@ -27,7 +27,7 @@ export function register(program: Command): void {
       try {
         // One file-size setting (CREDIT_ETL_MAX_FILE_MB) for uploads and every other delivery.
         const app = await buildApp({
-          db, log, ingestLimits: config.limits, limits: { fileBytes: config.limits.maxFileBytes },
+          db, log, ingestLimits: config.limits, limits: { fileBytes: config.limits.maxFileBytes }, errorBudgets: config.errorBudgets,
           ...(queue ? { uploadQueue: { queue, retryDelayMs: collection.retryDelayMs }, uploadDir: config.uploadDir } : {}),
         });
         await app.listen({ host: opts.host, port: opts.port });
