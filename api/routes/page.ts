@@ -1,8 +1,11 @@
 // The upload page for provider clerks, in Chinese, rendered on the server from the schemas: no
 // framework, one small script. The page itself is open; every call it makes carries the clerk's token.
 import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import type { FastifyPluginAsync } from 'fastify';
-import { categories } from '../../schemas/registry.ts';
+import { XLSX_MIME } from '../../pipelines/report-xlsx.ts';
+import { categories, findCategory } from '../../schemas/registry.ts';
+import { templateCsv, writeTemplateXlsx } from '../../schemas/template.ts';
 
 const script = readFileSync(new URL('../page/upload.client.js', import.meta.url), 'utf8');
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -81,6 +84,28 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
   app.get('/upload', {
     schema: { tags: ['page'], summary: '报送页面 / the upload page', security: [], response: { 200: { description: 'HTML', content: { 'text/html': { schema: { type: 'string' } } } } } },
   }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(html));
+  app.get('/templates/:file', {
+    schema: {
+      tags: ['page'],
+      summary: '填报模板（附件表头、一行可通过校验的示例、字段说明）/ the template of a category: its headers, an example row that passes validation, and in the workbook a sheet describing each field',
+      security: [],
+      params: { type: 'object', required: ['file'], properties: { file: { type: 'string', pattern: '^[a-z]+\\.(csv|xlsx)$', description: 'penalty.xlsx, water.csv …' } } },
+      response: {
+        200: { description: '模板 / the template', content: { [XLSX_MIME]: { schema: { type: 'string', format: 'binary' } }, 'text/csv': { schema: { type: 'string' } } } },
+        404: { $ref: 'Error#' },
+      },
+    },
+  }, async (req, reply) => {
+    const [id, fmt] = (req.params as { file: string }).file.split('.');
+    const spec = findCategory(id);
+    if (!spec || spec.id !== id) return reply.callNotFound();
+    const name = encodeURIComponent(`${spec.labelZh}-模板.${fmt}`);
+    reply.header('content-disposition', `attachment; filename="${spec.id}-template.${fmt}"; filename*=UTF-8''${name}`);
+    if (fmt === 'csv') return reply.type('text/csv; charset=utf-8').send(templateCsv(spec));
+    const out = new PassThrough();
+    writeTemplateXlsx(out, spec).catch((err) => out.destroy(err));
+    return reply.type(XLSX_MIME).send(out);
+  });
   app.get('/upload/app.js', {
     schema: { tags: ['page'], summary: '报送页面脚本 / the upload page\'s script', security: [], response: { 200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } },
   }, async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(script));
