@@ -18,10 +18,14 @@ export interface BatchRow {
 
 const selectBatches = (k: Knex) => k('batches').select([...BATCH_COLUMNS, ts(k, 'received_at'), ts(k, 'finished_at')]);
 
-/** The latest batches; only those delivered by one unit (its full name, as batches.delivered_by holds it) when given. */
-export async function listBatches(db: Db, limit = 50, deliveredBy?: string): Promise<BatchRow[]> {
+/**
+ * The latest batches; only those delivered by one unit (its full name, as batches.delivered_by holds
+ * it) when given; with `withOpen`, each with the number of its rejected rows no correction has loaded.
+ */
+export async function listBatches(db: Db, limit = 50, deliveredBy?: string, opts: { withOpen?: boolean } = {}): Promise<(BatchRow & { open_rejects?: number })[]> {
   // the column, not the received_at text the select makes of it
   const q = selectBatches(db.knex).orderBy('batches.received_at', 'desc').limit(limit);
+  if (opts.withOpen) q.select(db.knex.raw('(SELECT count(*)::int FROM rejected_rows r WHERE r.batch_id = batches.id AND r.resolved_by IS NULL) AS open_rejects'));
   return deliveredBy === undefined ? q : q.where({ delivered_by: deliveredBy });
 }
 

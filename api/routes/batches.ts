@@ -196,8 +196,8 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
   }, async (req) => {
     const who = identityOf(req);
     const { limit } = req.query as { limit: number };
-    const rows = await listBatches(db, limit, who.role === 'provider' ? who.provider!.name : undefined);
-    return { items: rows.map((b) => batchView(b)) };
+    const rows = await listBatches(db, limit, who.role === 'provider' ? who.provider!.name : undefined, { withOpen: true });
+    return { items: rows.map((b) => batchView(b, { openRejects: b.open_rejects })) };
   });
 
   app.get('/batches/:id', {
