@@ -87,7 +87,7 @@ function hundredThousandRows(): string {
     const r = rows.next().value;
     parts.push(csvLine(penalty.fields.map((f) => r[f.key] ?? '')));
   }
-  writeFileSync(bigFile, parts.join(''));
+  writeFileSync(bigFile, `${parts.join('\r\n')}\r\n`);
   return bigFile;
 }
 
@@ -154,7 +154,7 @@ describe('the upload page', () => {
     await page.waitForFunction(() => document.querySelectorAll('#recent tr').length >= 2);
     const recent = await page.$$eval('#recent tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
     expect(recent[0].slice(1, 7)).toEqual(['处罚-错误报告.xlsx', '行政处罚', '已入库', '4', '0', '0']);
-    expect(recent[1].slice(1, 7)).toEqual(['处罚.xlsx', '行政处罚', '部分入库：有行被拒绝', '10', '4', '0']);
+    expect(recent[1].slice(1, 8)).toEqual(['处罚.xlsx', '行政处罚', '错误行已全部更正', '10', '4', '0', '']);
     await shot(page, '3-xlsx-correction');
     await context.close();
   });

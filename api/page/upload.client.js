@@ -85,13 +85,15 @@ async function loadRecent() {
     cell(tr, new Date(b.receivedAt).toLocaleString('zh-CN', { hour12: false }));
     cell(tr, b.fileName);
     cell(tr, b.categoryLabelZh ?? b.category);
-    const st = cell(tr, STATUS[outcome(b)] ?? b.status, `status-${outcome(b)}`);
+    // a partial batch whose rejected rows have all been corrected since
+    const settled = outcome(b) === 'partial' && b.openRejects === 0;
+    const st = cell(tr, settled ? '错误行已全部更正' : STATUS[outcome(b)] ?? b.status, `status-${settled ? 'loaded' : outcome(b)}`);
     st.dataset.status = outcome(b);
     cell(tr, number(b.counts.read));
     cell(tr, number(b.counts.rejected));
     cell(tr, b.openRejects === undefined ? '' : number(b.openRejects));
     const td = cell(tr, '');
-    if (b.counts.rejected > 0) {
+    if (b.counts.rejected > 0 && b.openRejects !== 0) {
       const fix = document.createElement('button');
       fix.type = 'button';
       fix.className = 'link';
@@ -263,6 +265,8 @@ $('upload-form').addEventListener('submit', async (e) => {
     if (!res.ok) throw new Error(res.body.messageZh ? `${res.body.messageZh}（${res.body.code}）` : `请求失败（HTTP ${res.status}）`);
     const b = res.status === 202 ? await follow(res.body.id) : res.body;
     $('rows-progress').textContent = '';
+    const sent = $('upload-progress').dataset.total;
+    if (sent) $('upload-progress').textContent = `已上传 ${number(sent)} 字节`;
     await showResult(b);
     $('corrects').value = '';
     await loadRecent().catch(() => undefined);

@@ -50,7 +50,8 @@ export function uploadPage(): string {
   th, td { border-bottom: 1px solid #e3e8ee; padding: 5px 10px; text-align: left; font-size: 14px; vertical-align: top; }
   #counts td { text-align: right; font-variant-numeric: tabular-nums; }
   #counts { width: auto; min-width: 280px; }
-  td.value { font-family: ui-monospace, monospace; word-break: break-all; }
+  td.value { font-family: ui-monospace, monospace; word-break: break-all; min-width: 11em; }
+  #errors td:nth-child(-n+2), #warnings td:nth-child(-n+2), th { white-space: nowrap; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 16px; margin: 0; font-size: 15px; }
   dt { color: #5a6b7d; }
   .status-loaded { color: #1a7f37; } .status-partial { color: #8a4b00; } .status-refused, .status-failed { color: #b42318; } .status-received { color: #1d4e89; }
