@@ -87,9 +87,13 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
   readonly sheet?: string;
 }
 
-/** An .xlsx workbook (a ZIP container) whatever the file is called; anything else is read as CSV. */
+/**
+ * An .xlsx workbook (a ZIP container) whatever the file is called; anything else is read as CSV. A
+ * file that cannot be opened is left to the CSV path, whose batch then fails and is recorded as such.
+ */
 async function isWorkbook(file: string): Promise<boolean> {
-  const fh = await open(file);
+  const fh = await open(file).catch(() => undefined);
+  if (!fh) return false;
   try {
     const head = new Uint8Array(4);
     const { bytesRead } = await fh.read(head, 0, 4, 0);
@@ -110,7 +114,7 @@ export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDe
     ? { ...xlsxSource(opts.file, { sheet: opts.sheet, limits }), close: async () => undefined }
     : workerCsvSource(opts.file, opts.encoding ?? 'auto', limits, { category: opts.category.id, deliverer: opts.deliverer });
   try {
-    const progress = opts.progress && { ...opts.progress, totalBytes: opts.progress.totalBytes ?? (await stat(opts.file)).size };
+    const progress = opts.progress && { ...opts.progress, totalBytes: opts.progress.totalBytes ?? (await stat(opts.file).catch(() => undefined))?.size };
     return await ingestSource(db, source, { ...opts, progress, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
   } finally {
     await source.close();
