@@ -7,7 +7,8 @@ import { buildApp } from './app.ts';
 import { templateHeaders } from '../schemas/template.ts';
 import { categories, category, providerUnits } from '../schemas/registry.ts';
 import { createApiHarness, multipart, type ApiHarness } from '../test/helpers/api.ts';
-import { clerkFile, expectStoredAsFixed, fixXlsxReport, HEADERS, toCsv, toXlsx } from '../test/helpers/clerk.ts';
+import { parse } from 'csv-parse/sync';
+import { clerkFile, expectStoredAsFixed, fixXlsxReport, HEADERS, penalty, toCsv, toXlsx } from '../test/helpers/clerk.ts';
 
 let h: ApiHarness;
 let ndrc: { authorization: string };
@@ -82,6 +83,28 @@ describe('the clerk\'s loop: upload, see what is wrong, fix it in Excel, resubmi
   it('refuses to correct a batch of another unit as if it did not exist', async () => {
     const res = await post(h.app, water, { category: 'water', corrects: original }, 'x.csv', Buffer.from('a\n1\n'));
     expect(res.statusCode).toBe(404);
+  });
+});
+
+describe('the CSV report, saved back by a spreadsheet', () => {
+  it('loads as a correction with the apostrophes the report added removed and its own columns ignored', async () => {
+    const file = clerkFile();
+    const suffix = (rows: Record<string, string>[]) => rows.map((r) => ({ ...r, decision_no: `${r.decision_no}-CSV` }));
+    const mine = { ...file, fixed: suffix(file.fixed), delivered: suffix(file.delivered) };
+    const first = await post(h.app, ndrc, { category: 'penalty' }, '处罚2.csv', toCsv(mine.delivered));
+    const report = await h.app.inject({ url: `/batches/${first.json().id}/rejects.csv`, headers: ndrc });
+    const rows = parse(report.rawPayload, { bom: true }) as string[][];
+    // Excel shows the neutralising apostrophe of '-37 as part of the text and saves it back as it is
+    expect(rows[2][HEADERS.indexOf('备注')]).toBe("'-37");
+    const lineAt = rows[0].indexOf('行号');
+    for (const r of rows.slice(1)) {
+      const i = Number(r[lineAt]) - 2;
+      for (const key of mine.broken.get(i)!) r[HEADERS.indexOf(penalty.field.get(key)!.labelZh)] = mine.fixed[i][key];
+    }
+    const csv = `${rows.map((r) => r.map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',')).join('\r\n')}\r\n`;
+    const res = await post(h.app, ndrc, { category: 'penalty' }, '处罚2-错误报告.csv', Buffer.from(csv));
+    expect(res.json()).toMatchObject({ status: 'loaded', corrects: first.json().id, warnings: [], counts: { accepted: 4, rejected: 0 } });
+    await expectStoredAsFixed(h.t.db, mine);
   });
 });
 
