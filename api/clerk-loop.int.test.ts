@@ -89,7 +89,7 @@ describe('the clerk\'s loop: upload, see what is wrong, fix it in Excel, resubmi
 describe('the CSV report, saved back by a spreadsheet', () => {
   it('loads as a correction with the apostrophes the report added removed and its own columns ignored', async () => {
     const file = clerkFile();
-    const suffix = (rows: Record<string, string>[]) => rows.map((r) => ({ ...r, decision_no: `${r.decision_no}-CSV` }));
+    const suffix = (rows: Record<string, string>[]): Record<string, string>[] => rows.map((r) => ({ ...r, decision_no: `${r.decision_no}-CSV` }));
     const mine = { ...file, fixed: suffix(file.fixed), delivered: suffix(file.delivered) };
     const first = await post(h.app, ndrc, { category: 'penalty' }, '处罚2.csv', toCsv(mine.delivered));
     const report = await h.app.inject({ url: `/batches/${first.json().id}/rejects.csv`, headers: ndrc });

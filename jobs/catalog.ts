@@ -5,7 +5,7 @@ import { connectorFor } from '../connectors/registry.ts';
 import { loadSources } from '../connectors/sources.ts';
 import { SourceConfigError } from '../connectors/errors.ts';
 import type { Connector, SourceConfigBase } from '../connectors/types.ts';
-import { ERROR_BUDGET_ENV, parseErrorBudgets, type ErrorBudgets } from '../lib/error-budget.ts';
+import { ERROR_BUDGET_ENV, parseErrorBudgets, type ErrorBudgets } from '../pipelines/error-budget.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 

@@ -7,7 +7,7 @@ import { silentLog } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import type { SourceCatalog } from './catalog.ts';
 import { runInProcess } from './in-process.ts';
-import { readCursor } from './ledger.ts';
+import { readCursor } from '../store/ledger.ts';
 
 let t: TestDb;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 // What a spreadsheet or our own report did to a cell: undone where it can be, refused where it cannot.
 import { describe, expect, it } from 'vitest';
-import { cleanRecords } from '../fixtures/generate.ts';
+import { cleanRecords } from '../testkit/generate-fixtures.ts';
 import { category, findProviderUnit } from '../schemas/registry.ts';
 import { checkRow } from './process-row.ts';
 import { neutraliseCell, restoreNeutralised } from './report.ts';

@@ -7,11 +7,10 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { budgetFor, type ErrorBudgets } from '../../lib/error-budget.ts';
+import { budgetFor, type ErrorBudgets } from '../../pipelines/error-budget.ts';
 import { reportHeader, reportLine } from '../../pipelines/report.ts';
 import { writeXlsxReport, XLSX_MIME } from '../../pipelines/report-xlsx.ts';
-import type { BatchReport } from '../../pipelines/run-batch.ts';
-import { parseEncodingOption } from '../../pipelines/stages/decode.ts';
+import { ENCODING_NAMES, parseEncodingOption } from '../../pipelines/stages/decode.ts';
 import { category as categorySpec, CATEGORY_IDS, findCategory } from '../../schemas/registry.ts';
 import { appendAccess } from '../../store/access-log.ts';
 import type { Db } from '../../store/db.ts';
@@ -21,13 +20,7 @@ import { Errors } from '../errors.ts';
 import { actorOf, identityOf, type Identity } from '../identity.ts';
 import { removeBatch } from '../operations.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
-import type { StoredUpload } from '../upload-job.ts';
-
-/**
- * Turns a stored upload into a batch: in process by default (the batch is final when it returns), or
- * handed to a queue (`queued`: the batch is registered as received and a worker runs it).
- */
-export type RunUpload = (upload: StoredUpload) => Promise<Pick<BatchReport, 'batchId'> & { readonly queued?: boolean }>;
+import type { RunUpload } from '../../ingest/upload.ts';
 
 export interface BatchRouteOptions {
   readonly db: Db;
@@ -124,7 +117,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
         required: ['category', 'file'],
         properties: {
           category: { type: 'string', description: `类别：${CATEGORY_IDS.map((c) => `${c}（${categorySpec(c).labelZh}）`).join('、')}` },
-          encoding: { type: 'string', enum: ['auto', 'utf-8', 'gbk', 'gb18030'], default: 'auto', description: 'CSV 的编码（.xlsx 不需要）' },
+          encoding: { type: 'string', enum: ENCODING_NAMES, default: 'auto', description: 'CSV 的编码（.xlsx 不需要）' },
           sheet: { type: 'string', description: '.xlsx 的工作表名称，默认第一个 / the worksheet of an .xlsx file, default the first' },
           corrects: { type: 'string', format: 'uuid', description: '本次上传更正的批次；上传修改后的错误报告时可不填，系统按「行号」列识别 / the batch this upload corrects; a corrected report is recognised by its 行号 column' },
           ref: { type: 'string', description: '页面生成的上传标识，处理中可用 GET /uploads/{ref}/progress 查询进度 / the page\'s reference for following progress while the upload is processed' },

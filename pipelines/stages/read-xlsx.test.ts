@@ -4,18 +4,18 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../limits.ts';
-import type { SourceRecord } from '../types.ts';
+import type { BatchInput } from '../types.ts';
 import { cellText, dateText, numberText, WorkbookError, xlsxSource } from './read-xlsx.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-xlsx-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function read(file: string, sheet?: string): Promise<SourceRecord[]> {
-  const out: SourceRecord[] = [];
+async function read(file: string, sheet?: string): Promise<BatchInput[]> {
+  const out: BatchInput[] = [];
   for await (const r of xlsxSource(file, { sheet, limits: DEFAULT_LIMITS }).records) out.push(r);
   return out;
 }
-const rows = (rs: SourceRecord[]) => rs.map((r) => (r.kind === 'row' ? [r.row.line, ...r.row.cells] : r.kind));
+const rows = (rs: BatchInput[]) => rs.map((r) => (r.kind === 'row' ? [r.row.line, ...r.row.cells] : r.kind));
 
 describe('cells as the clerk sees them', () => {
   it('writes whole numbers below 10^15 in full and longer ones as Excel shows them, in scientific notation', () => {

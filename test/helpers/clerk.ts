@@ -3,7 +3,7 @@
 // cell, a wrong check character), the fixes that undo them, and writers for CSV and .xlsx.
 import ExcelJS from 'exceljs';
 import { expect } from 'vitest';
-import { cleanRecords } from '../../fixtures/generate.ts';
+import { cleanRecords } from '../../testkit/generate-fixtures.ts';
 import { normalizeRecord } from '../../pipelines/stages/normalize.ts';
 import { category } from '../../schemas/registry.ts';
 import type { Db } from '../../store/db.ts';

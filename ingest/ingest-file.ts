@@ -104,7 +104,7 @@ async function isWorkbook(file: string): Promise<boolean> {
 }
 
 /**
- * A file: decoded, parsed and checked on a worker thread (jobs/worker-source.ts) while this thread
+ * A file: decoded, parsed and checked on a worker thread (ingest/worker-source.ts) while this thread
  * stamps and loads the rows it already has, so the two halves of the CPU work overlap. A workbook is
  * read on this thread (exceljs's streaming reader; its shared strings would not fit the worker's heap cap).
  */

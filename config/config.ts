@@ -1,7 +1,7 @@
 // The one place that reads the environment. Everything else receives an AppConfig.
 import path from 'node:path';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
-import { ERROR_BUDGET_ENV, parseErrorBudgets, type ErrorBudgets } from './error-budget.ts';
+import { ERROR_BUDGET_ENV, parseErrorBudgets, type ErrorBudgets } from '../pipelines/error-budget.ts';
 
 export interface AppConfig {
   /** PostgreSQL connection string; absent: the embedded PGlite store in dataDir. */
