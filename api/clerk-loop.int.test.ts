@@ -170,5 +170,5 @@ describe('help for the clerk', () => {
     expect((wb.worksheets[0].getRow(1).values as string[]).slice(1)).toEqual(templateHeaders(category('penalty')));
     expect(wb.worksheets[1].name).toBe('字段说明');
     expect(wb.worksheets[1].rowCount).toBeGreaterThan(category('penalty').fields.length);
-  });
+  }, 120_000);
 });
