@@ -1,6 +1,6 @@
 // One source row through the pure stages: cells -> fields -> normalise -> validate -> source unit
 // (checkRow), then the provenance stamp (finishRow).
-import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
+import type { CategorySpec, FieldSpec, ProviderUnit } from '../schemas/registry.ts';
 import { makeIssue } from './issues.ts';
 import { restoreNeutralised } from './report.ts';
 import { normalizeRecord } from './stages/normalize.ts';
@@ -63,13 +63,17 @@ const CODE_KINDS: ReadonlySet<string> = new Set(['uscc', 'orgCode', 'certNumber'
 const isCodeField = (f: { kind: string; key: string }) => CODE_KINDS.has(f.kind) || (f.kind === 'text' && f.key.endsWith('_no'));
 const SCIENTIFIC = /^\s*[+-]?\d+(\.\d+)?E[+-]?\d+\s*$/i;
 
+const codeFields = new WeakMap<CategorySpec, readonly FieldSpec[]>();
+
 /** E_SCIENTIFIC_NOTATION for each code or ID cell that a spreadsheet turned into scientific notation. */
 function scientificNotation(spec: CategorySpec, original: Record<string, string>, line: number, headerOf: HeaderMap['headerOf']): RowIssue[] {
+  let fields = codeFields.get(spec);
+  if (!fields) codeFields.set(spec, (fields = spec.fields.filter(isCodeField)));
   const out: RowIssue[] = [];
-  for (const [key, value] of Object.entries(original)) {
-    const f = spec.field.get(key);
-    if (f && isCodeField(f) && SCIENTIFIC.test(value)) {
-      out.push(makeIssue('E_SCIENTIFIC_NOTATION', { line, field: key, column: headerOf(key) ?? f.labelZh, value }));
+  for (const f of fields) {
+    const value = original[f.key];
+    if (value !== undefined && SCIENTIFIC.test(value)) {
+      out.push(makeIssue('E_SCIENTIFIC_NOTATION', { line, field: f.key, column: headerOf(f.key) ?? f.labelZh, value }));
     }
   }
   return out;

@@ -74,7 +74,11 @@ export function cellText(v: unknown): string {
 
 interface SheetRef { readonly name: string; readonly target: string }
 
-/** The workbook's sheets in tab order with the part each lives in (xl/worksheets/sheetN.xml). */
+/**
+ * The workbook's sheets in tab order with the part each lives in (xl/worksheets/sheetN.xml). The
+ * streaming reader names a worksheet only "Sheet<N>" after its part; the names are in what it parsed
+ * of workbook.xml and its relationships, fields its typings do not declare.
+ */
 function sheetsOf(reader: any): SheetRef[] {
   const rels: { Id: string; Target: string }[] = reader.workbookRels ?? [];
   const sheets: { name: string; rId: string }[] = reader.model?.sheets ?? [];
