@@ -159,6 +159,17 @@ describe('the upload page', () => {
     await context.close();
   });
 
+  it('tells the clerk who chose the wrong category which one the file looks like', async () => {
+    const csv = path.join(dir, '处罚-类别错.csv');
+    writeFileSync(csv, toCsv(clerkFile(2).fixed));
+    const { context, page } = await open(await tokenOf('市发展改革委'));
+    await upload(page, csv, 'licensing');
+    expect(await page.getAttribute('#message', 'class')).toBe('error');
+    expect(await page.textContent('#message')).toContain('此文件看起来是行政处罚数据');
+    expect(await page.textContent('#batch-status')).toBe('已拒收：整批未入库');
+    await context.close();
+  });
+
   it('shows upload progress in bytes and processing progress in rows for a 100,000-row file', async () => {
     const file = hundredThousandRows();
     const size = readFileSync(file).length;
