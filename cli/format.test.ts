@@ -10,6 +10,7 @@ const row = (over: Partial<BatchRow>): BatchRow => ({
   id: '9bb47b32-bbc2-423b-93c9-2a9e64e82747', category: 'enforcement', file_name: 'x.csv', sha256: null, size_bytes: null, encoding: null,
   delivered_by: '临沂市大数据局', status: 'loaded', schema_version: '1', received_at: '2026-12-05T23:54:32.819Z', finished_at: null,
   read: 1234, accepted: 1230, rejected: 4, inserted: 1000, updated: 200, unchanged: 20, duplicates: 10, warning_count: 0, refusal: null, error: null, headers: [],
+  corrects: null, warnings: [],
   ...over,
 });
 

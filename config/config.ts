@@ -4,6 +4,7 @@
 import path from 'node:path';
 import envSchema from 'env-schema';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
+import { ERROR_BUDGET_ENV, parseErrorBudgets, type ErrorBudgets } from '../pipelines/error-budget.ts';
 
 interface EnvVar {
   readonly type: 'string' | 'number' | 'integer';
@@ -49,6 +50,10 @@ export const ENV = {
   CREDIT_ETL_AUDIT_CHECKPOINT_DIR: { type: 'string', group: 'audit', hint: 'a folder', description: "where signed checkpoints of the access log are written (default $CREDIT_ETL_DATA_DIR/audit/checkpoints; ideally other storage)" },
   CREDIT_ETL_AUDIT_CHECKPOINT_MS: { type: 'integer', group: 'audit', exclusiveMinimum: 0, hint: 'must be a positive whole number of milliseconds', description: '`serve` writes a checkpoint this often when the log has grown (default 300000)' },
   CREDIT_ETL_AUDIT_WEBHOOK: { type: 'string', group: 'audit', pattern: '^https?://', hint: 'must be an http(s) URL', description: 'checkpoints are also POSTed here' },
+  CREDIT_ETL_ERROR_BUDGET: {
+    type: 'string', group: 'limits', hint: 'must be category=ratio[:count] entries, e.g. *=0.5,penalty=0.2,water=0.1:500',
+    description: 'default reject budget per category when the caller gives none: category=ratio[:count], * for the rest (e.g. *=0.5,penalty=0.2)',
+  },
   CREDIT_ETL_MAX_FILE_MB: { type: 'number', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive number', description: 'largest file a delivery may be (default 2048)' },
   CREDIT_ETL_MAX_RECORD_CHARS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'longest record, in characters (default 1000000)' },
   CREDIT_ETL_MAX_COLUMNS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'widest header (default 500)' },
@@ -86,7 +91,7 @@ function readEnv(env: NodeJS.ProcessEnv, names: readonly EnvName[]): Partial<Rec
 const STORE_VARS: readonly EnvName[] = ['DATABASE_URL', 'CREDIT_ETL_DB_SCHEMA', 'CREDIT_ETL_DATA_DIR', 'LOG_LEVEL', 'REDIS_URL', 'CREDIT_ETL_UPLOAD_DIR',
   'CREDIT_ETL_MAX_FILE_MB', 'CREDIT_ETL_MAX_RECORD_CHARS', 'CREDIT_ETL_MAX_COLUMNS', 'CREDIT_ETL_SERVICE_MAX_UPLOAD_MB', 'CREDIT_ETL_AUTH_FAILURES_PER_MINUTE',
   'CREDIT_ETL_REVOKED_RETENTION_DAYS', 'CREDIT_ETL_AUDIT_KEY', 'CREDIT_ETL_AUDIT_OLD_KEYS', 'CREDIT_ETL_AUDIT_CHECKPOINT_DIR', 'CREDIT_ETL_AUDIT_CHECKPOINT_MS',
-  'CREDIT_ETL_AUDIT_WEBHOOK'];
+  'CREDIT_ETL_AUDIT_WEBHOOK', 'CREDIT_ETL_ERROR_BUDGET'];
 
 export interface AppConfig {
   /** PostgreSQL connection string; absent: the embedded PGlite store in dataDir. */
@@ -104,6 +109,8 @@ export interface AppConfig {
   readonly audit: AuditConfig;
   /** What the service accepts, apart from what a delivery may be (limits). */
   readonly service: ServiceConfig;
+  /** Default error budget per category (CREDIT_ETL_ERROR_BUDGET); none: a batch is never refused for its rejected rows. */
+  readonly errorBudgets: ErrorBudgets;
 }
 
 export interface AuditConfig {
@@ -128,7 +135,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const v = readEnv(env, STORE_VARS);
   const dataDir = path.resolve((v.CREDIT_ETL_DATA_DIR as string | undefined) ?? 'data');
   const auditDir = path.join(dataDir, 'audit');
+  let errorBudgets: ErrorBudgets;
+  try {
+    errorBudgets = parseErrorBudgets(v[ERROR_BUDGET_ENV as EnvName] as string | undefined);
+  } catch (e) {
+    throw new ConfigError(`配置错误 / configuration problems:\n- ${(e as Error).message}`);
+  }
   return {
+    errorBudgets,
     databaseUrl: v.DATABASE_URL as string | undefined,
     dbSchema: v.CREDIT_ETL_DB_SCHEMA as string | undefined,
     logLevel: (v.LOG_LEVEL as string | undefined) ?? 'info',
