@@ -10,6 +10,7 @@ import * as apiTokens from '../migrations/20261129001000_api_tokens.ts';
 import * as accessLog from '../migrations/20261129001001_access_log.ts';
 import * as collectionLedger from '../migrations/20261129002000_collection_ledger.ts';
 import * as queuedUploads from '../migrations/20261129003000_queued_uploads.ts';
+import * as alerts from '../migrations/20261205005000_alerts.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const MIGRATIONS: readonly [string, Migration][] = [
@@ -22,6 +23,7 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129001001_access_log', accessLog],
   ['20261129002000_collection_ledger', collectionLedger],
   ['20261129003000_queued_uploads', queuedUploads],
+  ['20261205005000_alerts', alerts],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
