@@ -1,6 +1,6 @@
 // The rules, case by case, with the expected event worked out by hand from the list.
 import { describe, expect, it } from 'vitest';
-import { classifyArrears, classifyRecord, expiringWindow, publicityJustEnded, withdrawalNeedsHold } from './classify.ts';
+import { classifyArrears, classifyRecord, expiringWindow, withdrawalNeedsHold } from './classify.ts';
 
 const today = '2026-12-05';
 
@@ -55,10 +55,7 @@ it('withdrawalNeedsHold: more than the share of the deliverer\'s records, not ex
   expect(withdrawalNeedsHold(1, 1, 0.2)).toBe(true);
 });
 
-it('expiringWindow and publicityJustEnded, by the calendar', () => {
+it('expiringWindow, by the calendar', () => {
   expect(expiringWindow('2026-12-05', 30)).toEqual({ from: '2026-12-05', to: '2027-01-04' });
   expect(expiringWindow('2028-02-28', 1)).toEqual({ from: '2028-02-28', to: '2028-02-29' });
-  expect(publicityJustEnded('2026-12-04', '2026-01-01', today)).toBe(true);
-  expect(publicityJustEnded('2026-12-05', '2026-01-01', today)).toBe(false);
-  expect(publicityJustEnded('2025-12-31', '2026-01-01', today)).toBe(false);
 });

@@ -90,15 +90,5 @@ export function expiringWindow(today: string, days: number): { readonly from: st
   return { from: today, to: addDays(today, days) };
 }
 
+/** 有效期至 of a licence without end (长期). */
 export const LONG_TERM = '2099-12-31';
-
-/**
- * publicity.ended fires for a penalty whose 公示截止期 has passed, if it was still published when the
- * store received it (one that arrived already past it was never shown, so its end is no news).
- */
-export function publicityJustEnded(publicityEnd: string, loadedOn: string, today: string): boolean {
-  return publicityEnd < today && publicityEnd >= loadedOn;
-}
-
-/** The key that makes a clock-driven event fire once (per record and date, so a renewed licence can expire again). */
-export const onceKey = (type: 'licence.expiring' | 'publicity.ended', recordId: number, day: string) => `${type}:${recordId}:${day}`;

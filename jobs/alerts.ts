@@ -1,0 +1,173 @@
+// The alert worker: relays the outbox (store/alerts.ts) and delivers webhooks on BullMQ, one job per
+// attempt. Retries are not BullMQ's own backoff: each attempt's outcome and its next due time go to
+// the database (alerts/retry.ts has the schedule), and the tick enqueues attempts as they fall due by
+// the injected clock. So a crash anywhere loses nothing (the tick finds what is due or unrelayed), a
+// test can drive the schedule with a controlled clock, and every attempt is on record.
+import { hostname } from 'node:os';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { alertPayload } from '../alerts/payload.ts';
+import { afterAttempt, retryAfterMs } from '../alerts/retry.ts';
+import { webhookHeaders } from '../alerts/signing.ts';
+import { failpoint } from '../lib/failpoints.ts';
+import type { Logger } from '../lib/logger.ts';
+import {
+  closeDelivery, deliveryWork, dueDeliveries, mayDeliver, recordAttempt, relayEvents, scanClockEvents,
+} from '../store/alerts.ts';
+import type { Db } from '../store/db.ts';
+import type { QueueConnection } from './connection.ts';
+import { jobId, QUEUE, type JobPayloads } from './queues.ts';
+
+type Payload = JobPayloads[typeof QUEUE.alertDeliver];
+
+export interface AlertWorkerOptions {
+  readonly db: Db;
+  readonly conn: QueueConnection;
+  readonly log: Logger;
+  readonly now?: () => Date;
+  /** attempts in flight in this process, all endpoints together */
+  readonly concurrency?: number;
+  /** how often the tick runs (relay, due retries, clock events); 0: only when tick() is called */
+  readonly pollMs?: number;
+  readonly expiringDays?: number;
+  /** how often (by the clock) the clock-driven events are looked for */
+  readonly scanEveryMs?: number;
+  readonly timeoutMs?: number;
+}
+
+export interface AlertWorker {
+  readonly queue: Queue<Payload>;
+  readonly worker: Worker<Payload>;
+  /** Relays every unrelayed event, enqueues the attempts due, and looks for clock-driven events when their time has come. */
+  tick(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const ALERT_DEFAULTS = { concurrency: 8, pollMs: 500, expiringDays: 30, scanEveryMs: 3_600_000, timeoutMs: 15_000 } as const;
+
+/**
+ * A slot of the endpoint's in-flight limit: a session advisory lock on a connection held for the
+ * attempt, so a killed worker's slots free themselves when its connections drop.
+ */
+async function acquireSlot(db: Db, endpointId: string, max: number): Promise<(() => Promise<void>) | undefined> {
+  const client = (db.knex as any).client;
+  const conn = await client.acquireConnection();
+  try {
+    for (let slot = 0; slot < max; slot++) {
+      const { rows } = await conn.query('SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok', [`alerts ${endpointId}`, slot]);
+      if (rows[0].ok) {
+        return async () => {
+          try {
+            await conn.query('SELECT pg_advisory_unlock(hashtext($1), $2)', [`alerts ${endpointId}`, slot]);
+          } finally {
+            client.releaseConnection(conn);
+          }
+        };
+      }
+    }
+  } catch (e) {
+    client.releaseConnection(conn);
+    throw e;
+  }
+  client.releaseConnection(conn);
+  return undefined;
+}
+
+async function attempt(o: AlertWorkerOptions, clock: () => Date, job: Job<Payload>, token?: string): Promise<string> {
+  const { db, log } = o;
+  const { deliveryId, attempt: n } = job.data;
+  const w = await deliveryWork(db, deliveryId);
+  // An attempt already recorded (a worker died after recording it) or a delivery closed meanwhile.
+  if (!w || w.state !== 'pending' || w.attempts !== n - 1) return 'stale';
+  if (w.endpoint.status !== 'enabled') {
+    await closeDelivery(db, w.id, w.attempts, 'cancelled', clock(), 'endpoint disabled');
+    return 'cancelled';
+  }
+  if (!(await mayDeliver(db, w, clock()))) {
+    await closeDelivery(db, w.id, w.attempts, 'withheld', clock(), 'no authorisation in force for this institution');
+    log.info({ deliveryId, eventId: w.event.id, institution: w.endpoint.institution }, 'alert withheld: authorisation not in force');
+    return 'withheld';
+  }
+  const release = db.kind === 'pg' ? await acquireSlot(db, w.endpoint.id, w.endpoint.maxInFlight) : async () => undefined;
+  if (!release) {
+    await job.moveToDelayed(Date.now() + 200, token);
+    throw new DelayedError();
+  }
+  try {
+    const body = JSON.stringify(alertPayload(w.event));
+    const startedAt = clock();
+    const t0 = performance.now();
+    let status: number | undefined;
+    let error: string | undefined;
+    let retryAfter: number | undefined;
+    try {
+      const res = await fetch(w.endpoint.url, {
+        method: 'POST', body, headers: webhookHeaders(w.endpoint.secrets, w.event.id, startedAt, body), redirect: 'manual',
+        signal: AbortSignal.timeout(o.timeoutMs ?? ALERT_DEFAULTS.timeoutMs),
+      });
+      status = res.status;
+      retryAfter = retryAfterMs(res.headers.get('retry-after'), startedAt);
+      await res.body?.cancel();
+    } catch (e) {
+      error = `${(e as Error).name}: ${(e as Error).message}`;
+    }
+    failpoint('alerts.sent');
+    const now = clock();
+    const outcome = afterAttempt(n, status, now, retryAfter);
+    await recordAttempt(db, w, { attempt: n, startedAt, durationMs: performance.now() - t0, httpStatus: status, error, outcome }, now);
+    if (outcome.kind !== 'succeeded') log.warn({ deliveryId, eventId: w.event.id, endpointId: w.endpoint.id, attempt: n, status, error, outcome: outcome.kind }, 'alert delivery attempt failed');
+    return outcome.kind;
+  } finally {
+    await release();
+  }
+}
+
+export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
+  const clock = o.now ?? (() => new Date());
+  const base = { connection: o.conn.connection, prefix: o.conn.prefix };
+  const queue = new Queue<Payload>(QUEUE.alertDeliver, base);
+  // Jobs are removed when done: whether an attempt is still owed is the database's to say, so a job
+  // that failed unexpectedly (the store was down) is added again by the next tick.
+  const add = (items: readonly { id: number; attempt: number }[]) => queue.addBulk(items.map((d) => ({
+    name: 'deliver', data: { deliveryId: d.id, attempt: d.attempt }, opts: { jobId: jobId.alertDeliver(d.id, d.attempt), removeOnComplete: true, removeOnFail: true },
+  })));
+  const worker = new Worker<Payload>(QUEUE.alertDeliver, (job, token) => attempt(o, clock, job, token), {
+    ...base, name: `${hostname()}:${process.pid}`, concurrency: o.concurrency ?? ALERT_DEFAULTS.concurrency,
+  });
+  worker.on('error', (err) => o.log.error({ err }, 'alert worker error'));
+  let lastScan = -Infinity;
+  let running: Promise<void> | undefined;
+  const tickOnce = async () => {
+    for (;;) {
+      const r = await relayEvents(o.db, clock());
+      // kill -9 here: the relay committed its deliveries, none is enqueued; the next tick finds them due.
+      failpoint('alerts.relayed');
+      if (r.deliveries.length) await add(r.deliveries.map((id) => ({ id, attempt: 1 })));
+      if (r.events > 0) o.log.info({ ...r, deliveries: r.deliveries.length }, 'alerts relayed');
+      if (r.events < 5000) break;
+    }
+    const due = await dueDeliveries(o.db, clock());
+    if (due.length) await add(due);
+    const now = clock().getTime();
+    if (now - lastScan >= (o.scanEveryMs ?? ALERT_DEFAULTS.scanEveryMs)) {
+      const n = await scanClockEvents(o.db, clock(), o.expiringDays ?? ALERT_DEFAULTS.expiringDays);
+      lastScan = now;
+      if (n) o.log.info({ events: n }, 'clock-driven alert events');
+    }
+  };
+  // One tick at a time: a slow one (a large relay) is not stacked up behind by the timer.
+  const tick = () => (running ??= tickOnce().finally(() => {
+    running = undefined;
+  }));
+  const timer = o.pollMs === 0 ? undefined : setInterval(() => {
+    tick().catch((err) => o.log.error({ err }, 'alert tick failed'));
+  }, o.pollMs ?? ALERT_DEFAULTS.pollMs);
+  return {
+    queue, worker, tick,
+    close: async () => {
+      if (timer) clearInterval(timer);
+      await running?.catch(() => undefined);
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
