@@ -176,7 +176,7 @@ export async function scanClockEvents(db: Db, now: Date, expiringDays: number): 
     INSERT INTO credit_events (id, type, subject_uscc, category, record_id, record_version, batch_id, source_unit, source_line, occurred_on,
       detected_at, severity, backfill, held, detail, once_key)
     SELECT gen_random_uuid(), ?, r.subject_uscc, r.category, r.id, r.version, r.batch_id, r.source_unit, r.source_line, (${dateExpr})::date,
-      ?::timestamptz, ?, false, false, '{}', ? || ':' || r.id || ':' || ${dateExpr}
+      ?::timestamptz, ?, false, false, '{}', ? || ':' || r.id || ':' || (${dateExpr})
     FROM credit_records r WHERE ${where}
     ON CONFLICT (once_key) DO NOTHING`, [type, now.toISOString(), severity, type, ...bindings]);
   const a = await insert('licence.expiring', 'medium', `r.fields->>'valid_to'`,
