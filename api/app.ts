@@ -17,6 +17,7 @@ import type { Db } from '../store/db.ts';
 import { ApiError, Errors } from './errors.ts';
 import { registerIdentity } from './identity.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { batchRoutes, type RunUpload } from './routes/batches.ts';
 import { enterpriseRoutes } from './routes/enterprises.ts';
 import { pageRoutes } from './routes/page.ts';
@@ -106,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes });
   await app.register(enterpriseRoutes, { db: deps.db, now });
   await app.register(adminRoutes, { db: deps.db, now });
+  await app.register(alertRoutes, { db: deps.db, now });
   await app.register(pageRoutes);
   return app;
 }
