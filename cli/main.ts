@@ -73,6 +73,7 @@ program.command('ingest').description('load one CSV batch from a provider unit')
   .addOption(new Option('--encoding <enc>', 'file encoding').default('auto').choices(['auto', 'utf-8', 'utf8', 'gbk', 'gb2312', 'gb18030']))
   .option('--max-reject-ratio <r>', 'refuse the batch when more than this share of rows is rejected', ratio)
   .option('--max-rejects <n>', 'refuse the batch when more than this many rows are rejected', count)
+  .option('--full', 'the file is the provider\'s whole current set of the category: its records missing from it are withdrawn')
   .option('--json', 'print one JSON object instead of the summary')
   .action(async (file: string, opts) => {
     const category = resolveCategory(opts.category);
@@ -88,6 +89,7 @@ program.command('ingest').description('load one CSV batch from a provider unit')
     const bar = opts.json ? { update: () => undefined, stop: () => undefined } : progressBar(file);
     const report = await withDb((db) => ingestFile(db, {
       file, category, deliverer, encoding: parseEncodingOption(opts.encoding), maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, limits: config.limits,
+      fullDelivery: opts.full,
     }, { log, onProgress: bar.update }));
     bar.stop();
     console.log(opts.json ? JSON.stringify(reportJson(report)) : formatBatchReport(report));
@@ -154,7 +156,7 @@ program.command('contract').description('write the data-contract document genera
 const STORE_COMMANDS = ['migrate', 'ingest', 'rejects', 'batches', 'profile', 'demo', 'contract'];
 if (!STORE_COMMANDS.includes(process.argv[2])) {
   for (const m of await Promise.all([import('./commands/serve.ts'), import('./commands/tokens.ts'), import('./commands/authz.ts'),
-    import('./commands/audit.ts'), import('./commands/collect.ts')])) m.register(program);
+    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/alerts.ts')])) m.register(program);
 }
 
 try {

@@ -32,6 +32,8 @@ export interface AlertWorkerOptions {
   /** how often (by the clock) the clock-driven events are looked for */
   readonly scanEveryMs?: number;
   readonly timeoutMs?: number;
+  /** BullMQ job lock: a killed worker's attempt is taken over after about this long */
+  readonly lockMs?: number;
 }
 
 export interface AlertWorker {
@@ -132,6 +134,7 @@ export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
   })));
   const worker = new Worker<Payload>(QUEUE.alertDeliver, (job, token) => attempt(o, clock, job, token), {
     ...base, name: `${hostname()}:${process.pid}`, concurrency: o.concurrency ?? ALERT_DEFAULTS.concurrency,
+    ...(o.lockMs ? { lockDuration: o.lockMs, stalledInterval: o.lockMs } : {}),
   });
   worker.on('error', (err) => o.log.error({ err }, 'alert worker error'));
   let lastScan = -Infinity;

@@ -312,3 +312,41 @@ export async function alertStats(db: Db, now: Date, windowHours = 24): Promise<A
     endpoints: [...endpoints.values()], latencyMs: { count: lat.count, p50: num(lat.p50), p95: num(lat.p95) }, eventsByType,
   };
 }
+
+// --- the daily digest --------------------------------------------------------------------------
+
+export interface Digest {
+  readonly institution: string;
+  readonly day: string;
+  readonly total: number;
+  readonly withheld: number;
+  readonly byType: Record<string, number>;
+  readonly bySeverity: Record<string, number>;
+  readonly enterprises: { uscc: string; events: number; high: number }[];
+}
+
+/** One institution's alerts of one UTC day, summed up (what was notified; what was withheld only as a count). */
+export async function dailyDigest(db: Db, institution: string, dayIso: string): Promise<Digest> {
+  const rows = (await db.knex.raw(`SELECT n.status, e.type, e.severity, e.subject_uscc FROM alert_notifications n JOIN credit_events e ON e.id = n.event_id
+    WHERE n.institution = ? AND n.created_at >= ?::date AND n.created_at < ?::date + 1`, [institution, dayIso, dayIso])).rows;
+  const byType: Record<string, number> = {};
+  const bySeverity: Record<string, number> = {};
+  const ent = new Map<string, { uscc: string; events: number; high: number }>();
+  let withheld = 0;
+  for (const r of rows) {
+    if (r.status === 'withheld') {
+      withheld++;
+      continue;
+    }
+    byType[r.type] = (byType[r.type] ?? 0) + 1;
+    bySeverity[r.severity] = (bySeverity[r.severity] ?? 0) + 1;
+    const e = ent.get(r.subject_uscc) ?? { uscc: r.subject_uscc, events: 0, high: 0 };
+    e.events++;
+    if (r.severity === 'high') e.high++;
+    ent.set(r.subject_uscc, e);
+  }
+  return {
+    institution, day: dayIso, total: rows.length - withheld, withheld, byType, bySeverity,
+    enterprises: [...ent.values()].sort((a, b) => b.high - a.high || b.events - a.events || a.uscc.localeCompare(b.uscc)),
+  };
+}
