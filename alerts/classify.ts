@@ -2,7 +2,7 @@
 // merge saw (a record new, changed or withdrawn, its fields before and after; an account's 当前是否欠费
 // before and after). store/events.ts gathers the facts inside the batch transaction and writes what
 // these rules return; the clock-driven events (licence.expiring, publicity.ended) use the windows here.
-import { isGatedCategory, pastPublicity, publicityEndFields } from '../api/access.ts';
+import { isGatedCategory, pastPublicity, publicityEndFields } from '../schemas/sensitivity.ts';
 import { category as categorySpec, type CategoryId } from '../schemas/registry.ts';
 
 export const EVENT_TYPES = [

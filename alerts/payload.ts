@@ -1,8 +1,15 @@
 // The body of an alert: thin, as the Standard Webhooks guidance and the access log both want. It names
 // the event and the record; the record itself is read through the profile API, where the read is logged.
-import type { DeliveryWork } from '../store/alerts.ts';
+import type { CategoryId } from '../schemas/registry.ts';
 
-export function alertPayload(e: DeliveryWork['event']) {
+/** An event as it goes out (store/alerts.ts reads it for an attempt). */
+export interface AlertEvent {
+  readonly id: string; readonly type: string; readonly category: CategoryId; readonly subjectUscc: string; readonly severity: string;
+  readonly recordId: number; readonly recordVersion: number; readonly batchId: string | null; readonly sourceUnit: string | null;
+  readonly sourceLine: number | null; readonly occurredOn: string | null; readonly detectedAt: string;
+}
+
+export function alertPayload(e: AlertEvent) {
   return {
     type: e.type,
     timestamp: e.detectedAt,

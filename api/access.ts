@@ -1,14 +1,10 @@
 // What an analyst may see of a record, derived from the schemas' field sensitivity (annex notes:
 // 法定代表人证件类型/号码 and the interface-call categories only under the enterprise's authorisation).
 import { categories, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
+import { isGatedCategory } from '../schemas/sensitivity.ts';
 
-/**
- * A category every one of whose fields needs the enterprise's authorisation (water, gas, rnd, agri)
- * is shown only under one; the others are public, with their authorised fields masked without one.
- */
-export function isGatedCategory(spec: CategorySpec): boolean {
-  return spec.fields.every((f) => f.sensitivity === 'authorised');
-}
+// Also used below the service (the alert rules): their home is schemas/sensitivity.ts.
+export { isGatedCategory, pastPublicity, PUBLICITY_END_LABEL, publicityEndFields } from '../schemas/sensitivity.ts';
 
 export const publicCategories = (): CategoryId[] => categories().filter((c) => !isGatedCategory(c)).map((c) => c.id);
 
@@ -38,28 +34,6 @@ export function viewFields(spec: CategorySpec, fields: Readonly<Record<string, u
     }
   }
   return { fields: out, masked };
-}
-
-/** The annex's 公示截止期: a record past it is no longer shown by default. */
-export const PUBLICITY_END_LABEL = '公示截止期';
-
-let publicityEnds: ReadonlyMap<CategoryId, string> | undefined;
-
-/** category -> key of its 公示截止期 field, for the categories that have one (the schemas are fixed: worked out once). */
-export function publicityEndFields(): ReadonlyMap<CategoryId, string> {
-  if (publicityEnds) return publicityEnds;
-  const m = new Map<CategoryId, string>();
-  for (const c of categories()) {
-    const f = c.fields.find((x) => x.labelZh === PUBLICITY_END_LABEL);
-    if (f) m.set(c.id, f.key);
-  }
-  return (publicityEnds = m);
-}
-
-export function pastPublicity(category: CategoryId, fields: Readonly<Record<string, unknown>>, today: string): boolean {
-  const key = publicityEndFields().get(category);
-  const end = key ? fields[key] : undefined;
-  return typeof end === 'string' && end !== '' && end < today;
 }
 
 export const withheldNote = (spec: CategorySpec) => ({

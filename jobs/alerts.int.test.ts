@@ -14,7 +14,7 @@ import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { startReceiver, type Receiver } from '../test/helpers/webhook-receiver.ts';
 import { startAlertWorker, type AlertWorker } from './alerts.ts';
 import { connectQueues } from './connection.ts';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 
 let t: TestDb;
 let rx: Receiver;

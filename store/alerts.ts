@@ -3,6 +3,7 @@
 // (webhook_deliveries); attempts and their outcomes; the clock-driven events; the operators' figures.
 import { randomUUID } from 'node:crypto';
 import { EVENT_TYPES, expiringWindow, isGatedEventCategory, LONG_TERM } from '../alerts/classify.ts';
+import type { AlertEvent } from '../alerts/payload.ts';
 import { newSecret } from '../alerts/signing.ts';
 import type { AttemptOutcome } from '../alerts/retry.ts';
 import type { CategoryId } from '../schemas/registry.ts';
@@ -85,11 +86,7 @@ export interface DeliveryWork {
   readonly state: string;
   readonly attempts: number;
   readonly endpoint: { readonly id: string; readonly url: string; readonly secrets: string[]; readonly status: string; readonly maxInFlight: number; readonly institution: string };
-  readonly event: {
-    readonly id: string; readonly type: string; readonly category: CategoryId; readonly subjectUscc: string; readonly severity: string;
-    readonly recordId: number; readonly recordVersion: number; readonly batchId: string | null; readonly sourceUnit: string | null;
-    readonly sourceLine: number | null; readonly occurredOn: string | null; readonly detectedAt: string;
-  };
+  readonly event: AlertEvent;
 }
 
 export async function deliveryWork(db: Db, id: number): Promise<DeliveryWork | undefined> {

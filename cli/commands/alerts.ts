@@ -10,7 +10,7 @@ import { commandLineActor } from '../../api/operations.ts';
 import { startAlertWorker } from '../../jobs/alerts.ts';
 import { connectQueues } from '../../jobs/connection.ts';
 import { untilSignal } from '../../jobs/shutdown.ts';
-import { loadAlertConfig, loadCollectionConfig } from '../../lib/config.ts';
+import { loadAlertConfig, loadCollectionConfig } from '../../config/config.ts';
 import {
   addEndpoint, alertStats, dailyDigest, decideHold, listEndpoints, rotateSecret, scanClockEvents, setEndpointStatus, type AlertStats,
 } from '../../store/alerts.ts';

@@ -1,6 +1,6 @@
 // Records for the alert tests, built field by field (English keys, through a connector's row source)
 // so each test states exactly what changed between two deliveries.
-import { ingestSource, type DeliveryOptions } from '../../jobs/ingest-file.ts';
+import { ingestSource, type DeliveryOptions } from '../../ingest/ingest-file.ts';
 import { rowsSource, type BatchReport } from '../../pipelines/run-batch.ts';
 import { category, findProviderUnit, type CategoryId } from '../../schemas/registry.ts';
 import type { Db } from '../../store/db.ts';
