@@ -35,6 +35,7 @@ afterEach(async () => {
     o.close();
   }
   rx.respond = () => 200;
+  rx.delayMs = 0;
 });
 afterAll(async () => {
   await rx?.close();
@@ -143,6 +144,22 @@ it('410 Gone disables the endpoint and cancels what it still had pending', async
   const later = await deliver(t.db, 'penalty', [penalty(6, USCCS[4])]);
   await w.tick();
   expect(await deliveriesOf(await eventsOfBatch(later.batchId))).toEqual([]);
+});
+
+it('an endpoint never has more attempts in flight than its limit', async () => {
+  const inst = '临沂银行测试七';
+  await upsertWatches(t.db, inst, USCCS.slice(11, 17).map((subjectUscc) => ({ subjectUscc, eventTypes: [] })), 'test');
+  await addEndpoint(t.db, { institution: inst, url: rx.url, maxInFlight: 2 });
+  const before = rx.requests.length;
+  (rx as { maxOpen: number }).maxOpen = 0;
+  rx.delayMs = 150;
+  const w = worker();
+  const b = await deliver(t.db, 'penalty', USCCS.slice(11, 17).map((u, i) => penalty(300 + i, u)));
+  const ids = await eventsOfBatch(b.batchId);
+  await w.tick();
+  await eventually(async () => ((await deliveriesOf(ids)).every((d: any) => d.state === 'succeeded') ? true : undefined));
+  expect(rx.requests.length - before).toBe(6);
+  expect(rx.maxOpen).toBe(2);
 });
 
 it('licence.expiring fires once as the clock reaches the window; publicity.ended once after 公示截止期', async () => {

@@ -3,6 +3,7 @@
 // the database (alerts/retry.ts has the schedule), and the tick enqueues attempts as they fall due by
 // the injected clock. So a crash anywhere loses nothing (the tick finds what is due or unrelayed), a
 // test can drive the schedule with a controlled clock, and every attempt is on record.
+import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { alertPayload } from '../alerts/payload.ts';
@@ -47,31 +48,23 @@ export interface AlertWorker {
 export const ALERT_DEFAULTS = { concurrency: 8, pollMs: 500, expiringDays: 30, scanEveryMs: 3_600_000, timeoutMs: 15_000 } as const;
 
 /**
- * A slot of the endpoint's in-flight limit: a session advisory lock on a connection held for the
- * attempt, so a killed worker's slots free themselves when its connections drop.
+ * A slot of the endpoint's in-flight limit, shared by every worker: a lease in a Redis sorted set,
+ * which lapses by itself after `ttlMs`, so a killed worker's slots come free without anyone's help.
  */
-async function acquireSlot(db: Db, endpointId: string, max: number): Promise<(() => Promise<void>) | undefined> {
-  const client = (db.knex as any).client;
-  const conn = await client.acquireConnection();
-  try {
-    for (let slot = 0; slot < max; slot++) {
-      const { rows } = await conn.query('SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok', [`alerts ${endpointId}`, slot]);
-      if (rows[0].ok) {
-        return async () => {
-          try {
-            await conn.query('SELECT pg_advisory_unlock(hashtext($1), $2)', [`alerts ${endpointId}`, slot]);
-          } finally {
-            client.releaseConnection(conn);
-          }
-        };
-      }
-    }
-  } catch (e) {
-    client.releaseConnection(conn);
-    throw e;
-  }
-  client.releaseConnection(conn);
-  return undefined;
+const SLOT_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[3]), ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return 0`;
+
+async function acquireSlot(conn: QueueConnection, endpointId: string, max: number, ttlMs: number): Promise<(() => Promise<void>) | undefined> {
+  const key = `${conn.prefix}:alert-slots:${endpointId}`;
+  const token = randomUUID();
+  const ok = await conn.connection.eval(SLOT_SCRIPT, 1, key, Date.now(), max, ttlMs, token);
+  return ok === 1 ? async () => void (await conn.connection.zrem(key, token)) : undefined;
 }
 
 async function attempt(o: AlertWorkerOptions, clock: () => Date, job: Job<Payload>, token?: string): Promise<string> {
@@ -89,7 +82,8 @@ async function attempt(o: AlertWorkerOptions, clock: () => Date, job: Job<Payloa
     log.info({ deliveryId, eventId: w.event.id, institution: w.endpoint.institution }, 'alert withheld: authorisation not in force');
     return 'withheld';
   }
-  const release = db.kind === 'pg' ? await acquireSlot(db, w.endpoint.id, w.endpoint.maxInFlight) : async () => undefined;
+  const timeoutMs = o.timeoutMs ?? ALERT_DEFAULTS.timeoutMs;
+  const release = await acquireSlot(o.conn, w.endpoint.id, w.endpoint.maxInFlight, timeoutMs + 5_000);
   if (!release) {
     await job.moveToDelayed(Date.now() + 200, token);
     throw new DelayedError();
@@ -104,7 +98,7 @@ async function attempt(o: AlertWorkerOptions, clock: () => Date, job: Job<Payloa
     try {
       const res = await fetch(w.endpoint.url, {
         method: 'POST', body, headers: webhookHeaders(w.endpoint.secrets, w.event.id, startedAt, body), redirect: 'manual',
-        signal: AbortSignal.timeout(o.timeoutMs ?? ALERT_DEFAULTS.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
       retryAfter = retryAfterMs(res.headers.get('retry-after'), startedAt);

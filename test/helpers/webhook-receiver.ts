@@ -20,6 +20,10 @@ export interface Receiver {
   readonly accepted: Map<string, number>;
   /** webhook-ids acted upon: the first 2xx of each id only (the receiver's deduplication) */
   readonly processed: string[];
+  /** the most requests it had open at once */
+  readonly maxOpen: number;
+  /** how long it takes to answer, ms (default 0) */
+  delayMs: number;
   /** what to answer a request (default 200) */
   respond: (r: { id: string; n: number }) => number | { status: number; headers?: Record<string, string> };
   close(): Promise<void>;
@@ -30,11 +34,14 @@ export async function startReceiver(): Promise<Receiver> {
   const accepted = new Map<string, number>();
   const processed: string[] = [];
   const seen = new Map<string, number>();
+  let open = 0;
   const r: Receiver = {
-    url: '', requests, accepted, processed, respond: () => 200,
+    url: '', requests, accepted, processed, respond: () => 200, maxOpen: 0, delayMs: 0,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
   const server = createServer((req, res) => {
+    open++;
+    (r as { maxOpen: number }).maxOpen = Math.max(r.maxOpen, open);
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (d) => (body += d));
@@ -49,7 +56,10 @@ export async function startReceiver(): Promise<Receiver> {
         accepted.set(id, (accepted.get(id) ?? 0) + 1);
       }
       requests.push({ id, timestamp: String(req.headers['webhook-timestamp']), signature: String(req.headers['webhook-signature']), headers: req.headers, body, status });
-      res.writeHead(status, headers).end();
+      setTimeout(() => {
+        open--;
+        res.writeHead(status, headers).end();
+      }, r.delayMs);
     });
   });
   server.keepAliveTimeout = 1;
