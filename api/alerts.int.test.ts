@@ -76,7 +76,7 @@ it('GET /alerts pages by cursor through the institution\'s own alerts; a water a
   });
   await deliver(h.t.db, 'penalty', [penalty(1, USCCS[5]), penalty(2, USCCS[5]), penalty(3, USCCS[6])]);
   await deliver(h.t.db, 'water', [bill(USCCS[5], 'W1', '2026-10', 20)]);
-  await relayEvents(h.t.db, new Date());
+  await relayEvents(h.t.db, new Date(), 60_000);
   const p1 = (await h.app.inject({ url: '/alerts?limit=2', headers: b })).json();
   expect(p1.items.map((i: any) => i.type)).toEqual(['penalty.created', 'penalty.created']);
   expect(p1.items[0]).toMatchObject({ subjectUscc: USCCS[5], category: 'penalty', severity: 'high' });

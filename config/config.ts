@@ -93,6 +93,7 @@ export interface AlertConfig {
   readonly expiringDays?: number;
   readonly scanEveryMs?: number;
   readonly timeoutMs?: number;
+  readonly requeueMs?: number;
 }
 
 export function loadAlertConfig(env: NodeJS.ProcessEnv = process.env): AlertConfig {
@@ -107,6 +108,7 @@ export function loadAlertConfig(env: NodeJS.ProcessEnv = process.env): AlertConf
   const cfg = {
     concurrency: whole('CREDIT_ETL_ALERT_CONCURRENCY', 1), pollMs: whole('CREDIT_ETL_ALERT_POLL_MS', 50), expiringDays: whole('CREDIT_ETL_ALERT_EXPIRING_DAYS', 1),
     scanEveryMs: whole('CREDIT_ETL_ALERT_SCAN_MS', 1000), timeoutMs: whole('CREDIT_ETL_ALERT_TIMEOUT_MS', 1000),
+    requeueMs: whole('CREDIT_ETL_ALERT_REQUEUE_MS', 500),
   };
   if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
   return cfg;

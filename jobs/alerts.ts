@@ -1,7 +1,8 @@
 // The alert worker: relays the outbox (store/alerts.ts) and delivers webhooks on BullMQ, one job per
 // attempt. Retries are not BullMQ's own backoff: each attempt's outcome and its next due time go to
-// the database (alerts/retry.ts has the schedule), and the tick enqueues attempts as they fall due by
-// the injected clock. So a crash anywhere loses nothing (the tick finds what is due or unrelayed), a
+// the database (alerts/retry.ts has the schedule), and the tick claims and enqueues attempts as they
+// fall due by the injected clock. So a crash anywhere loses nothing (the tick finds what is due or
+// unrelayed, or claimed long ago and never attempted), a
 // test can drive the schedule with a controlled clock, and every attempt is on record.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -12,7 +13,7 @@ import { webhookHeaders } from '../alerts/signing.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
-  closeDelivery, deliveryWork, dueDeliveries, mayDeliver, recordAttempt, relayEvents, scanClockEvents,
+  claimDue, closeDelivery, deliveryWork, mayDeliver, recordAttempt, relayEvents, scanClockEvents,
 } from '../store/alerts.ts';
 import type { Db } from '../store/db.ts';
 import type { QueueConnection } from './connection.ts';
@@ -35,6 +36,8 @@ export interface AlertWorkerOptions {
   readonly timeoutMs?: number;
   /** BullMQ job lock: a killed worker's attempt is taken over after about this long */
   readonly lockMs?: number;
+  /** an enqueued attempt whose job vanished (Redis lost it, a crash before the enqueue) is enqueued again after this long */
+  readonly requeueMs?: number;
 }
 
 export interface AlertWorker {
@@ -45,7 +48,7 @@ export interface AlertWorker {
   close(): Promise<void>;
 }
 
-export const ALERT_DEFAULTS = { concurrency: 8, pollMs: 500, expiringDays: 30, scanEveryMs: 3_600_000, timeoutMs: 15_000 } as const;
+export const ALERT_DEFAULTS = { concurrency: 8, pollMs: 500, expiringDays: 30, scanEveryMs: 3_600_000, timeoutMs: 15_000, requeueMs: 60_000 } as const;
 
 /**
  * A slot of the endpoint's in-flight limit, shared by every worker: a lease in a Redis sorted set,
@@ -131,18 +134,19 @@ export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
     ...(o.lockMs ? { lockDuration: o.lockMs, stalledInterval: o.lockMs } : {}),
   });
   worker.on('error', (err) => o.log.error({ err }, 'alert worker error'));
+  const requeueMs = o.requeueMs ?? ALERT_DEFAULTS.requeueMs;
   let lastScan = -Infinity;
   let running: Promise<void> | undefined;
   const tickOnce = async () => {
     for (;;) {
-      const r = await relayEvents(o.db, clock());
+      const r = await relayEvents(o.db, clock(), requeueMs);
       // kill -9 here: the relay committed its deliveries, none is enqueued; the next tick finds them due.
       failpoint('alerts.relayed');
       if (r.deliveries.length) await add(r.deliveries.map((id) => ({ id, attempt: 1 })));
       if (r.events > 0) o.log.info({ ...r, deliveries: r.deliveries.length }, 'alerts relayed');
       if (r.events < 5000) break;
     }
-    const due = await dueDeliveries(o.db, clock());
+    const due = await claimDue(o.db, clock(), requeueMs);
     if (due.length) await add(due);
     const now = clock().getTime();
     if (now - lastScan >= (o.scanEveryMs ?? ALERT_DEFAULTS.scanEveryMs)) {

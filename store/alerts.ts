@@ -26,8 +26,9 @@ export interface RelayResult {
  * advisory lock), so the feed's cursor (alert_notifications.seq) grows in commit order. A backfill
  * event is marked relayed and reaches no one; a held one waits for an operator. A non-public
  * category's event reaches an institution only under the enterprise's authorisation to it now.
+ * New deliveries are claimed for `leaseMs` (see claimDue): the caller enqueues their first attempt.
  */
-export async function relayEvents(db: Db, now: Date, limit = 5000): Promise<RelayResult> {
+export async function relayEvents(db: Db, now: Date, leaseMs: number, limit = 5000): Promise<RelayResult> {
   return db.knex.transaction(async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['credit-etl alerts relay']);
     const events: { seq: number; id: string; type: string; category: CategoryId; subject_uscc: string | null; backfill: boolean }[] = await trx('credit_events')
@@ -51,11 +52,11 @@ export async function relayEvents(db: Db, now: Date, limit = 5000): Promise<Rela
       if (notified.length > 0) {
         const { rows: d } = await trx.raw(`
           INSERT INTO webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at)
-          SELECT n.event_id, p.id, 'pending', ?::timestamptz, ?::timestamptz
+          SELECT n.event_id, p.id, 'pending', ?::timestamptz + ? * interval '1 millisecond', ?::timestamptz
           FROM jsonb_to_recordset(?::jsonb) AS n(event_id uuid, institution text, type text)
           JOIN webhook_endpoints p ON p.institution = n.institution AND p.status = 'enabled' AND (cardinality(p.event_types) = 0 OR n.type = ANY(p.event_types))
           ON CONFLICT (event_id, endpoint_id) DO NOTHING RETURNING id`,
-        [now.toISOString(), now.toISOString(), JSON.stringify(notified.map((r) => ({ event_id: r.event_id, institution: r.institution, type: byId.get(r.event_id)!.type })))]);
+        [now.toISOString(), leaseMs, now.toISOString(), JSON.stringify(notified.map((r) => ({ event_id: r.event_id, institution: r.institution, type: byId.get(r.event_id)!.type })))]);
         deliveries = d.map((r: { id: number }) => Number(r.id));
       }
     }
@@ -156,10 +157,15 @@ export async function recordAttempt(db: Db, w: DeliveryWork, a: AttemptRecord, n
   });
 }
 
-/** Pending deliveries whose next attempt is due: id and the attempt number it will be. */
-export async function dueDeliveries(db: Db, now: Date, limit = 1000): Promise<{ id: number; attempt: number }[]> {
-  const rows = await db.knex('webhook_deliveries').select('id', 'attempts').where({ state: 'pending' }).where('next_attempt_at', '<=', now.toISOString())
-    .orderBy('next_attempt_at').limit(limit);
+/**
+ * Claims the pending deliveries whose next attempt is due: their due time moves `leaseMs` ahead, so
+ * the next tick leaves them alone while their job runs; a job lost with Redis makes it due again.
+ * Returns id and the attempt number each will be.
+ */
+export async function claimDue(db: Db, now: Date, leaseMs: number, limit = 1000): Promise<{ id: number; attempt: number }[]> {
+  const { rows } = await db.knex.raw(`UPDATE webhook_deliveries d SET next_attempt_at = ?::timestamptz
+    WHERE d.id IN (SELECT id FROM webhook_deliveries WHERE state = 'pending' AND next_attempt_at <= ?::timestamptz ORDER BY next_attempt_at LIMIT ? FOR UPDATE SKIP LOCKED)
+    RETURNING d.id, d.attempts`, [new Date(now.getTime() + leaseMs).toISOString(), now.toISOString(), limit]);
   return rows.map((r: { id: number; attempts: number }) => ({ id: Number(r.id), attempt: r.attempts + 1 }));
 }
 
