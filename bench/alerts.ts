@@ -57,6 +57,7 @@ try {
   const drained = performance.now();
   const lat = [...arrivals.values()].map((t) => t - committed).sort((x, y) => x - y);
   const stats = await alertStats(db, new Date());
+  const http = (await db.knex.raw(`SELECT avg(duration_ms) AS avg, max(duration_ms) AS max, count(*) AS n FROM webhook_attempts`)).rows[0];
   await worker.close();
   console.log(`\nalerts: ${fmt(RECORDS)} penalty records over ${fmt(ENTERPRISES)} enterprises, ${fmt(WATCHED)} watched (one institution, one endpoint, 8 in flight)`);
   console.log('| measure | value |\n|---|---|');
@@ -66,6 +67,7 @@ try {
   console.log(`| commit -> webhook arrival p50 | ${fmt(pct(lat, 50))} ms |`);
   console.log(`| commit -> webhook arrival p95 | ${fmt(pct(lat, 95))} ms |`);
   console.log(`| commit -> last webhook | ${fmt(drained - committed)} ms |`);
+  console.log(`| attempts; HTTP time per attempt avg / max | ${fmt(Number(http.n))}; ${fmt(Number(http.avg), 1)} / ${fmt(Number(http.max))} ms |`);
   console.log(`| store's own figure (detected -> delivered) p50 / p95 | ${stats.latencyMs.p50} / ${stats.latencyMs.p95} ms |`);
 } finally {
   await rx.close();

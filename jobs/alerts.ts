@@ -13,7 +13,7 @@ import { webhookHeaders } from '../alerts/signing.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
-  claimDue, closeDelivery, deliveryWork, mayDeliver, recordAttempt, relayEvents, scanClockEvents,
+  claimDue, closeDelivery, deliveryWork, mayDeliver, undecidedHolds, recordAttempt, relayEvents, scanClockEvents,
 } from '../store/alerts.ts';
 import type { Db } from '../store/db.ts';
 import type { QueueConnection } from './connection.ts';
@@ -136,6 +136,7 @@ export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
   worker.on('error', (err) => o.log.error({ err }, 'alert worker error'));
   const requeueMs = o.requeueMs ?? ALERT_DEFAULTS.requeueMs;
   let lastScan = -Infinity;
+  let holdsSeen = new Date(0);
   let running: Promise<void> | undefined;
   const tickOnce = async () => {
     for (;;) {
@@ -145,6 +146,12 @@ export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
       if (r.deliveries.length) await add(r.deliveries.map((id) => ({ id, attempt: 1 })));
       if (r.events > 0) o.log.info({ ...r, deliveries: r.deliveries.length }, 'alerts relayed');
       if (r.events < 5000) break;
+    }
+    // The mass-withdrawal guard held a batch: the operators hear of it here, and in `alerts stats`.
+    for (const h of await undecidedHolds(o.db, holdsSeen)) {
+      o.log.warn({ ...h, code: 'W_ALERTS_HELD' }, `alerts held: a full delivery of ${h.category} by ${h.delivered_by} withdraws ${h.withdrawn} of ${h.records_before} records; `
+        + `its ${h.events} events wait for \`credit-etl alerts release|discard ${h.batch_id}\``);
+      holdsSeen = new Date(h.held_at);
     }
     const due = await claimDue(o.db, clock(), requeueMs);
     if (due.length) await add(due);

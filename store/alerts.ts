@@ -261,6 +261,12 @@ export const listEndpoints = (db: Db, institution?: string) =>
 
 // --- holds -------------------------------------------------------------------------------------
 
+/** Holds still waiting for an operator, held since `since` (the worker warns of each once). */
+export async function undecidedHolds(db: Db, since: Date): Promise<AlertStats['holds']> {
+  return db.knex('alert_holds').select('batch_id', 'category', 'delivered_by', 'withdrawn', 'records_before', 'events', db.knex.raw(utcIso('held_at')))
+    .whereNull('decided_at').where('held_at', '>', since.toISOString()).orderBy('held_at');
+}
+
 /** An operator's decision on a held batch: release its events to the relay, or discard them for good. */
 export async function decideHold(db: Db, batchId: string, decision: 'released' | 'discarded', by: string, now: Date): Promise<boolean> {
   return db.knex.transaction(async (trx) => {
