@@ -10,7 +10,7 @@ import type { CategoryId } from '../schemas/registry.ts';
 
 /** The records a merge inserted, changed or withdrew; a withdrawn one carries its last state (it is gone from credit_records). */
 export const TOUCHED_DDL = `CREATE TEMP TABLE merge_touched (
-  record_id bigint NOT NULL, kind text NOT NULL, old_fields jsonb, version integer, subject_uscc text, event_date date
+  record_id bigint PRIMARY KEY, kind text NOT NULL, old_fields jsonb, version integer, subject_uscc text, event_date date
 ) ON COMMIT DROP`;
 
 /** Share of a deliverer's records a full delivery may withdraw before its events are held for an operator. */
@@ -32,6 +32,7 @@ export interface EventsWritten {
 }
 
 const UTILITY = new Set<CategoryId>(['water', 'gas']);
+const PAGE = 5000;
 
 type Arrears = Map<string, boolean>;
 const accountKey = (uscc: string, account: string) => `${uscc}\u0000${account}`;
@@ -91,26 +92,46 @@ async function writeEvents(trx: Knex.Transaction, batch: EventBatch, facts: Fact
   const now = (batch.now ?? (() => new Date()))();
   const today = now.toISOString().slice(0, 10);
   const held = Boolean(batch.fullDelivery) && withdrawalNeedsHold(facts.withdrawn, facts.recordsBefore, batch.withdrawShare ?? DEFAULT_WITHDRAW_SHARE);
-  const events: EventRow[] = [];
-  const push = (c: Classified, r: Omit<EventRow, 'id' | 'type' | 'severity' | 'batch_id' | 'category' | 'detected_at' | 'backfill' | 'held'>) =>
-    events.push({ id: randomUUID(), type: c.type, severity: c.severity, batch_id: batch.id, category: batch.category, detected_at: now.toISOString(), backfill: facts.backfill, held, ...r });
+  // Written a page at a time, so a batch of a million new penalties holds a page of events, not a million.
+  let pending: EventRow[] = [];
+  let written = 0;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    await trx.raw(`INSERT INTO credit_events (id, type, subject_uscc, category, record_id, record_version, batch_id, source_unit, source_line,
+        occurred_on, detected_at, severity, backfill, held, detail)
+      SELECT id, type, subject_uscc, category, record_id, record_version, batch_id, source_unit, source_line, occurred_on, detected_at, severity, backfill, held, detail
+      FROM jsonb_to_recordset(?::jsonb) AS x(id uuid, type text, subject_uscc text, category text, record_id bigint, record_version int, batch_id uuid,
+        source_unit text, source_line int, occurred_on date, detected_at timestamptz, severity text, backfill boolean, held boolean, detail jsonb)`,
+    [JSON.stringify(pending)]);
+    written += pending.length;
+    pending = [];
+  };
+  const push = async (c: Classified, r: Omit<EventRow, 'id' | 'type' | 'severity' | 'batch_id' | 'category' | 'detected_at' | 'backfill' | 'held'>) => {
+    pending.push({ id: randomUUID(), type: c.type, severity: c.severity, batch_id: batch.id, category: batch.category, detected_at: now.toISOString(), backfill: facts.backfill, held, ...r });
+    if (pending.length >= PAGE) await flush();
+  };
 
   const keys = classifiedFields();
   const pick = (col: string) => `jsonb_build_object(${keys.map((k) => `'${k}', ${col}->'${k}'`).join(', ')})`;
-  // Only rows a rule can turn into an event leave the database, and only the fields the rules read.
-  const { rows } = await trx.raw(`SELECT t.kind, t.record_id, COALESCE(r.version, t.version) AS version, COALESCE(r.subject_uscc, t.subject_uscc) AS subject_uscc,
-      to_char(COALESCE(r.event_date, t.event_date), 'YYYY-MM-DD') AS event_date, ${pick('COALESCE(r.fields, t.old_fields)')} AS fields,
-      CASE WHEN t.kind = 'updated' THEN ${pick('t.old_fields')} END AS old_fields, r.source_unit, r.source_line
-    FROM merge_touched t LEFT JOIN credit_records r ON r.id = t.record_id AND t.kind <> 'withdrawn'
-    WHERE t.kind <> 'inserted' OR ? = ANY(?::text[]) ORDER BY t.record_id`, [batch.category, [...EVENT_ON_INSERT]]);
-  for (const r of rows) {
-    const c = classifyRecord({ kind: r.kind, category: batch.category, fields: r.fields, oldFields: r.old_fields ?? undefined }, today);
-    if (!c) continue;
-    push(c, {
-      subject_uscc: r.subject_uscc, record_id: Number(r.record_id), record_version: r.version, occurred_on: r.event_date,
-      // a withdrawal is the delivering batch's doing, not a line of it
-      source_unit: r.kind === 'withdrawn' ? batch.deliveredBy : r.source_unit, source_line: r.kind === 'withdrawn' ? null : r.source_line, detail: {},
-    });
+  // Only rows a rule can turn into an event leave the database, and only the fields the rules read,
+  // a page at a time in record order.
+  for (let after = 0; ;) {
+    const { rows } = await trx.raw(`SELECT t.kind, t.record_id, COALESCE(r.version, t.version) AS version, COALESCE(r.subject_uscc, t.subject_uscc) AS subject_uscc,
+        to_char(COALESCE(r.event_date, t.event_date), 'YYYY-MM-DD') AS event_date, ${pick('COALESCE(r.fields, t.old_fields)')} AS fields,
+        CASE WHEN t.kind = 'updated' THEN ${pick('t.old_fields')} END AS old_fields, r.source_unit, r.source_line
+      FROM merge_touched t LEFT JOIN credit_records r ON r.id = t.record_id AND t.kind <> 'withdrawn'
+      WHERE t.record_id > ? AND (t.kind <> 'inserted' OR ? = ANY(?::text[])) ORDER BY t.record_id LIMIT ?`, [after, batch.category, [...EVENT_ON_INSERT], PAGE]);
+    for (const r of rows) {
+      const c = classifyRecord({ kind: r.kind, category: batch.category, fields: r.fields, oldFields: r.old_fields ?? undefined }, today);
+      if (!c) continue;
+      await push(c, {
+        subject_uscc: r.subject_uscc, record_id: Number(r.record_id), record_version: r.version, occurred_on: r.event_date,
+        // a withdrawal is the delivering batch's doing, not a line of it
+        source_unit: r.kind === 'withdrawn' ? batch.deliveredBy : r.source_unit, source_line: r.kind === 'withdrawn' ? null : r.source_line, detail: {},
+      });
+    }
+    if (rows.length < PAGE) break;
+    after = Number(rows[rows.length - 1].record_id);
   }
 
   if (UTILITY.has(batch.category)) {
@@ -133,7 +154,7 @@ async function writeEvents(trx: Knex.Transaction, batch: EventBatch, facts: Fact
       for (const x of changed) {
         const l: any = byAccount.get(accountKey(x.uscc, x.account));
         if (!l) continue; // every bill of the account was withdrawn: nothing to point at
-        push(x.c, {
+        await push(x.c, {
           subject_uscc: x.uscc, record_id: Number(l.id), record_version: l.version, occurred_on: null,
           source_unit: l.batch_id === batch.id ? l.source_unit : batch.deliveredBy, source_line: l.batch_id === batch.id ? l.source_line : null,
           detail: { accountNo: x.account, billingMonth: l.billing_month },
@@ -142,19 +163,12 @@ async function writeEvents(trx: Knex.Transaction, batch: EventBatch, facts: Fact
     }
   }
 
-  for (let i = 0; i < events.length; i += 5000) {
-    await trx.raw(`INSERT INTO credit_events (id, type, subject_uscc, category, record_id, record_version, batch_id, source_unit, source_line,
-        occurred_on, detected_at, severity, backfill, held, detail)
-      SELECT id, type, subject_uscc, category, record_id, record_version, batch_id, source_unit, source_line, occurred_on, detected_at, severity, backfill, held, detail
-      FROM jsonb_to_recordset(?::jsonb) AS x(id uuid, type text, subject_uscc text, category text, record_id bigint, record_version int, batch_id uuid,
-        source_unit text, source_line int, occurred_on date, detected_at timestamptz, severity text, backfill boolean, held boolean, detail jsonb)`,
-    [JSON.stringify(events.slice(i, i + 5000))]);
-  }
+  await flush();
   if (held) {
     await trx('alert_holds').insert({
       batch_id: batch.id, category: batch.category, delivered_by: batch.deliveredBy, withdrawn: facts.withdrawn,
-      records_before: facts.recordsBefore, events: events.length, held_at: now.toISOString(),
+      records_before: facts.recordsBefore, events: written, held_at: now.toISOString(),
     });
   }
-  return { events: events.length, backfill: facts.backfill, held };
+  return { events: written, backfill: facts.backfill, held };
 }
