@@ -56,4 +56,6 @@ it('adds an endpoint with a whsec_ secret and shows the outbox and deliveries in
   expect(s.endpoints).toEqual([expect.objectContaining({ institution: '临沂银行', states: { pending: 1 } })]);
   const text = await runCli(['alerts', 'stats'], env);
   expect(text.stdout).toContain('outbox backlog (unrelayed): 0');
+  const digest = JSON.parse((await runCli(['alerts', 'digest', '--institution', '临沂银行', '--json'], env)).stdout);
+  expect(digest).toMatchObject({ total: 1, withheld: 0, byType: { 'penalty.created': 1 }, bySeverity: { high: 1 }, enterprises: [{ uscc: USCCS[1], events: 1, high: 1 }] });
 });
