@@ -46,10 +46,11 @@ export function watchFromCells(get: (c: Column) => string, line: number, header:
   for (const t of types) if (!isEventType(t)) bad('eventTypes', t, `未知的事件类型“${t}”`, `unknown event type "${t}"`);
   const from = get('activeFrom').trim();
   const until = get('activeUntil').trim();
+  const isDate = (v: string) => DATE.test(v) && !Number.isNaN(Date.parse(v));
   for (const [c, v] of [['activeFrom', from], ['activeUntil', until]] as const) {
-    if (v && !(DATE.test(v) && !Number.isNaN(Date.parse(v)))) bad(c, v, '日期格式应为 YYYY-MM-DD', 'a date must be YYYY-MM-DD');
+    if (v && !isDate(v)) bad(c, v, '日期格式应为 YYYY-MM-DD', 'a date must be YYYY-MM-DD');
   }
-  if (from && until && DATE.test(from) && DATE.test(until) && until < from) bad('activeUntil', until, '截止日期早于起始日期', 'the end date is before the start date');
+  if (isDate(from) && isDate(until) && until < from) bad('activeUntil', until, '截止日期早于起始日期', 'the end date is before the start date');
   if (problems.length) return { problems };
   const loanRef = get('loanRef').trim();
   return { problems, watch: { subjectUscc: uscc, eventTypes: types as EventType[], loanRef: loanRef || undefined, activeFrom: from || undefined, activeUntil: until || undefined } };

@@ -13,7 +13,7 @@ import { webhookHeaders } from '../alerts/signing.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
-  claimDue, closeDelivery, deliveryWork, mayDeliver, undecidedHolds, recordAttempt, relayEvents, scanClockEvents,
+  claimDue, closeDelivery, deliveryWork, mayDeliver, RELAY_PAGE, undecidedHolds, recordAttempt, relayEvents, scanClockEvents,
 } from '../store/alerts.ts';
 import type { Db } from '../store/db.ts';
 import type { QueueConnection } from './connection.ts';
@@ -145,7 +145,7 @@ export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
       failpoint('alerts.relayed');
       if (r.deliveries.length) await add(r.deliveries.map((id) => ({ id, attempt: 1 })));
       if (r.events > 0) o.log.info({ ...r, deliveries: r.deliveries.length }, 'alerts relayed');
-      if (r.events < 5000) break;
+      if (r.events < RELAY_PAGE) break;
     }
     // The mass-withdrawal guard held a batch: the operators hear of it here, and in `alerts stats`.
     for (const h of await undecidedHolds(o.db, holdsSeen)) {

@@ -2,6 +2,7 @@
 // (alert_notifications, the pull feed) and to the watching institutions' webhook endpoints
 // (webhook_deliveries); attempts and their outcomes; the clock-driven events; the operators' figures.
 import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
 import { EVENT_TYPES, expiringWindow, isGatedEventCategory, LONG_TERM } from '../alerts/classify.ts';
 import type { AlertEvent } from '../alerts/payload.ts';
 import { newSecret } from '../alerts/signing.ts';
@@ -28,7 +29,10 @@ export interface RelayResult {
  * category's event reaches an institution only under the enterprise's authorisation to it now.
  * New deliveries are claimed for `leaseMs` (see claimDue): the caller enqueues their first attempt.
  */
-export async function relayEvents(db: Db, now: Date, leaseMs: number, limit = 5000): Promise<RelayResult> {
+/** Events one relay transaction takes at most. */
+export const RELAY_PAGE = 5000;
+
+export async function relayEvents(db: Db, now: Date, leaseMs: number, limit = RELAY_PAGE): Promise<RelayResult> {
   return db.knex.transaction(async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['credit-etl alerts relay']);
     const events: { seq: number; id: string; type: string; category: CategoryId; subject_uscc: string | null; backfill: boolean }[] = await trx('credit_events')
@@ -66,7 +70,7 @@ export async function relayEvents(db: Db, now: Date, leaseMs: number, limit = 50
 }
 
 /** For each (institution, event): may it reach the institution now? Public categories always; the others under a grant in force. */
-async function authorisedPairs(db: Db, pairs: readonly { institution: string; event: { category: CategoryId; subject_uscc: string | null } }[], now: Date, trx?: any): Promise<boolean[]> {
+async function authorisedPairs(db: Db, pairs: readonly { institution: string; event: { category: CategoryId; subject_uscc: string | null } }[], now: Date, trx?: Knex.Transaction): Promise<boolean[]> {
   const gatedBy = new Map<string, Set<string>>();
   for (const p of pairs) if (isGatedEventCategory(p.event.category)) gatedBy.set(p.institution, (gatedBy.get(p.institution) ?? new Set()).add(p.event.subject_uscc!));
   const grants = new Map<string, Set<string>>(); // institution -> uscc|category in force
