@@ -156,7 +156,8 @@ program.command('contract').description('write the data-contract document genera
 const STORE_COMMANDS = ['migrate', 'ingest', 'rejects', 'batches', 'profile', 'demo', 'contract'];
 if (!STORE_COMMANDS.includes(process.argv[2])) {
   for (const m of await Promise.all([import('./commands/serve.ts'), import('./commands/tokens.ts'), import('./commands/authz.ts'),
-    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/alerts.ts')])) m.register(program);
+    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/evaluation.ts'),
+    import('./commands/alerts.ts')])) m.register(program);
 }
 
 try {

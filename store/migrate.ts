@@ -11,6 +11,7 @@ import * as accessLog from '../migrations/20261129001001_access_log.ts';
 import * as collectionLedger from '../migrations/20261129002000_collection_ledger.ts';
 import * as queuedUploads from '../migrations/20261129003000_queued_uploads.ts';
 import * as alerts from '../migrations/20261205005000_alerts.ts';
+import * as evaluations from '../migrations/20261205006000_evaluations.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const MIGRATIONS: readonly [string, Migration][] = [
@@ -24,6 +25,7 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129002000_collection_ledger', collectionLedger],
   ['20261129003000_queued_uploads', queuedUploads],
   ['20261205005000_alerts', alerts],
+  ['20261205006000_evaluations', evaluations],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
