@@ -64,6 +64,7 @@ try {
   console.log(`| batch (parse, merge, outbox) to commit | ${fmt((committed - t0) / 1000, 2)} s (${b.status}, ${fmt(b.inserted)} inserted) |`);
   console.log(`| outbox events written in the batch | ${fmt(events)} |`);
   console.log(`| webhooks delivered (watched events) | ${fmt(arrivals.size)} of ${fmt(expected)} |`);
+  console.log(`| commit -> first webhook | ${fmt(lat[0])} ms |`);
   console.log(`| commit -> webhook arrival p50 | ${fmt(pct(lat, 50))} ms |`);
   console.log(`| commit -> webhook arrival p95 | ${fmt(pct(lat, 95))} ms |`);
   console.log(`| commit -> last webhook | ${fmt(drained - committed)} ms |`);
