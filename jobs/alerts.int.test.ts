@@ -195,12 +195,12 @@ it('water arrears reach an institution only under the enterprise\'s authorisatio
   const ids = await eventsOfBatch(b.batchId);
   expect(ids).toHaveLength(1);
   // Revoked after the relay put it on its way, before the attempt: the worker asks again.
-  await w.worker.pause();
+  await w.worker!.pause();
   await w.tick();
   const notes = await t.db.knex('alert_notifications').where({ event_id: ids[0] }).orderBy('institution');
   expect(notes.map((n: any) => [n.institution, n.status])).toEqual([[granted, 'notified'], [without, 'withheld']].sort());
   await revokeAuthorisation(t.db, grant.id, clock.now().toISOString());
-  w.worker.resume();
+  w.worker!.resume();
   const [d] = await eventually(async () => {
     const rows = await deliveriesOf(ids);
     return rows.length === 1 && rows[0].state !== 'pending' ? rows : undefined;
@@ -237,6 +237,23 @@ it('a backfill load notifies no one; a held batch reaches no one until an operat
   await w.tick();
   await eventually(async () => (held.every((id) => rx.processed.includes(id)) ? true : undefined));
   expect(JSON.parse(rx.requests.find((r) => r.id === held[0])!.body).type).toBe('record.withdrawn');
+});
+
+it('without Redis the worker still relays: the pull feed gets the alert, the webhook waits for a worker with Redis', async () => {
+  const inst = '临沂银行测试八';
+  await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[17], eventTypes: [] }], 'test');
+  await addEndpoint(t.db, { institution: inst, url: rx.url });
+  const relayOnly = startAlertWorker({ db: t.db, log: silentLog, pollMs: 0 });
+  const b = await deliver(t.db, 'penalty', [penalty(800, USCCS[17])]);
+  const ids = await eventsOfBatch(b.batchId);
+  await relayOnly.tick();
+  await relayOnly.close();
+  expect((await t.db.knex('alert_notifications').whereIn('event_id', ids)).map((n: any) => [n.institution, n.status])).toEqual([[inst, 'notified']]);
+  expect((await deliveriesOf(ids)).map((d: any) => [d.state, d.attempts])).toEqual([['pending', 0]]);
+  expect(rx.requests.filter((r) => ids.includes(r.id))).toEqual([]);
+  const w = worker(() => new Date(Date.now() + 3_600_000)); // past the claim lease the relay set
+  await w.tick();
+  await eventually(async () => (rx.processed.includes(ids[0]) ? true : undefined));
 });
 
 function enforcementRow(i: number, uscc: string) {

@@ -23,7 +23,8 @@ type Payload = JobPayloads[typeof QUEUE.alertDeliver];
 
 export interface AlertWorkerOptions {
   readonly db: Db;
-  readonly conn: QueueConnection;
+  /** Redis for the webhook attempts; without it the worker only relays (the pull feed) and finds clock events. */
+  readonly conn?: QueueConnection;
   readonly log: Logger;
   readonly now?: () => Date;
   /** attempts in flight in this process, all endpoints together */
@@ -41,8 +42,8 @@ export interface AlertWorkerOptions {
 }
 
 export interface AlertWorker {
-  readonly queue: Queue<Payload>;
-  readonly worker: Worker<Payload>;
+  readonly queue?: Queue<Payload>;
+  readonly worker?: Worker<Payload>;
   /** Relays every unrelayed event, enqueues the attempts due, and looks for clock-driven events when their time has come. */
   tick(): Promise<void>;
   close(): Promise<void>;
@@ -70,7 +71,7 @@ async function acquireSlot(conn: QueueConnection, endpointId: string, max: numbe
   return ok === 1 ? async () => void (await conn.connection.zrem(key, token)) : undefined;
 }
 
-async function attempt(o: AlertWorkerOptions, clock: () => Date, job: Job<Payload>, token?: string): Promise<string> {
+async function attempt(o: AlertWorkerOptions & { conn: QueueConnection }, clock: () => Date, job: Job<Payload>, token?: string): Promise<string> {
   const { db, log } = o;
   const { deliveryId, attempt: n } = job.data;
   const w = await deliveryWork(db, deliveryId);
@@ -122,18 +123,19 @@ async function attempt(o: AlertWorkerOptions, clock: () => Date, job: Job<Payloa
 
 export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
   const clock = o.now ?? (() => new Date());
-  const base = { connection: o.conn.connection, prefix: o.conn.prefix };
-  const queue = new Queue<Payload>(QUEUE.alertDeliver, base);
+  const conn = o.conn;
+  const base = conn && { connection: conn.connection, prefix: conn.prefix };
+  const queue = base && new Queue<Payload>(QUEUE.alertDeliver, base);
   // Jobs are removed when done: whether an attempt is still owed is the database's to say, so a job
   // that failed unexpectedly (the store was down) is added again by the next tick.
-  const add = (items: readonly { id: number; attempt: number }[]) => queue.addBulk(items.map((d) => ({
+  const add = async (items: readonly { id: number; attempt: number }[]) => queue?.addBulk(items.map((d) => ({
     name: 'deliver', data: { deliveryId: d.id, attempt: d.attempt }, opts: { jobId: jobId.alertDeliver(d.id, d.attempt), removeOnComplete: true, removeOnFail: true },
   })));
-  const worker = new Worker<Payload>(QUEUE.alertDeliver, (job, token) => attempt(o, clock, job, token), {
+  const worker = base && new Worker<Payload>(QUEUE.alertDeliver, (job, token) => attempt({ ...o, conn: conn! }, clock, job, token), {
     ...base, name: `${hostname()}:${process.pid}`, concurrency: o.concurrency ?? ALERT_DEFAULTS.concurrency,
     ...(o.lockMs ? { lockDuration: o.lockMs, stalledInterval: o.lockMs } : {}),
   });
-  worker.on('error', (err) => o.log.error({ err }, 'alert worker error'));
+  worker?.on('error', (err) => o.log.error({ err }, 'alert worker error'));
   const requeueMs = o.requeueMs ?? ALERT_DEFAULTS.requeueMs;
   let lastScan = -Infinity;
   let holdsSeen = new Date(0);
@@ -153,7 +155,7 @@ export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
         + `its ${h.events} events wait for \`credit-etl alerts release|discard ${h.batch_id}\``);
       holdsSeen = new Date(h.held_at);
     }
-    const due = await claimDue(o.db, clock(), requeueMs);
+    const due = queue ? await claimDue(o.db, clock(), requeueMs) : [];
     if (due.length) await add(due);
     const now = clock().getTime();
     if (now - lastScan >= (o.scanEveryMs ?? ALERT_DEFAULTS.scanEveryMs)) {
@@ -174,8 +176,8 @@ export function startAlertWorker(o: AlertWorkerOptions): AlertWorker {
     close: async () => {
       if (timer) clearInterval(timer);
       await running?.catch(() => undefined);
-      await worker.close();
-      await queue.close();
+      await worker?.close();
+      await queue?.close();
     },
   };
 }

@@ -86,17 +86,18 @@ export function register(program: Command): void {
 
   const alerts = program.command('alerts').description('post-loan alerts: delivery worker, endpoints, held batches, figures');
 
-  alerts.command('work').description('relay the outbox and deliver webhooks (BullMQ, REDIS_URL) until SIGTERM')
+  alerts.command('work').description('relay the outbox and deliver webhooks (BullMQ, REDIS_URL) until SIGTERM; without REDIS_URL it relays only (the pull feed)')
     .action(async () => withDb(async (db) => {
       const collection = loadCollectionConfig();
-      const conn = connectQueues(collection);
+      const conn = collection.redisUrl ? connectQueues(collection) : undefined;
       const w = startAlertWorker({ db, conn, log, lockMs: collection.jobLockMs, ...loadAlertConfig() });
-      log.info({ prefix: conn.prefix }, 'alert worker ready');
+      if (conn) log.info({ prefix: conn.prefix }, 'alert worker ready');
+      else log.warn('no REDIS_URL: alerts are relayed to watches and the pull feed (GET /alerts), webhooks wait until a worker with Redis runs');
       console.log('alert worker ready');
       const signal = await untilSignal(() => process.exit(130));
       log.info({ signal }, 'alert worker shutting down');
       await w.close();
-      await conn.connection.quit();
+      await conn?.connection.quit();
     }));
 
   alerts.command('stats').description('outbox backlog, held batches, deliveries by state per endpoint, commit-to-delivery p50/p95').option('--json')
