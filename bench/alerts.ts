@@ -36,7 +36,7 @@ try {
   const pool = enterprisePool('bench-alerts', ENTERPRISES);
   await deliver(db, 'penalty', [penalty(0, pool[0].uscc)]); // the category's backfill
   await upsertWatches(db, '基准测试银行', pool.slice(0, WATCHED).map((e) => ({ subjectUscc: e.uscc, eventTypes: [] })), 'bench');
-  await addEndpoint(db, { institution: '基准测试银行', url: rx.url, maxInFlight: 8 });
+  await addEndpoint(db, { institution: '基准测试银行', url: rx.url, maxInFlight: 8, allowInternal: true });
   const arrivals = new Map<string, number>();
   rx.respond = ({ id }) => {
     if (!arrivals.has(id)) arrivals.set(id, performance.now());

@@ -64,7 +64,7 @@ const eventsOfBatch = async (batchId: string) => (await t.db.knex('credit_events
 it('a watched enterprise\'s new penalty reaches its institution\'s endpoint, signed: the reference verifier accepts it, and rejects a tampered body or a stale timestamp', async () => {
   const inst = '临沂银行测试一';
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[0], eventTypes: ['penalty.created'], loanRef: 'L-001' }], 'test');
-  const ep = await addEndpoint(t.db, { institution: inst, url: rx.url });
+  const ep = await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
   const rotated = (await rotateSecret(t.db, ep.id))!;
   const w = worker();
   const b = await deliver(t.db, 'penalty', [penalty(1, USCCS[0]), penalty(2, USCCS[1])]); // USCCS[1] is watched by no one
@@ -94,7 +94,7 @@ it('with a controlled clock, failed attempts are retried on the schedule (5 s, 5
   const clock = manualClock();
   const inst = '临沂银行测试二';
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[3], eventTypes: [] }], 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url });
+  await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
   rx.respond = ({ n }) => (n <= 3 ? 503 : 200);
   const w = worker(clock.now);
   const b = await deliver(t.db, 'penalty', [penalty(3, USCCS[3])]);
@@ -128,7 +128,7 @@ it('410 Gone disables the endpoint and cancels what it still had pending', async
   const clock = manualClock();
   const inst = '临沂银行测试三';
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[4], eventTypes: [] }], 'test');
-  const ep = await addEndpoint(t.db, { institution: inst, url: rx.url, maxInFlight: 1 });
+  const ep = await addEndpoint(t.db, { institution: inst, url: rx.url, maxInFlight: 1, allowInternal: true });
   rx.respond = () => 410;
   const w = worker(clock.now);
   const b = await deliver(t.db, 'penalty', [penalty(4, USCCS[4]), penalty(5, USCCS[4])]);
@@ -146,10 +146,27 @@ it('410 Gone disables the endpoint and cancels what it still had pending', async
   expect(await deliveriesOf(await eventsOfBatch(later.batchId))).toEqual([]);
 });
 
+it('an endpoint resolving to an internal address is not called unless an operator allowed it (request forgery)', async () => {
+  const clock = manualClock();
+  const inst = '临沂银行测试九';
+  await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[18], eventTypes: [] }], 'test');
+  await addEndpoint(t.db, { institution: inst, url: rx.url.replace('127.0.0.1', 'localhost') });
+  const w = worker(clock.now);
+  const b = await deliver(t.db, 'penalty', [penalty(900, USCCS[18])]);
+  const ids = await eventsOfBatch(b.batchId);
+  await w.tick();
+  const [d] = await eventually(async () => {
+    const rows = await deliveriesOf(ids);
+    return rows[0]?.attempts === 1 ? rows : undefined;
+  });
+  expect(d).toMatchObject({ state: 'pending', last_error: expect.stringMatching(/E_ENDPOINT_INTERNAL: localhost resolves to/) });
+  expect(rx.requests.filter((r) => ids.includes(r.id))).toEqual([]);
+});
+
 it('an endpoint never has more attempts in flight than its limit', async () => {
   const inst = '临沂银行测试七';
   await upsertWatches(t.db, inst, USCCS.slice(11, 17).map((subjectUscc) => ({ subjectUscc, eventTypes: [] })), 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url, maxInFlight: 2 });
+  await addEndpoint(t.db, { institution: inst, url: rx.url, maxInFlight: 2, allowInternal: true });
   const before = rx.requests.length;
   (rx as { maxOpen: number }).maxOpen = 0;
   rx.delayMs = 150;
@@ -184,7 +201,7 @@ it('water arrears reach an institution only under the enterprise\'s authorisatio
   const [granted, without] = ['临沂银行测试四', '临沂银行测试五'];
   for (const inst of [granted, without]) {
     await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[7], eventTypes: ['arrears.started'] }], 'test');
-    await addEndpoint(t.db, { institution: inst, url: rx.url });
+    await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
   }
   const grant = await grantAuthorisation(t.db, {
     enterpriseUscc: USCCS[7], categories: ['water'], institution: granted, grantedAt: new Date(Date.now() - 86_400_000).toISOString(),
@@ -215,7 +232,7 @@ it('water arrears reach an institution only under the enterprise\'s authorisatio
 it('a backfill load notifies no one; a held batch reaches no one until an operator releases it', async () => {
   const inst = '临沂银行测试六';
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[8], eventTypes: [] }, { subjectUscc: USCCS[9], eventTypes: [] }], 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url });
+  await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
   const w = worker();
   const first = await deliver(t.db, 'enforcement', [{ ...enforcementRow(1, USCCS[8]) }]);
   const backfill = await eventsOfBatch(first.batchId);
@@ -242,7 +259,7 @@ it('a backfill load notifies no one; a held batch reaches no one until an operat
 it('without Redis the worker still relays: the pull feed gets the alert, the webhook waits for a worker with Redis', async () => {
   const inst = '临沂银行测试八';
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[17], eventTypes: [] }], 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url });
+  await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
   const relayOnly = startAlertWorker({ db: t.db, log: silentLog, pollMs: 0 });
   const b = await deliver(t.db, 'penalty', [penalty(800, USCCS[17])]);
   const ids = await eventsOfBatch(b.batchId);

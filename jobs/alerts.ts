@@ -5,8 +5,10 @@
 // unrelayed, or claimed long ago and never attempted), a
 // test can drive the schedule with a controlled clock, and every attempt is on record.
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
+import { isInternalAddress } from '../alerts/addresses.ts';
 import { alertPayload } from '../alerts/payload.ts';
 import { afterAttempt, retryAfterMs } from '../alerts/retry.ts';
 import { webhookHeaders } from '../alerts/signing.ts';
@@ -71,6 +73,14 @@ async function acquireSlot(conn: QueueConnection, endpointId: string, max: numbe
   return ok === 1 ? async () => void (await conn.connection.zrem(key, token)) : undefined;
 }
 
+/** Why the endpoint may not be called (its host resolves to an internal address), or undefined. */
+async function internalTarget(url: string): Promise<string | undefined> {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const addresses = await lookup(host, { all: true });
+  const bad = addresses.find((a) => isInternalAddress(a.address));
+  return bad && `E_ENDPOINT_INTERNAL: ${host} resolves to ${bad.address}, an internal address (an operator may allow it for this endpoint)`;
+}
+
 async function attempt(o: AlertWorkerOptions & { conn: QueueConnection }, clock: () => Date, job: Job<Payload>, token?: string): Promise<string> {
   const { db, log } = o;
   const { deliveryId, attempt: n } = job.data;
@@ -100,6 +110,8 @@ async function attempt(o: AlertWorkerOptions & { conn: QueueConnection }, clock:
     let error: string | undefined;
     let retryAfter: number | undefined;
     try {
+      const refused = w.endpoint.allowInternal ? undefined : await internalTarget(w.endpoint.url);
+      if (refused) throw Object.assign(new Error(refused), { name: 'Refused' });
       const res = await fetch(w.endpoint.url, {
         method: 'POST', body, headers: webhookHeaders(w.endpoint.secrets, w.event.id, startedAt, body), redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),

@@ -74,6 +74,8 @@ export async function up(knex: Knex): Promise<void> {
     t.specificType('secrets', 'text[]').notNullable();
     t.specificType('event_types', 'text[]').notNullable();
     t.integer('max_in_flight').notNullable().defaultTo(4);
+    // an operator's explicit leave to call an internal address (a bank's gateway on the government network)
+    t.boolean('allow_internal').notNullable().defaultTo(false);
     t.text('status').notNullable().defaultTo('enabled');
     t.text('disabled_reason');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());

@@ -90,19 +90,24 @@ export interface DeliveryWork {
   readonly id: number;
   readonly state: string;
   readonly attempts: number;
-  readonly endpoint: { readonly id: string; readonly url: string; readonly secrets: string[]; readonly status: string; readonly maxInFlight: number; readonly institution: string };
+  readonly endpoint: {
+    readonly id: string; readonly url: string; readonly secrets: string[]; readonly status: string; readonly maxInFlight: number;
+    readonly institution: string; readonly allowInternal: boolean;
+  };
   readonly event: AlertEvent;
 }
 
 export async function deliveryWork(db: Db, id: number): Promise<DeliveryWork | undefined> {
-  const r = (await db.knex.raw(`SELECT d.id, d.state, d.attempts, p.id AS endpoint_id, p.url, p.secrets, p.status AS endpoint_status, p.max_in_flight, p.institution,
+  const r = (await db.knex.raw(`SELECT d.id, d.state, d.attempts, p.id AS endpoint_id, p.url, p.secrets, p.status AS endpoint_status, p.max_in_flight, p.institution, p.allow_internal,
       e.id AS event_id, e.type, e.category, e.subject_uscc, e.severity, e.record_id, e.record_version, e.batch_id, e.source_unit, e.source_line,
       to_char(e.occurred_on, 'YYYY-MM-DD') AS occurred_on, to_char(e.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS detected_at
     FROM webhook_deliveries d JOIN webhook_endpoints p ON p.id = d.endpoint_id JOIN credit_events e ON e.id = d.event_id WHERE d.id = ?`, [id])).rows[0];
   if (!r) return undefined;
   return {
     id: Number(r.id), state: r.state, attempts: r.attempts,
-    endpoint: { id: r.endpoint_id, url: r.url, secrets: r.secrets, status: r.endpoint_status, maxInFlight: r.max_in_flight, institution: r.institution },
+    endpoint: {
+      id: r.endpoint_id, url: r.url, secrets: r.secrets, status: r.endpoint_status, maxInFlight: r.max_in_flight, institution: r.institution, allowInternal: r.allow_internal,
+    },
     event: {
       id: r.event_id, type: r.type, category: r.category, subjectUscc: r.subject_uscc, severity: r.severity, recordId: Number(r.record_id),
       recordVersion: r.record_version, batchId: r.batch_id, sourceUnit: r.source_unit, sourceLine: r.source_line, occurredOn: r.occurred_on, detectedAt: r.detected_at,
@@ -237,12 +242,14 @@ export async function alertFeed(db: Db, institution: string, cursor: number, lim
 
 export interface Endpoint {
   id: string; institution: string; url: string; event_types: string[]; max_in_flight: number; status: string; disabled_reason: string | null; secrets: string[];
+  allow_internal: boolean;
 }
 
-export async function addEndpoint(db: Db, e: { institution: string; url: string; eventTypes?: readonly string[]; maxInFlight?: number }): Promise<Endpoint> {
+export async function addEndpoint(db: Db, e: { institution: string; url: string; eventTypes?: readonly string[]; maxInFlight?: number; allowInternal?: boolean }): Promise<Endpoint> {
   const id = randomUUID();
   await db.knex('webhook_endpoints').insert({
     id, institution: e.institution, url: e.url, secrets: [newSecret()], event_types: [...(e.eventTypes ?? [])], max_in_flight: e.maxInFlight ?? 4,
+    allow_internal: e.allowInternal ?? false,
   });
   return (await db.knex('webhook_endpoints').where({ id }).first()) as Endpoint;
 }

@@ -133,12 +133,13 @@ export function register(program: Command): void {
   const endpoint = alerts.command('endpoint').description('an institution\'s webhook endpoints');
   institution(endpoint.command('add').description('add an endpoint; prints its signing secret once'))
     .requiredOption('--url <url>').option('--types <list>', 'event types (default all)', '').option('--max-in-flight <n>', 'concurrent attempts to it', (v) => Number(v), 4)
+    .option('--allow-internal', 'let it resolve to an internal address (private, loopback): refused by default against request forgery')
     .action(async (opts) => withDb(async (db) => {
       if (!/^https?:\/\//.test(opts.url)) throw new UsageError('--url must be http(s)');
       const types = String(opts.types).split(',').filter(Boolean);
       const bad = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
       if (bad.length) throw new UsageError(`未知事件类型 unknown event types: ${bad.join(', ')}`);
-      const e = await addEndpoint(db, { institution: opts.institution, url: opts.url, eventTypes: types, maxInFlight: opts.maxInFlight });
+      const e = await addEndpoint(db, { institution: opts.institution, url: opts.url, eventTypes: types, maxInFlight: opts.maxInFlight, allowInternal: Boolean(opts.allowInternal) });
       console.log(`${e.id}  ${e.url}\nsecret: ${e.secrets[0]}`);
     }));
   endpoint.command('rotate').description('add a new secret (old ones keep signing until --retire)').argument('<id>').option('--retire', 'keep only the newest secret')

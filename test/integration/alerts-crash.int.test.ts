@@ -54,7 +54,7 @@ it('kill -9 after the batch commit, after the relay commit and after a send: eac
   await deliver(t.db, 'penalty', [penalty(9000, USCCS[19])]); // the category's backfill, before anyone watches
   const watched = USCCS.slice(0, 6);
   await upsertWatches(t.db, INST, watched.map((subjectUscc) => ({ subjectUscc, eventTypes: [] })), 'test');
-  await addEndpoint(t.db, { institution: INST, url: rx.url, maxInFlight: 2 });
+  await addEndpoint(t.db, { institution: INST, url: rx.url, maxInFlight: 2, allowInternal: true });
 
   // 1. The ingest dies right after its commit: the batch and its events are there, nothing else happened.
   const rows = watched.map((u, i) => penalty(i + 1, u));
