@@ -1,12 +1,7 @@
 // What an analyst may see of a record, derived from the schemas' field sensitivity (annex notes:
 // 法定代表人证件类型/号码 and the interface-call categories only under the enterprise's authorisation).
-import { categories, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
-import { isGatedCategory } from '../schemas/sensitivity.ts';
-
-// Also used below the service (the alert rules): their home is schemas/sensitivity.ts.
-export { isGatedCategory, pastPublicity, PUBLICITY_END_LABEL, publicityEndFields } from '../schemas/sensitivity.ts';
-
-export const publicCategories = (): CategoryId[] => categories().filter((c) => !isGatedCategory(c)).map((c) => c.id);
+import type { CategoryId, CategorySpec } from '../schemas/registry.ts';
+import { publicityEndFields } from '../schemas/sensitivity.ts';
 
 /** Keeps the first and last four characters of a long value (3713**********123X); a short one is starred whole. */
 export function maskValue(s: string): string {
@@ -36,9 +31,19 @@ export function viewFields(spec: CategorySpec, fields: Readonly<Record<string, u
   return { fields: out, masked };
 }
 
+// Also the alert rules' (alerts/classify.ts), below the service: its home is schemas/sensitivity.ts.
+export { pastPublicity } from '../schemas/sensitivity.ts';
+
 export const withheldNote = (spec: CategorySpec) => ({
   category: spec.id,
   labelZh: spec.labelZh,
   reasonZh: `${spec.labelZh}为非公开信用信息（${spec.sharing}），未经企业授权不予提供：该企业对本机构没有在效的${spec.labelZh}授权`,
   reasonEn: `${spec.id} is non-public credit information and is provided only with the enterprise's authorisation; there is none in force for your institution`,
+});
+
+export const lapsedNote = (spec: CategorySpec) => ({
+  category: spec.id,
+  labelZh: spec.labelZh,
+  reasonZh: `该企业对平台的${spec.labelZh}归集授权已撤销或到期，依该授权采集的记录不再提供（待企业重新授权）`,
+  reasonEn: `the enterprise's authorisation to the platform to collect ${spec.id} was revoked or has expired; records collected under it are no longer provided until it authorises again`,
 });

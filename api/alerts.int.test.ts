@@ -5,6 +5,7 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { relayEvents } from '../store/alerts.ts';
 import { grantAuthorisation, revokeAuthorisation } from '../store/authorisations.ts';
+import { findInstitution } from '../store/institutions.ts';
 import { createApiHarness, multipart, type ApiHarness } from '../test/helpers/api.ts';
 import { bill, deliver, penalty, USCCS } from '../test/helpers/alerts.ts';
 
@@ -71,7 +72,7 @@ it('imports a borrower list from xlsx; a GBK CSV with an error imports nothing a
 it('GET /alerts pages by cursor through the institution\'s own alerts; a water alert is left out (and counted) once the authorisation is revoked', async () => {
   await post('/watches', b, { subjectUscc: USCCS[5] });
   const grant = await grantAuthorisation(h.t.db, {
-    enterpriseUscc: USCCS[5], categories: ['water'], institution: B, grantedAt: new Date(Date.now() - 86_400_000).toISOString(),
+    enterpriseUscc: USCCS[5], categories: ['water'], institution: (await findInstitution(h.t.db, B))!, grantedAt: new Date(Date.now() - 86_400_000).toISOString(),
     expiresAt: new Date(Date.now() + 86_400_000 * 30).toISOString(), evidenceKind: '线上', recordedBy: 'test',
   });
   await deliver(h.t.db, 'penalty', [penalty(1, USCCS[5]), penalty(2, USCCS[5]), penalty(3, USCCS[6])]);

@@ -2,14 +2,15 @@
 // under the rules of api/access.ts, and the account of what was shown, masked or withheld that the
 // access log keeps.
 import { categories, category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
-import { authorisationsInForce, type Authorisation } from '../store/authorisations.ts';
+import { authorisationsInForce, lapsedCollections, type Authorisation } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { enterpriseRecords, utilityIndicators, type ProfileRecord } from '../store/queries.ts';
-import { isGatedCategory, pastPublicity, viewFields, withheldNote } from './access.ts';
+import { isGatedCategory } from '../schemas/sensitivity.ts';
+import { lapsedNote, pastPublicity, viewFields, withheldNote } from './access.ts';
 
 export interface Viewer {
-  /** The institution authorisations must name; null for the platform's own staff. */
-  readonly institution: string | null;
+  /** The registry id of the institution authorisations must name; null for the platform's own staff. */
+  readonly institutionId: string | null;
   readonly includePastPublicity: boolean;
   readonly now: Date;
 }
@@ -20,6 +21,8 @@ export interface ProfileAccess {
   readonly withheld: CategoryId[];
   readonly masked: Partial<Record<CategoryId, string[]>>;
   readonly authorisations: Partial<Record<CategoryId, string>>;
+  /** Records left out because they were collected under a platform authorisation no longer in force. */
+  readonly lapsed: Partial<Record<CategoryId, number>>;
   pastPublicityHidden: number;
 }
 
@@ -40,19 +43,21 @@ const shownUnder = (spec: CategorySpec, grant: Authorisation | undefined) => !is
 export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
-  const grantsRead = authorisationsInForce(db, { enterpriseUscc: uscc, institution: viewer.institution, at });
+  const grantsRead = authorisationsInForce(db, { enterpriseUscc: uscc, institutionId: viewer.institutionId, at });
+  const lapsedRead = lapsedCollections(db, { enterpriseUscc: uscc, at }).then((ls) => new Map(ls.map((l) => [l.category, l.since])));
   // Which categories are shown depends on the grants alone, so the indicators are read beside the records.
-  const indicatorsRead = grantsRead.then(async (grants) => {
+  const indicatorsRead = Promise.all([grantsRead, lapsedRead]).then(async ([grants, lapsed]) => {
     const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], unknown[]>> = {};
-    const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => shownUnder(category(c), grantOf(grants, c)));
+    // Indicators over data collected under a lapsed authorisation would disclose it.
+    const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => shownUnder(category(c), grantOf(grants, c)) && !lapsed.has(c));
     if (indicatorsShown.length) {
       const indicators = await utilityIndicators(db, uscc, indicatorsShown);
       for (const c of indicatorsShown) shownIndicators[c] = indicators[c];
     }
     return shownIndicators;
   });
-  const [all, grants, shownIndicators] = await Promise.all([enterpriseRecords(db, uscc), grantsRead, indicatorsRead]);
-  const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, pastPublicityHidden: 0 };
+  const [all, grants, lapsed, shownIndicators] = await Promise.all([enterpriseRecords(db, uscc), grantsRead, lapsedRead, indicatorsRead]);
+  const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, lapsed: {}, pastPublicityHidden: 0 };
   const shown = [];
   const withheld = [];
   let name: string | null = null;
@@ -71,7 +76,12 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
       return v.fields;
     };
     const records = [];
+    const lapsedSince = lapsed.get(spec.id);
     for (const r of all.filter((x) => x.category === spec.id)) {
+      if (lapsedSince !== undefined && r.loaded_at >= lapsedSince) {
+        access.lapsed[spec.id] = (access.lapsed[spec.id] ?? 0) + 1;
+        continue;
+      }
       if (!viewer.includePastPublicity && pastPublicity(spec.id, r.fields, today)) {
         access.pastPublicityHidden++;
         continue;
@@ -82,6 +92,7 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
         history: r.history.map((h) => ({ fields: view(h.fields), provenance: provenanceView(h), supersededAt: (h as typeof h & { superseded_at: string }).superseded_at })),
       });
     }
+    if (access.lapsed[spec.id]) withheld.push(lapsedNote(spec));
     access.returned.push(spec.id);
     if (masked.size) access.masked[spec.id] = [...masked].sort();
     shown.push({

@@ -10,6 +10,7 @@ import { loadCollectionConfig } from '../config/config.ts';
 import { addEndpoint, alertStats } from '../store/alerts.ts';
 import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
+import { registerInstitution } from '../store/institutions.ts';
 import { upsertWatches } from '../store/watches.ts';
 import { deliver, penalty } from '../test/helpers/alerts.ts';
 import { deletePrefix, testPrefix } from '../test/helpers/collect.ts';
@@ -35,8 +36,9 @@ try {
   await migrateLatest(db.knex);
   const pool = enterprisePool('bench-alerts', ENTERPRISES);
   await deliver(db, 'penalty', [penalty(0, pool[0].uscc)]); // the category's backfill
-  await upsertWatches(db, '基准测试银行', pool.slice(0, WATCHED).map((e) => ({ subjectUscc: e.uscc, eventTypes: [] })), 'bench');
-  await addEndpoint(db, { institution: '基准测试银行', url: rx.url, maxInFlight: 8, allowInternal: true });
+  const bank = (await registerInstitution(db, '基准测试银行')).institution;
+  await upsertWatches(db, bank.id, pool.slice(0, WATCHED).map((e) => ({ subjectUscc: e.uscc, eventTypes: [] })), 'bench');
+  await addEndpoint(db, { institutionId: bank.id, url: rx.url, maxInFlight: 8, allowInternal: true });
   const arrivals = new Map<string, number>();
   rx.respond = ({ id }) => {
     if (!arrivals.has(id)) arrivals.set(id, performance.now());

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { RETRY_SCHEDULE_MS } from '../alerts/retry.ts';
 import { rotateSecret, addEndpoint, alertStats, decideHold, scanClockEvents } from '../store/alerts.ts';
 import { grantAuthorisation, revokeAuthorisation } from '../store/authorisations.ts';
+import { registerInstitution } from '../store/institutions.ts';
 import { upsertWatches } from '../store/watches.ts';
 import { bill, deliver, licence, penalty, USCCS } from '../test/helpers/alerts.ts';
 import { deletePrefix, eventually, REDIS_URL, testPrefix } from '../test/helpers/collect.ts';
@@ -43,6 +44,8 @@ afterAll(async () => {
   await t?.drop();
 });
 
+const institutionId = async (name: string) => (await registerInstitution(t.db, name)).institution.id;
+
 /** A clock the test moves by hand. */
 function manualClock(start = new Date()) {
   let now = start.getTime();
@@ -62,9 +65,9 @@ const deliveriesOf = (eventIds: string[]) => t.db.knex('webhook_deliveries').whe
 const eventsOfBatch = async (batchId: string) => (await t.db.knex('credit_events').where({ batch_id: batchId })).map((e: any) => e.id as string);
 
 it('a watched enterprise\'s new penalty reaches its institution\'s endpoint, signed: the reference verifier accepts it, and rejects a tampered body or a stale timestamp', async () => {
-  const inst = '临沂银行测试一';
+  const inst = await institutionId('临沂银行测试一');
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[0], eventTypes: ['penalty.created'], loanRef: 'L-001' }], 'test');
-  const ep = await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
+  const ep = await addEndpoint(t.db, { institutionId: inst, url: rx.url, allowInternal: true });
   const rotated = (await rotateSecret(t.db, ep.id))!;
   const w = worker();
   const b = await deliver(t.db, 'penalty', [penalty(1, USCCS[0]), penalty(2, USCCS[1])]); // USCCS[1] is watched by no one
@@ -92,9 +95,9 @@ it('a watched enterprise\'s new penalty reaches its institution\'s endpoint, sig
 
 it('with a controlled clock, failed attempts are retried on the schedule (5 s, 5 min, 30 min …), each attempt recorded', async () => {
   const clock = manualClock();
-  const inst = '临沂银行测试二';
+  const inst = await institutionId('临沂银行测试二');
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[3], eventTypes: [] }], 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
+  await addEndpoint(t.db, { institutionId: inst, url: rx.url, allowInternal: true });
   rx.respond = ({ n }) => (n <= 3 ? 503 : 200);
   const w = worker(clock.now);
   const b = await deliver(t.db, 'penalty', [penalty(3, USCCS[3])]);
@@ -126,9 +129,9 @@ it('with a controlled clock, failed attempts are retried on the schedule (5 s, 5
 
 it('410 Gone disables the endpoint and cancels what it still had pending', async () => {
   const clock = manualClock();
-  const inst = '临沂银行测试三';
+  const inst = await institutionId('临沂银行测试三');
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[4], eventTypes: [] }], 'test');
-  const ep = await addEndpoint(t.db, { institution: inst, url: rx.url, maxInFlight: 1, allowInternal: true });
+  const ep = await addEndpoint(t.db, { institutionId: inst, url: rx.url, maxInFlight: 1, allowInternal: true });
   rx.respond = () => 410;
   const w = worker(clock.now);
   const b = await deliver(t.db, 'penalty', [penalty(4, USCCS[4]), penalty(5, USCCS[4])]);
@@ -148,9 +151,9 @@ it('410 Gone disables the endpoint and cancels what it still had pending', async
 
 it('an endpoint resolving to an internal address is not called unless an operator allowed it (request forgery)', async () => {
   const clock = manualClock();
-  const inst = '临沂银行测试九';
+  const inst = await institutionId('临沂银行测试九');
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[18], eventTypes: [] }], 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url.replace('127.0.0.1', 'localhost') });
+  await addEndpoint(t.db, { institutionId: inst, url: rx.url.replace('127.0.0.1', 'localhost') });
   const w = worker(clock.now);
   const b = await deliver(t.db, 'penalty', [penalty(900, USCCS[18])]);
   const ids = await eventsOfBatch(b.batchId);
@@ -164,9 +167,9 @@ it('an endpoint resolving to an internal address is not called unless an operato
 });
 
 it('an endpoint never has more attempts in flight than its limit', async () => {
-  const inst = '临沂银行测试七';
+  const inst = await institutionId('临沂银行测试七');
   await upsertWatches(t.db, inst, USCCS.slice(11, 17).map((subjectUscc) => ({ subjectUscc, eventTypes: [] })), 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url, maxInFlight: 2, allowInternal: true });
+  await addEndpoint(t.db, { institutionId: inst, url: rx.url, maxInFlight: 2, allowInternal: true });
   const before = rx.requests.length;
   (rx as { maxOpen: number }).maxOpen = 0;
   rx.delayMs = 150;
@@ -198,13 +201,13 @@ it('licence.expiring fires once as the clock reaches the window; publicity.ended
 
 it('water arrears reach an institution only under the enterprise\'s authorisation: withheld without one, and withheld at delivery once it is revoked', async () => {
   const clock = manualClock();
-  const [granted, without] = ['临沂银行测试四', '临沂银行测试五'];
+  const [granted, without] = [await institutionId('临沂银行测试四'), await institutionId('临沂银行测试五')];
   for (const inst of [granted, without]) {
     await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[7], eventTypes: ['arrears.started'] }], 'test');
-    await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
+    await addEndpoint(t.db, { institutionId: inst, url: rx.url, allowInternal: true });
   }
   const grant = await grantAuthorisation(t.db, {
-    enterpriseUscc: USCCS[7], categories: ['water'], institution: granted, grantedAt: new Date(Date.now() - 86_400_000).toISOString(),
+    enterpriseUscc: USCCS[7], categories: ['water'], institution: { id: granted, name: '临沂银行测试四' }, grantedAt: new Date(Date.now() - 86_400_000).toISOString(),
     expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(), evidenceKind: '书面', recordedBy: 'test',
   });
   const w = worker(clock.now);
@@ -214,8 +217,8 @@ it('water arrears reach an institution only under the enterprise\'s authorisatio
   // Revoked after the relay put it on its way, before the attempt: the worker asks again.
   await w.worker!.pause();
   await w.tick();
-  const notes = await t.db.knex('alert_notifications').where({ event_id: ids[0] }).orderBy('institution');
-  expect(notes.map((n: any) => [n.institution, n.status])).toEqual([[granted, 'notified'], [without, 'withheld']].sort());
+  const notes = await t.db.knex('alert_notifications').where({ event_id: ids[0] });
+  expect(notes.map((n: any) => [n.institution_id, n.status]).sort()).toEqual([[granted, 'notified'], [without, 'withheld']].sort());
   await revokeAuthorisation(t.db, grant.id, clock.now().toISOString());
   w.worker!.resume();
   const [d] = await eventually(async () => {
@@ -230,9 +233,9 @@ it('water arrears reach an institution only under the enterprise\'s authorisatio
 });
 
 it('a backfill load notifies no one; a held batch reaches no one until an operator releases it', async () => {
-  const inst = '临沂银行测试六';
+  const inst = await institutionId('临沂银行测试六');
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[8], eventTypes: [] }, { subjectUscc: USCCS[9], eventTypes: [] }], 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
+  await addEndpoint(t.db, { institutionId: inst, url: rx.url, allowInternal: true });
   const w = worker();
   const first = await deliver(t.db, 'enforcement', [{ ...enforcementRow(1, USCCS[8]) }]);
   const backfill = await eventsOfBatch(first.batchId);
@@ -257,15 +260,15 @@ it('a backfill load notifies no one; a held batch reaches no one until an operat
 });
 
 it('without Redis the worker still relays: the pull feed gets the alert, the webhook waits for a worker with Redis', async () => {
-  const inst = '临沂银行测试八';
+  const inst = await institutionId('临沂银行测试八');
   await upsertWatches(t.db, inst, [{ subjectUscc: USCCS[17], eventTypes: [] }], 'test');
-  await addEndpoint(t.db, { institution: inst, url: rx.url, allowInternal: true });
+  await addEndpoint(t.db, { institutionId: inst, url: rx.url, allowInternal: true });
   const relayOnly = startAlertWorker({ db: t.db, log: silentLog, pollMs: 0 });
   const b = await deliver(t.db, 'penalty', [penalty(800, USCCS[17])]);
   const ids = await eventsOfBatch(b.batchId);
   await relayOnly.tick();
   await relayOnly.close();
-  expect((await t.db.knex('alert_notifications').whereIn('event_id', ids)).map((n: any) => [n.institution, n.status])).toEqual([[inst, 'notified']]);
+  expect((await t.db.knex('alert_notifications').whereIn('event_id', ids)).map((n: any) => [n.institution_id, n.status])).toEqual([[inst, 'notified']]);
   expect((await deliveriesOf(ids)).map((d: any) => [d.state, d.attempts])).toEqual([['pending', 0]]);
   expect(rx.requests.filter((r) => ids.includes(r.id))).toEqual([]);
   const w = worker(() => new Date(Date.now() + 3_600_000)); // past the claim lease the relay set

@@ -93,7 +93,7 @@ async function attempt(o: AlertWorkerOptions & { conn: QueueConnection }, clock:
   }
   if (!(await mayDeliver(db, w, clock()))) {
     await closeDelivery(db, w.id, w.attempts, 'withheld', clock(), 'no authorisation in force for this institution');
-    log.info({ deliveryId, eventId: w.event.id, institution: w.endpoint.institution }, 'alert withheld: authorisation not in force');
+    log.info({ deliveryId, eventId: w.event.id, institutionId: w.endpoint.institutionId }, 'alert withheld: authorisation not in force');
     return 'withheld';
   }
   const timeoutMs = o.timeoutMs ?? ALERT_DEFAULTS.timeoutMs;

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-// Post-loan risk alerts (measure item 9). credit_events is the outbox: its rows are written in the
+// Post-loan risk alerts (measure item 9). Institutions are the registry's (store/institutions.ts), by id. credit_events is the outbox: its rows are written in the
 // batch's own transaction, so a crash can neither lose nor invent one. A relay fans each event out
 // to the institutions watching the enterprise (alert_notifications, the pull feed) and to their
 // webhook endpoints (webhook_deliveries, every attempt in webhook_attempts).
@@ -50,7 +50,7 @@ export async function up(knex: Knex): Promise<void> {
 
   await knex.schema.createTable('watches', (t) => {
     t.uuid('id').primary();
-    t.text('institution').notNullable();
+    t.uuid('institution_id').notNullable().references('id').inTable('institutions');
     t.text('subject_uscc').notNullable();
     t.specificType('event_types', 'text[]').notNullable(); // empty: every type
     t.text('loan_ref').notNullable().defaultTo(''); // '' when none, so it can sit in the unique key
@@ -60,7 +60,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('created_by').notNullable();
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
     t.timestamp('updated_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    t.unique(['institution', 'subject_uscc', 'loan_ref']);
+    t.unique(['institution_id', 'subject_uscc', 'loan_ref']);
     t.index(['subject_uscc']);
   });
   await knex.raw(`ALTER TABLE watches ADD CONSTRAINT watches_status CHECK (status IN ('active', 'paused'))`);
@@ -68,7 +68,7 @@ export async function up(knex: Knex): Promise<void> {
 
   await knex.schema.createTable('webhook_endpoints', (t) => {
     t.uuid('id').primary();
-    t.text('institution').notNullable();
+    t.uuid('institution_id').notNullable().references('id').inTable('institutions');
     t.text('url').notNullable();
     // whsec_… secrets, newest first; all of them sign, so a receiver can rotate without downtime
     t.specificType('secrets', 'text[]').notNullable();
@@ -79,7 +79,7 @@ export async function up(knex: Knex): Promise<void> {
     t.text('status').notNullable().defaultTo('enabled');
     t.text('disabled_reason');
     t.timestamp('created_at', { useTz: true }).notNullable().defaultTo(knex.fn.now());
-    t.index(['institution']);
+    t.index(['institution_id']);
   });
   await knex.raw(`ALTER TABLE webhook_endpoints ADD CONSTRAINT webhook_endpoints_status CHECK (status IN ('enabled', 'disabled'))`);
 
@@ -87,12 +87,12 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('alert_notifications', (t) => {
     t.bigIncrements('seq');
     t.uuid('event_id').notNullable();
-    t.text('institution').notNullable();
+    t.uuid('institution_id').notNullable().references('id').inTable('institutions');
     t.specificType('watch_ids', 'uuid[]').notNullable();
     t.text('status').notNullable(); // notified | withheld
     t.timestamp('created_at', { useTz: true }).notNullable();
-    t.unique(['event_id', 'institution']);
-    t.index(['institution', 'seq']);
+    t.unique(['event_id', 'institution_id']);
+    t.index(['institution_id', 'seq']);
   });
 
   await knex.schema.createTable('webhook_deliveries', (t) => {

@@ -1,6 +1,6 @@
-// What the schemas say about who may see a category and for how long: a category is non-public
-// when every field of it needs the enterprise's authorisation, and a record past its 公示截止期 is no
-// longer published. The service's access rules (api/access.ts) and the alert rules (alerts/) both ask here.
+// What the schemas' field sensitivity means for a whole category, worked out in one place for every
+// door to the data: the service's masking (api/access.ts), the database roles' views (store/role-views.ts)
+// and the alert rules (alerts/classify.ts).
 import { categories, type CategoryId, type CategorySpec } from './registry.ts';
 
 /**
@@ -10,6 +10,8 @@ import { categories, type CategoryId, type CategorySpec } from './registry.ts';
 export function isGatedCategory(spec: CategorySpec): boolean {
   return spec.fields.every((f) => f.sensitivity === 'authorised');
 }
+
+export const publicCategories = (): CategoryId[] => categories().filter((c) => !isGatedCategory(c)).map((c) => c.id);
 
 /** The annex's 公示截止期: a record past it is no longer shown by default. */
 export const PUBLICITY_END_LABEL = '公示截止期';
@@ -27,6 +29,7 @@ export function publicityEndFields(): ReadonlyMap<CategoryId, string> {
   return (publicityEnds = m);
 }
 
+/** Is the record past its category's 公示截止期 on `today` (YYYY-MM-DD)? */
 export function pastPublicity(category: CategoryId, fields: Readonly<Record<string, unknown>>, today: string): boolean {
   const key = publicityEndFields().get(category);
   const end = key ? fields[key] : undefined;

@@ -41,26 +41,26 @@ export async function relayEvents(db: Db, now: Date, leaseMs: number, limit = RE
     const live = events.filter((e) => !e.backfill && e.subject_uscc !== null);
     const today = day(now);
     const matches: { event_id: string; institution: string; watch_ids: string[] }[] = live.length === 0 ? [] : (await trx.raw(`
-      SELECT e.id AS event_id, w.institution, array_agg(w.id ORDER BY w.id) AS watch_ids
+      SELECT e.id AS event_id, w.institution_id AS institution, array_agg(w.id ORDER BY w.id) AS watch_ids
       FROM credit_events e JOIN watches w ON w.subject_uscc = e.subject_uscc
       WHERE e.id = ANY(?::uuid[]) AND w.status = 'active' AND (cardinality(w.event_types) = 0 OR e.type = ANY(w.event_types))
         AND (w.active_from IS NULL OR w.active_from <= ?::date) AND (w.active_until IS NULL OR w.active_until >= ?::date)
-      GROUP BY e.seq, e.id, w.institution ORDER BY e.seq, w.institution`, [live.map((e) => e.id), today, today])).rows;
+      GROUP BY e.seq, e.id, w.institution_id ORDER BY e.seq, w.institution_id`, [live.map((e) => e.id), today, today])).rows;
     const byId = new Map(events.map((e) => [e.id, e]));
     const allowed = await authorisedPairs(db, matches.map((m) => ({ institution: m.institution, event: byId.get(m.event_id)! })), now, trx);
-    const rows = matches.map((m, i) => ({ event_id: m.event_id, institution: m.institution, watch_ids: m.watch_ids, status: allowed[i] ? 'notified' : 'withheld', created_at: now.toISOString() }));
+    const rows = matches.map((m, i) => ({ event_id: m.event_id, institution_id: m.institution, watch_ids: m.watch_ids, status: allowed[i] ? 'notified' : 'withheld', created_at: now.toISOString() }));
     let deliveries: number[] = [];
     if (rows.length > 0) {
-      for (let i = 0; i < rows.length; i += 2000) await trx('alert_notifications').insert(rows.slice(i, i + 2000)).onConflict(['event_id', 'institution']).ignore();
+      for (let i = 0; i < rows.length; i += 2000) await trx('alert_notifications').insert(rows.slice(i, i + 2000)).onConflict(['event_id', 'institution_id']).ignore();
       const notified = rows.filter((r) => r.status === 'notified');
       if (notified.length > 0) {
         const { rows: d } = await trx.raw(`
           INSERT INTO webhook_deliveries (event_id, endpoint_id, state, next_attempt_at, created_at)
           SELECT n.event_id, p.id, 'pending', ?::timestamptz + ? * interval '1 millisecond', ?::timestamptz
-          FROM jsonb_to_recordset(?::jsonb) AS n(event_id uuid, institution text, type text)
-          JOIN webhook_endpoints p ON p.institution = n.institution AND p.status = 'enabled' AND (cardinality(p.event_types) = 0 OR n.type = ANY(p.event_types))
+          FROM jsonb_to_recordset(?::jsonb) AS n(event_id uuid, institution_id uuid, type text)
+          JOIN webhook_endpoints p ON p.institution_id = n.institution_id AND p.status = 'enabled' AND (cardinality(p.event_types) = 0 OR n.type = ANY(p.event_types))
           ON CONFLICT (event_id, endpoint_id) DO NOTHING RETURNING id`,
-        [now.toISOString(), leaseMs, now.toISOString(), JSON.stringify(notified.map((r) => ({ event_id: r.event_id, institution: r.institution, type: byId.get(r.event_id)!.type })))]);
+        [now.toISOString(), leaseMs, now.toISOString(), JSON.stringify(notified.map((r) => ({ event_id: r.event_id, institution_id: r.institution_id, type: byId.get(r.event_id)!.type })))]);
         deliveries = d.map((r: { id: number }) => Number(r.id));
       }
     }
@@ -69,7 +69,7 @@ export async function relayEvents(db: Db, now: Date, leaseMs: number, limit = RE
   });
 }
 
-/** For each (institution, event): may it reach the institution now? Public categories always; the others under a grant in force. */
+/** For each (institution id, event): may it reach the institution now? Public categories always; the others under a grant in force. */
 async function authorisedPairs(db: Db, pairs: readonly { institution: string; event: { category: CategoryId; subject_uscc: string | null } }[], now: Date, trx?: Knex.Transaction): Promise<boolean[]> {
   const gatedBy = new Map<string, Set<string>>();
   for (const p of pairs) if (isGatedEventCategory(p.event.category)) gatedBy.set(p.institution, (gatedBy.get(p.institution) ?? new Set()).add(p.event.subject_uscc!));
@@ -77,7 +77,7 @@ async function authorisedPairs(db: Db, pairs: readonly { institution: string; ev
   const scoped = trx ? { ...db, knex: trx } : db;
   for (const [institution, usccs] of gatedBy) {
     const set = new Set<string>();
-    for (const g of await authorisationsInForce(scoped, { enterpriseUscc: [...usccs], institution, at: now.toISOString() })) {
+    for (const g of await authorisationsInForce(scoped, { enterpriseUscc: [...usccs], institutionId: institution, at: now.toISOString() })) {
       for (const c of g.categories) set.add(`${g.enterprise_uscc}|${c}`);
     }
     grants.set(institution, set);
@@ -92,13 +92,13 @@ export interface DeliveryWork {
   readonly attempts: number;
   readonly endpoint: {
     readonly id: string; readonly url: string; readonly secrets: string[]; readonly status: string; readonly maxInFlight: number;
-    readonly institution: string; readonly allowInternal: boolean;
+    readonly institutionId: string; readonly allowInternal: boolean;
   };
   readonly event: AlertEvent;
 }
 
 export async function deliveryWork(db: Db, id: number): Promise<DeliveryWork | undefined> {
-  const r = (await db.knex.raw(`SELECT d.id, d.state, d.attempts, p.id AS endpoint_id, p.url, p.secrets, p.status AS endpoint_status, p.max_in_flight, p.institution, p.allow_internal,
+  const r = (await db.knex.raw(`SELECT d.id, d.state, d.attempts, p.id AS endpoint_id, p.url, p.secrets, p.status AS endpoint_status, p.max_in_flight, p.institution_id, p.allow_internal,
       e.id AS event_id, e.type, e.category, e.subject_uscc, e.severity, e.record_id, e.record_version, e.batch_id, e.source_unit, e.source_line,
       to_char(e.occurred_on, 'YYYY-MM-DD') AS occurred_on, to_char(e.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS detected_at
     FROM webhook_deliveries d JOIN webhook_endpoints p ON p.id = d.endpoint_id JOIN credit_events e ON e.id = d.event_id WHERE d.id = ?`, [id])).rows[0];
@@ -106,7 +106,7 @@ export async function deliveryWork(db: Db, id: number): Promise<DeliveryWork | u
   return {
     id: Number(r.id), state: r.state, attempts: r.attempts,
     endpoint: {
-      id: r.endpoint_id, url: r.url, secrets: r.secrets, status: r.endpoint_status, maxInFlight: r.max_in_flight, institution: r.institution, allowInternal: r.allow_internal,
+      id: r.endpoint_id, url: r.url, secrets: r.secrets, status: r.endpoint_status, maxInFlight: r.max_in_flight, institutionId: r.institution_id, allowInternal: r.allow_internal,
     },
     event: {
       id: r.event_id, type: r.type, category: r.category, subjectUscc: r.subject_uscc, severity: r.severity, recordId: Number(r.record_id),
@@ -118,7 +118,7 @@ export async function deliveryWork(db: Db, id: number): Promise<DeliveryWork | u
 /** Is the event still allowed to reach the endpoint's institution now (re-checked at every attempt)? */
 export async function mayDeliver(db: Db, w: DeliveryWork, now: Date): Promise<boolean> {
   if (!isGatedEventCategory(w.event.category)) return true;
-  return Boolean(await authorisationInForce(db, { enterpriseUscc: w.event.subjectUscc, category: w.event.category, institution: w.endpoint.institution, at: now.toISOString() }));
+  return Boolean(await authorisationInForce(db, { enterpriseUscc: w.event.subjectUscc, category: w.event.category, institutionId: w.endpoint.institutionId, at: now.toISOString() }));
 }
 
 /**
@@ -221,12 +221,12 @@ export interface FeedItem {
  * while the authorisation is in force (re-checked now); those left out are counted. `next` is the
  * cursor to ask with next time (past the ones left out too).
  */
-export async function alertFeed(db: Db, institution: string, cursor: number, limit: number, now: Date): Promise<{ items: FeedItem[]; next: number; withheld: number }> {
+export async function alertFeed(db: Db, institutionId: string, cursor: number, limit: number, now: Date): Promise<{ items: FeedItem[]; next: number; withheld: number }> {
   const rows = (await db.knex.raw(`SELECT n.seq, e.id, e.type, e.category, e.subject_uscc, e.severity, e.record_id, e.record_version, e.batch_id, e.source_unit,
       e.source_line, to_char(e.occurred_on, 'YYYY-MM-DD') AS occurred_on, to_char(e.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS detected_at
     FROM alert_notifications n JOIN credit_events e ON e.id = n.event_id
-    WHERE n.institution = ? AND n.status = 'notified' AND n.seq > ? ORDER BY n.seq LIMIT ?`, [institution, cursor, limit])).rows;
-  const ok = await authorisedPairs(db, rows.map((r: any) => ({ institution, event: { category: r.category, subject_uscc: r.subject_uscc } })), now);
+    WHERE n.institution_id = ? AND n.status = 'notified' AND n.seq > ? ORDER BY n.seq LIMIT ?`, [institutionId, cursor, limit])).rows;
+  const ok = await authorisedPairs(db, rows.map((r: any) => ({ institution: institutionId, event: { category: r.category, subject_uscc: r.subject_uscc } })), now);
   const items: FeedItem[] = [];
   rows.forEach((r: any, i: number) => {
     if (!ok[i]) return;
@@ -241,14 +241,14 @@ export async function alertFeed(db: Db, institution: string, cursor: number, lim
 // --- endpoints ---------------------------------------------------------------------------------
 
 export interface Endpoint {
-  id: string; institution: string; url: string; event_types: string[]; max_in_flight: number; status: string; disabled_reason: string | null; secrets: string[];
+  id: string; institution_id: string; url: string; event_types: string[]; max_in_flight: number; status: string; disabled_reason: string | null; secrets: string[];
   allow_internal: boolean;
 }
 
-export async function addEndpoint(db: Db, e: { institution: string; url: string; eventTypes?: readonly string[]; maxInFlight?: number; allowInternal?: boolean }): Promise<Endpoint> {
+export async function addEndpoint(db: Db, e: { institutionId: string; url: string; eventTypes?: readonly string[]; maxInFlight?: number; allowInternal?: boolean }): Promise<Endpoint> {
   const id = randomUUID();
   await db.knex('webhook_endpoints').insert({
-    id, institution: e.institution, url: e.url, secrets: [newSecret()], event_types: [...(e.eventTypes ?? [])], max_in_flight: e.maxInFlight ?? 4,
+    id, institution_id: e.institutionId, url: e.url, secrets: [newSecret()], event_types: [...(e.eventTypes ?? [])], max_in_flight: e.maxInFlight ?? 4,
     allow_internal: e.allowInternal ?? false,
   });
   return (await db.knex('webhook_endpoints').where({ id }).first()) as Endpoint;
@@ -267,8 +267,8 @@ export async function setEndpointStatus(db: Db, id: string, status: 'enabled' | 
   return (await db.knex('webhook_endpoints').where({ id }).update({ status, disabled_reason: status === 'enabled' ? null : 'disabled by an operator' })) > 0;
 }
 
-export const listEndpoints = (db: Db, institution?: string) =>
-  (institution ? db.knex('webhook_endpoints').where({ institution }) : db.knex('webhook_endpoints')).orderBy('created_at') as Promise<Endpoint[]>;
+export const listEndpoints = (db: Db, institutionId?: string) =>
+  (institutionId ? db.knex('webhook_endpoints').where({ institution_id: institutionId }) : db.knex('webhook_endpoints')).orderBy('created_at') as Promise<Endpoint[]>;
 
 // --- holds -------------------------------------------------------------------------------------
 
@@ -310,8 +310,8 @@ export async function alertStats(db: Db, now: Date, windowHours = 24): Promise<A
     k('alert_holds').select('batch_id', 'category', 'delivered_by', 'withdrawn', 'records_before', 'events', k.raw(utcIso('held_at'))).whereNull('decided_at').orderBy('held_at'),
     k('alert_notifications').count('* as n').where({ status: 'withheld' }),
     k('webhook_deliveries').count('* as n').where({ state: 'withheld' }),
-    k('webhook_endpoints as p').leftJoin('webhook_deliveries as d', 'd.endpoint_id', 'p.id')
-      .select('p.id as endpoint_id', 'p.institution', 'p.url', 'p.status', 'd.state').count('d.id as n').groupBy('p.id', 'p.institution', 'p.url', 'p.status', 'd.state'),
+    k('webhook_endpoints as p').join('institutions as i', 'i.id', 'p.institution_id').leftJoin('webhook_deliveries as d', 'd.endpoint_id', 'p.id')
+      .select('p.id as endpoint_id', 'i.name as institution', 'p.url', 'p.status', 'd.state').count('d.id as n').groupBy('p.id', 'i.name', 'p.url', 'p.status', 'd.state'),
     k.raw(`SELECT count(*)::int AS count,
         percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95
       FROM (SELECT extract(epoch FROM d.finished_at - e.detected_at) * 1000 AS ms FROM webhook_deliveries d JOIN credit_events e ON e.id = d.event_id
@@ -346,9 +346,9 @@ export interface Digest {
 }
 
 /** One institution's alerts of one UTC day, summed up (what was notified; what was withheld only as a count). */
-export async function dailyDigest(db: Db, institution: string, dayIso: string): Promise<Digest> {
+export async function dailyDigest(db: Db, institution: { readonly id: string; readonly name: string }, dayIso: string): Promise<Digest> {
   const rows = (await db.knex.raw(`SELECT n.status, e.type, e.severity, e.subject_uscc FROM alert_notifications n JOIN credit_events e ON e.id = n.event_id
-    WHERE n.institution = ? AND n.created_at >= ?::date AND n.created_at < ?::date + 1`, [institution, dayIso, dayIso])).rows;
+    WHERE n.institution_id = ? AND n.created_at >= ?::date AND n.created_at < ?::date + 1`, [institution.id, dayIso, dayIso])).rows;
   const byType: Record<string, number> = {};
   const bySeverity: Record<string, number> = {};
   const ent = new Map<string, { uscc: string; events: number; high: number }>();
@@ -366,7 +366,7 @@ export async function dailyDigest(db: Db, institution: string, dayIso: string): 
     ent.set(r.subject_uscc, e);
   }
   return {
-    institution, day: dayIso, total: rows.length - withheld, withheld, byType, bySeverity,
+    institution: institution.name, day: dayIso, total: rows.length - withheld, withheld, byType, bySeverity,
     enterprises: [...ent.values()].sort((a, b) => b.high - a.high || b.events - a.events || a.uscc.localeCompare(b.uscc)),
   };
 }

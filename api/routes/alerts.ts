@@ -1,5 +1,5 @@
 // Post-loan monitoring for analysts: their institution's watchlist (/watches) and the pull feed of
-// its alerts (/alerts?cursor=). The institution is always the token's unit; one institution never
+// its alerts (/alerts?cursor=). The institution is always the token's (its registry id); one institution never
 // sees another's watches or alerts. Watch changes and feed reads go to the access log.
 import type { FastifyPluginAsync } from 'fastify';
 import { EVENT_TYPES } from '../../alerts/classify.ts';
@@ -9,7 +9,7 @@ import { alertFeed } from '../../store/alerts.ts';
 import type { Db } from '../../store/db.ts';
 import { listWatches, setWatchStatus, upsertWatches, type Watch } from '../../store/watches.ts';
 import { ApiError, Errors } from '../errors.ts';
-import { actorOf, identityOf } from '../identity.ts';
+import { actorOf, identityOf, type Identity } from '../identity.ts';
 import { errorResponses } from '../schemas.ts';
 
 export interface AlertRouteOptions {
@@ -38,6 +38,12 @@ const view = (w: Watch) => ({
   id: w.id, subjectUscc: w.subject_uscc, eventTypes: w.event_types, loanRef: w.loan_ref, activeFrom: w.active_from, activeUntil: w.active_until,
   status: w.status, createdAt: w.created_at, updatedAt: w.updated_at,
 });
+
+/** The analyst's institution in the registry; a token without one may not watch or read alerts. */
+const institutionOf = (who: Identity) => {
+  if (!who.institutionId) throw Errors.forbidden();
+  return who.institutionId;
+};
 
 const listInvalid = (problems: readonly unknown[]) => ({
   code: 'E_WATCH_LIST_INVALID', messageZh: '监测名单有错误，未导入任何一行', messageEn: 'the watch list has errors; nothing was imported', problems: problems.slice(0, 200),
@@ -71,7 +77,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
     };
     const r = watchFromCells((c) => cells[c], 1, (c) => c);
     if (!r.watch) return reply.status(422).send({ code: 'E_WATCH_INVALID', messageZh: '监测项无效', messageEn: 'invalid watch', problems: r.problems });
-    const [w] = await upsertWatches(db, who.unit, [r.watch], actorOf(who).unit);
+    const [w] = await upsertWatches(db, institutionOf(who), [r.watch], actorOf(who).unit);
     await log(req, 'watch.add', [w.subject_uscc], { watchId: w.id, loanRef: w.loan_ref });
     return reply.status(201).send(view(w));
   });
@@ -100,7 +106,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
       if (e instanceof ApiError) throw e;
       throw Errors.badRequest(`无法读取名单文件：${(e as Error).message}`, `cannot read the list file: ${(e as Error).message}`);
     }
-    const saved = await upsertWatches(db, who.unit, watches, actorOf(who).unit);
+    const saved = await upsertWatches(db, institutionOf(who), watches, actorOf(who).unit);
     await log(req, 'watch.import', saved.map((w) => w.subject_uscc), { file: part.filename, imported: saved.length });
     return { imported: saved.length };
   });
@@ -115,7 +121,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
     },
   }, async (req) => {
     const q = req.query as { uscc?: string; limit: number; offset: number };
-    return { items: (await listWatches(db, identityOf(req).unit, { uscc: q.uscc?.toUpperCase(), limit: q.limit, offset: q.offset })).map(view) };
+    return { items: (await listWatches(db, institutionOf(identityOf(req)), { uscc: q.uscc?.toUpperCase(), limit: q.limit, offset: q.offset })).map(view) };
   });
 
   for (const [action, status] of [['pause', 'paused'], ['resume', 'active']] as const) {
@@ -130,7 +136,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
       },
     }, async (req) => {
       const who = identityOf(req);
-      const w = await setWatchStatus(db, who.unit, (req.params as { id: string }).id, status);
+      const w = await setWatchStatus(db, institutionOf(who), (req.params as { id: string }).id, status);
       if (!w) throw Errors.notFound('watch of your institution', '本机构的该监测项');
       await log(req, `watch.${action}`, [w.subject_uscc], { watchId: w.id });
       return view(w);
@@ -157,7 +163,7 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
   }, async (req) => {
     const who = identityOf(req);
     const q = req.query as { cursor: number; limit: number };
-    const feed = await alertFeed(db, who.unit, q.cursor, q.limit, opts.now());
+    const feed = await alertFeed(db, institutionOf(who), q.cursor, q.limit, opts.now());
     if (feed.items.length || feed.withheld) await log(req, 'alerts.read', feed.items.map((i) => i.subjectUscc), { cursor: q.cursor, next: feed.next, returned: feed.items.length, withheld: feed.withheld });
     return feed;
   });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { relayEvents } from '../../store/alerts.ts';
+import { registerInstitution } from '../../store/institutions.ts';
 import { deliver, penalty, USCCS } from '../../test/helpers/alerts.ts';
 import { runCli } from '../../test/helpers/cli.ts';
 import { createTestDb, type TestDb } from '../../test/helpers/pg.ts';
@@ -17,6 +18,7 @@ beforeAll(async () => {
   t = await createTestDb('cli_alerts');
   env = { DATABASE_URL: t.url };
   dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-cli-alerts-'));
+  await registerInstitution(t.db, '临沂银行');
 });
 afterAll(async () => {
   await t?.drop();
@@ -39,7 +41,13 @@ it('imports a GBK borrower list, refuses a list with a bad line whole, pauses an
   expect(list.map((w: any) => [w.subject_uscc, w.loan_ref, w.event_types])).toEqual([[USCCS[0], 'JK-1', []], [USCCS[1], 'JK-2', ['penalty.created', 'licence.revoked']]]);
   const paused = await runCli(['watch', 'pause', list[0].id, '--institution', '临沂银行'], env);
   expect(paused.stdout).toContain('paused');
-  expect((await runCli(['watch', 'pause', list[0].id, '--institution', '别的银行'], env)).code).toBe(2);
+  const unknown = await runCli(['watch', 'pause', list[0].id, '--institution', '别的银行'], env);
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toContain('unknown institution');
+  await registerInstitution(t.db, '别的银行');
+  const notTheirs = await runCli(['watch', 'pause', list[0].id, '--institution', '别的银行'], env);
+  expect(notTheirs.code).toBe(2);
+  expect(notTheirs.stderr).toContain('has no watch');
 });
 
 it('adds an endpoint with a whsec_ secret and shows the outbox and deliveries in alerts stats', async () => {

@@ -14,8 +14,17 @@ import { loadAlertConfig, loadCollectionConfig } from '../../config/config.ts';
 import {
   addEndpoint, alertStats, dailyDigest, decideHold, listEndpoints, rotateSecret, scanClockEvents, setEndpointStatus, type AlertStats,
 } from '../../store/alerts.ts';
+import { findInstitution } from '../../store/institutions.ts';
 import { listWatches, setWatchStatus, upsertWatches, type Watch } from '../../store/watches.ts';
+import type { Db } from '../../store/db.ts';
 import { log, UsageError, withDb } from '../context.ts';
+
+/** The registered institution named (or by id); an unregistered name is a usage error, never a watchlist nobody reads. */
+async function institutionOf(db: Db, name: string) {
+  const i = await findInstitution(db, name);
+  if (!i) throw new UsageError(`未登记的金融机构 unknown institution "${name}" (credit-etl institutions list)`);
+  return i;
+}
 
 const problemLines = (ps: readonly WatchListProblem[]) => ps.map((p) => `第${p.line}行 line ${p.line} [${p.column}] "${p.value}": ${p.messageZh} / ${p.messageEn}`).join('\n');
 const watchLine = (w: Watch) => `${w.id}  ${w.subject_uscc}  ${w.status.padEnd(6)} ${w.loan_ref ?? '-'}  ${w.event_types.length ? w.event_types.join(',') : '(all types)'}  `
@@ -38,7 +47,7 @@ function formatStats(s: AlertStats): string {
 
 export function register(program: Command): void {
   const watch = program.command('watch').description('an institution\'s watchlist for post-loan alerts');
-  const institution = (c: Command) => c.requiredOption('--institution <name>', 'the lending institution (its analysts\' token unit)');
+  const institution = (c: Command) => c.requiredOption('--institution <name>', 'the lending institution, as registered (credit-etl institutions list)');
 
   institution(watch.command('add').description('watch one enterprise'))
     .requiredOption('--uscc <code>', '统一社会信用代码')
@@ -50,7 +59,7 @@ export function register(program: Command): void {
       const cells: Record<string, string> = { subjectUscc: opts.uscc, eventTypes: opts.types, loanRef: opts.loan, activeFrom: opts.from, activeUntil: opts.until };
       const r = watchFromCells((c) => cells[c], 1, (c) => c);
       if (!r.watch) throw new UsageError(problemLines(r.problems));
-      const [w] = await upsertWatches(db, opts.institution, [r.watch], commandLineActor().unit);
+      const [w] = await upsertWatches(db, (await institutionOf(db, opts.institution)).id, [r.watch], commandLineActor().unit);
       console.log(watchLine(w));
     }));
 
@@ -65,14 +74,15 @@ export function register(program: Command): void {
       }
       const t = watchesFromTable(await readListFile(path.basename(file), content));
       if (t.problems.length) throw new UsageError(`名单有错误，未导入 / the list has errors, nothing imported:\n${problemLines(t.problems)}`);
-      const saved = await upsertWatches(db, opts.institution, t.watches, commandLineActor().unit);
-      console.log(`imported ${saved.length} watches for ${opts.institution}`);
+      const inst = await institutionOf(db, opts.institution);
+      const saved = await upsertWatches(db, inst.id, t.watches, commandLineActor().unit);
+      console.log(`imported ${saved.length} watches for ${inst.name}`);
     }));
 
   for (const [name, status] of [['pause', 'paused'], ['resume', 'active']] as const) {
     institution(watch.command(name).description(`${name} a watch`)).argument('<id>')
       .action(async (id: string, opts) => withDb(async (db) => {
-        const w = await setWatchStatus(db, opts.institution, id, status);
+        const w = await setWatchStatus(db, (await institutionOf(db, opts.institution)).id, id, status);
         if (!w) throw new UsageError(`${opts.institution} 没有这个监测项 / has no watch ${id}`);
         console.log(watchLine(w));
       }));
@@ -80,7 +90,7 @@ export function register(program: Command): void {
 
   institution(watch.command('list').description('list the institution\'s watches')).option('--uscc <code>').option('--json')
     .action(async (opts) => withDb(async (db) => {
-      const rows = await listWatches(db, opts.institution, { uscc: opts.uscc?.toUpperCase(), limit: 100_000 });
+      const rows = await listWatches(db, (await institutionOf(db, opts.institution)).id, { uscc: opts.uscc?.toUpperCase(), limit: 100_000 });
       console.log(opts.json ? JSON.stringify(rows) : rows.map(watchLine).join('\n'));
     }));
 
@@ -123,7 +133,7 @@ export function register(program: Command): void {
   institution(alerts.command('digest').description('one institution\'s alerts of one day, summed up'))
     .option('--date <YYYY-MM-DD>', 'the day (UTC; default today)').option('--json')
     .action(async (opts) => withDb(async (db) => {
-      const d = await dailyDigest(db, opts.institution, opts.date ?? new Date().toISOString().slice(0, 10));
+      const d = await dailyDigest(db, await institutionOf(db, opts.institution), opts.date ?? new Date().toISOString().slice(0, 10));
       if (opts.json) return console.log(JSON.stringify(d));
       console.log(`${d.institution} ${d.day}: ${d.total} alerts (${Object.entries(d.bySeverity).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}), ${d.withheld} withheld`);
       for (const [t, n] of Object.entries(d.byType)) console.log(`  ${t}: ${n}`);
@@ -139,7 +149,7 @@ export function register(program: Command): void {
       const types = String(opts.types).split(',').filter(Boolean);
       const bad = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
       if (bad.length) throw new UsageError(`未知事件类型 unknown event types: ${bad.join(', ')}`);
-      const e = await addEndpoint(db, { institution: opts.institution, url: opts.url, eventTypes: types, maxInFlight: opts.maxInFlight, allowInternal: Boolean(opts.allowInternal) });
+      const e = await addEndpoint(db, { institutionId: (await institutionOf(db, opts.institution)).id, url: opts.url, eventTypes: types, maxInFlight: opts.maxInFlight, allowInternal: Boolean(opts.allowInternal) });
       console.log(`${e.id}  ${e.url}\nsecret: ${e.secrets[0]}`);
     }));
   endpoint.command('rotate').description('add a new secret (old ones keep signing until --retire)').argument('<id>').option('--retire', 'keep only the newest secret')
@@ -155,6 +165,7 @@ export function register(program: Command): void {
     }));
   }
   endpoint.command('list').option('--institution <name>').action(async (opts) => withDb(async (db) => {
-    for (const e of await listEndpoints(db, opts.institution)) console.log(`${e.id}  ${e.institution}  ${e.status}  ${e.url}  max ${e.max_in_flight}  secrets ${e.secrets.length}`);
+    const only = opts.institution ? (await institutionOf(db, opts.institution)).id : undefined;
+    for (const e of await listEndpoints(db, only)) console.log(`${e.id}  ${e.institution_id}  ${e.status}  ${e.url}  max ${e.max_in_flight}  secrets ${e.secrets.length}`);
   }));
 }

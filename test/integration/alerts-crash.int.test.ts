@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { addEndpoint } from '../../store/alerts.ts';
+import { registerInstitution } from '../../store/institutions.ts';
 import { upsertWatches } from '../../store/watches.ts';
 import { deliver, penalty, USCCS } from '../helpers/alerts.ts';
 import { CLI, runCli } from '../helpers/cli.ts';
@@ -53,8 +54,9 @@ const count = async (sql: string) => Number((await t.db.knex.raw(sql)).rows[0].n
 it('kill -9 after the batch commit, after the relay commit and after a send: each event is processed exactly once', async () => {
   await deliver(t.db, 'penalty', [penalty(9000, USCCS[19])]); // the category's backfill, before anyone watches
   const watched = USCCS.slice(0, 6);
-  await upsertWatches(t.db, INST, watched.map((subjectUscc) => ({ subjectUscc, eventTypes: [] })), 'test');
-  await addEndpoint(t.db, { institution: INST, url: rx.url, maxInFlight: 2, allowInternal: true });
+  const inst = (await registerInstitution(t.db, INST)).institution.id;
+  await upsertWatches(t.db, inst, watched.map((subjectUscc) => ({ subjectUscc, eventTypes: [] })), 'test');
+  await addEndpoint(t.db, { institutionId: inst, url: rx.url, maxInFlight: 2, allowInternal: true });
 
   // 1. The ingest dies right after its commit: the batch and its events are there, nothing else happened.
   const rows = watched.map((u, i) => penalty(i + 1, u));
