@@ -10,10 +10,12 @@ import * as apiTokens from '../migrations/20261129001000_api_tokens.ts';
 import * as accessLog from '../migrations/20261129001001_access_log.ts';
 import * as collectionLedger from '../migrations/20261129002000_collection_ledger.ts';
 import * as queuedUploads from '../migrations/20261129003000_queued_uploads.ts';
+import * as correctionsProgress from '../migrations/20261205002100_corrections_progress.ts';
 import * as accessLogKeys from '../migrations/20261205004100_access_log_keys.ts';
 import * as databaseRoles from '../migrations/20261205004200_database_roles.ts';
 import * as collectionSkips from '../migrations/20261205004300_collection_skips.ts';
 import * as institutions from '../migrations/20261205004400_institutions.ts';
+import * as alerts from '../migrations/20261205005000_alerts.ts';
 import * as evaluations from '../migrations/20261205006000_evaluations.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
@@ -27,10 +29,12 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129001001_access_log', accessLog],
   ['20261129002000_collection_ledger', collectionLedger],
   ['20261129003000_queued_uploads', queuedUploads],
+  ['20261205002100_corrections_progress', correctionsProgress],
   ['20261205004100_access_log_keys', accessLogKeys],
   ['20261205004200_database_roles', databaseRoles],
   ['20261205004300_collection_skips', collectionSkips],
   ['20261205004400_institutions', institutions],
+  ['20261205005000_alerts', alerts],
   ['20261205006000_evaluations', evaluations],
 ];
 
