@@ -1,17 +1,20 @@
 // Issuing, rebuilding and verifying credit reports. A report is read at its cut-off (the moment it
-// is issued) under the reader's grants in force then; its access-log entry keeps what is needed to
-// rebuild it exactly (cut-off, grants by id, card version) and the SHA-256 of its content.
+// is issued) under the reader's grants in force then and the revocation rule as it stands then; its
+// access-log entry keeps what is needed to rebuild it exactly (cut-off, grants by id, what the
+// revocation rule withheld, card version) and the SHA-256 of its content. Readers come through
+// api/governed.ts readReport.
 import { randomBytes } from 'node:crypto';
 import { shippedCard, type Card } from '../evaluation/card.ts';
 import { buildReport, reportHash, type ReportContent, type ReportRecord } from '../evaluation/report.ts';
 import type { CategoryId } from '../schemas/registry.ts';
-import { appendAccess, entryHash, reportEntry, type AccessActor } from '../store/access-log.ts';
-import { authorisationsInForce } from '../store/authorisations.ts';
+import { appendAccess, entryHash, reportEntry } from '../store/access-log.ts';
+import { authorisationsInForce, lapsedByEnterprise, type Lapsed } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { categoryCutoffs, readableCutoff, recordsAsOf, type RecordAsOf } from '../store/evaluations.ts';
 import { isGatedCategory } from '../schemas/sensitivity.ts';
 import { pastPublicity, viewFields } from './access.ts';
 import { Errors } from './errors.ts';
+import type { Reader } from './governed.ts';
 
 export type ReportFormat = 'json' | 'pdf' | 'html';
 
@@ -26,22 +29,27 @@ export const newReportNo = (now: Date) => `XYBG-${now.toISOString().slice(0, 10)
 interface Logged {
   reportNo: string; sha256: string; uscc: string; generatedAt: string; asOf: string; dataCutoff: string;
   card: { id: string; version: string }; reader: ReportContent['reader']; grants: Partial<Record<CategoryId, { id: string; expiresAt: string }>>; format: ReportFormat;
+  /**
+   * Category -> start of the lapsed collection withheld at issue. Kept rather than worked out again
+   * from the grants when rebuilding: a grant recorded later with an earlier start, or a renewal, would
+   * change what the rule withholds at the cut-off, and the rebuild would no longer equal the report.
+   * Absent in entries written before reports applied the rule: they rebuild without it, as issued.
+   */
+  lapsed?: Lapsed;
 }
 
 async function content(db: Db, l: Omit<Logged, 'sha256' | 'format'>, card: Card): Promise<ReportContent> {
   const [rows, cutoffs] = await Promise.all([recordsAsOf(db, [l.uscc], l.dataCutoff), categoryCutoffs(db, l.dataCutoff)]);
   return buildReport({
     reportNo: l.reportNo, generatedAt: l.generatedAt, asOf: l.asOf, dataCutoff: l.dataCutoff, uscc: l.uscc, reader: l.reader,
-    grants: l.grants, categoryCutoffs: cutoffs, records: rows.map(toReportRecord), card, rules: { isGatedCategory, pastPublicity, viewFields },
+    grants: l.grants, categoryCutoffs: cutoffs, records: rows.map(toReportRecord), lapsed: l.lapsed, card, rules: { isGatedCategory, pastPublicity, viewFields },
   });
 }
 
 export interface IssueRequest {
   readonly uscc: string;
-  readonly actor: AccessActor;
-  /** The institution whose grants apply (registry id and name); null for the platform's own staff. */
-  readonly institution: { readonly id: string; readonly name: string } | null;
-  readonly requestId: string | null;
+  /** Whose grants apply (the reader's institution, or the platform), and who is logged, with the door. */
+  readonly reader: Reader;
   readonly now: Date;
   readonly card: Card;
   readonly format: ReportFormat;
@@ -52,19 +60,24 @@ export async function issueReport(db: Db, q: IssueRequest): Promise<{ content: R
   const generatedAt = q.now.toISOString();
   const grants: Logged['grants'] = {};
   // Latest expiry first: the grant lasting longest stands for the category.
-  for (const g of await authorisationsInForce(db, { enterpriseUscc: q.uscc, institutionId: q.institution?.id ?? null, at: generatedAt })) {
+  const [inForce, lapsed] = await Promise.all([
+    authorisationsInForce(db, { enterpriseUscc: q.uscc, institutionId: q.reader.institutionId, at: generatedAt }), lapsedByEnterprise(db, [q.uscc], generatedAt),
+  ]);
+  for (const g of inForce) {
     for (const c of g.categories) grants[c] ??= { id: g.id, expiresAt: g.expires_at };
   }
+  const { actor } = q.reader;
   const l = {
     reportNo: newReportNo(q.now), uscc: q.uscc, generatedAt, asOf: generatedAt.slice(0, 10), dataCutoff: await readableCutoff(db, q.now),
-    card: { id: q.card.id, version: q.card.version }, reader: { role: q.actor.role, unit: q.actor.unit, institution: q.institution?.name ?? null }, grants,
+    card: { id: q.card.id, version: q.card.version }, reader: { role: actor.role, unit: actor.unit, institution: q.reader.institutionName }, grants,
+    lapsed: lapsed.get(q.uscc) ?? {},
   };
   const c = await content(db, l, q.card);
   const sha256 = reportHash(c);
   const withheld = c.sections.flatMap((s) => s.subsections ?? []).filter((s) => s.status === 'withheld').map((s) => s.id);
   await appendAccess(db, {
-    at: generatedAt, requestId: q.requestId, actor: q.actor, action: 'report.issue', enterprises: [q.uscc],
-    detail: { ...l, sha256, format: q.format, withheld, grades: { public: c.evaluations.public.grade, enriched: c.evaluations.enriched?.grade ?? null } },
+    at: generatedAt, requestId: q.reader.requestId, actor, action: 'report.issue', enterprises: [q.uscc],
+    detail: { ...l, sha256, format: q.format, withheld, grades: { public: c.evaluations.public.grade, enriched: c.evaluations.enriched?.grade ?? null }, via: q.reader.via },
   });
   return { content: c, sha256 };
 }

@@ -12,7 +12,7 @@ import { shippedCard } from '../evaluation/card.ts';
 import { evaluationJson } from '../evaluation/engine.ts';
 import { reportHash } from '../evaluation/report.ts';
 import { rebuildEvaluation } from '../evaluation/read.ts';
-import { evaluatePages } from '../jobs/evaluate.ts';
+import { evaluatePages } from '../evaluation/bulk.ts';
 import { grantAuthorisation } from '../store/authorisations.ts';
 import { registerInstitution } from '../store/institutions.ts';
 import { createApiHarness, type ApiHarness } from '../test/helpers/api.ts';

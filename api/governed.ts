@@ -1,7 +1,7 @@
-// The one door to enterprise data. Every read of it — the API's routes, the CLI's `profile` and
-// `rejects`, reports and evaluations — goes through these functions: they apply the rules of
-// api/access.ts for the reader's role and institution and append the access-log entry before the
-// data is handed over. A caller builds a Reader for its door (apiReader, cliReader) and never reads
+// The one door to enterprise data. Every read of it — the API's routes, the CLI's `profile`,
+// `rejects`, `evaluate` and `report`, reports and evaluations — goes through these functions: they
+// apply the rules of api/access.ts for the reader's role and institution, and the revocation rule
+// (store/authorisations.ts), and append the access-log entry before the data is handed over. A caller builds a Reader for its door (apiReader, cliReader) and never reads
 // credit_records or rejected_rows itself.
 import { userInfo } from 'node:os';
 import { category as categorySpec, findCategory, type CategoryId } from '../schemas/registry.ts';
@@ -13,7 +13,11 @@ import type { Db } from '../store/db.ts';
 import type { Institution } from '../store/institutions.ts';
 import { rejectedRows, type BatchRow, type RejectStatus } from '../store/queries.ts';
 import { searchRecords } from '../store/record-search.ts';
+import { allEnterprises, evaluatePages, pagesOf, type EnterpriseEvaluations } from '../evaluation/bulk.ts';
+import type { Card } from '../evaluation/card.ts';
+import { evaluateForReader } from '../evaluation/read.ts';
 import { viewFields } from './access.ts';
+import { issueReport, type ReportFormat } from './credit-report.ts';
 import { Errors } from './errors.ts';
 import { actorOf, type Identity } from './identity.ts';
 import { enterpriseProfile, provenanceView } from './profile.ts';
@@ -24,6 +28,8 @@ export interface Reader {
   readonly role: Role;
   /** The registry id of the institution whose authorisations the reader reads under; null for the platform's own staff. */
   readonly institutionId: string | null;
+  /** Its registered name (a credit report names the institution it was issued to); null with the id. */
+  readonly institutionName: string | null;
   readonly requestId: string | null;
   /** How the read came in, recorded with it: the API route, or the CLI command and the operating-system user. */
   readonly via: Readonly<Record<string, string>>;
@@ -31,8 +37,10 @@ export interface Reader {
 
 /** A caller of the API: analysts read under their institution's authorisations, admins under the platform's. */
 export function apiReader(who: Identity, req: { id: string; method: string; routeOptions: { url?: string } }): Reader {
+  const institutionId = who.role === 'analyst' ? who.institutionId ?? null : null;
   return {
-    actor: actorOf(who), role: who.role, institutionId: who.role === 'analyst' ? who.institutionId ?? null : null, requestId: req.id,
+    // An analyst token's unit is its institution's registered name.
+    actor: actorOf(who), role: who.role, institutionId, institutionName: institutionId === null ? null : who.unit, requestId: req.id,
     via: { door: 'api', route: `${req.method} ${req.routeOptions.url ?? ''}` },
   };
 }
@@ -46,7 +54,7 @@ export function cliReader(command: string, opts: { institution?: Pick<Institutio
   const institution = opts.institution;
   return {
     actor: { role: institution ? 'analyst' : 'admin', unit: institution ? `cli:${osUser}@${institution.name}` : `cli:${osUser}`, tokenId: null },
-    role: institution ? 'analyst' : 'admin', institutionId: institution?.id ?? null, requestId: null,
+    role: institution ? 'analyst' : 'admin', institutionId: institution?.id ?? null, institutionName: institution?.name ?? null, requestId: null,
     via: { door: 'cli', command, osUser },
   };
 }
@@ -151,4 +159,57 @@ export async function readRejects(
     detail: { batchId: batch.id, rejectedRows: batch.rejected, via: r.via, ...opts },
   });
   return rejectedRows(db, batch.id, { status: opts.status, pageSize: opts.pageSize });
+}
+
+/**
+ * One enterprise's basic credit evaluation as the reader may see it: the public tier, the enriched
+ * tier only under the reader's grants in force for its non-public categories, never a record the
+ * revocation rule withholds (evaluation/read.ts evaluateForReader). Contributions cite record ids only,
+ * so there is nothing to mask; 公示截止期 is the engine's tier rule.
+ */
+export async function readEvaluation(db: Db, r: Reader, uscc: string, o: { card: Card; asOf: string; now: Date }) {
+  mayRead(r, ['analyst', 'admin']);
+  const code = uscc.trim().toUpperCase();
+  const e = await evaluateForReader(db, { card: o.card, uscc: code, asOf: o.asOf, now: o.now, institutionId: r.institutionId });
+  await appendAccess(db, {
+    at: o.now.toISOString(), requestId: r.requestId, actor: r.actor, action: 'evaluation.read', enterprises: [code],
+    detail: {
+      card: { id: o.card.id, version: o.card.version }, asOf: o.asOf, tiers: e.enriched ? ['public', 'enriched'] : ['public'],
+      grades: { public: e.public.grade, enriched: e.enriched?.grade ?? null }, inputHashes: { public: e.public.inputHash, enriched: e.enriched?.inputHash ?? null },
+      lapsed: Object.keys({ ...e.public.lapsed, ...e.enriched?.lapsed }).sort(), via: r.via,
+    },
+  });
+  return { uscc: code, ...e };
+}
+
+/**
+ * Evaluations of many enterprises for the command line: each named one as readEvaluation reads it
+ * (no entry per enterprise: one for the run), or every enterprise, or stored as the platform's. Only
+ * platform staff store: a stored evaluation is the platform's, under its grants.
+ */
+export async function* readEvaluations(db: Db, r: Reader, q: { card: Card; asOf: string; now: Date; usccs?: readonly string[]; store?: string }): AsyncGenerator<EnterpriseEvaluations> {
+  mayRead(r, ['analyst', 'admin']);
+  if (q.store && r.institutionId !== null) throw Errors.forbidden();
+  const usccs = q.usccs?.map((u) => u.trim().toUpperCase());
+  await appendAccess(db, {
+    at: q.now.toISOString(), requestId: r.requestId, actor: r.actor, action: 'evaluation.run', enterprises: usccs ?? [],
+    detail: { card: { id: q.card.id, version: q.card.version }, asOf: q.asOf, all: usccs === undefined, stored: Boolean(q.store), via: r.via },
+  });
+  if (usccs && !q.store) {
+    // One by one, as the service answers: a past date rebuilt to the cut-off of the evaluation stored for it.
+    for (const uscc of usccs) yield { uscc, ...(await evaluateForReader(db, { card: q.card, uscc, asOf: q.asOf, now: q.now, institutionId: r.institutionId })) };
+    return;
+  }
+  const pages = usccs ? pagesOf(usccs) : allEnterprises(db, q.asOf, q.now);
+  yield* evaluatePages(db, pages, { card: q.card, asOf: q.asOf, now: q.now, store: q.store, institutionId: r.institutionId });
+}
+
+/**
+ * A credit report issued to the reader (api/credit-report.ts issueReport): sections and the
+ * evaluation under the reader's grants, masked and withheld by the rules of the profile, logged with
+ * its hash before it is handed over.
+ */
+export async function readReport(db: Db, r: Reader, uscc: string, o: { card: Card; format: ReportFormat; now: Date }) {
+  mayRead(r, ['analyst', 'admin']);
+  return issueReport(db, { uscc: uscc.trim().toUpperCase(), reader: r, now: o.now, card: o.card, format: o.format });
 }

@@ -2,7 +2,7 @@
 // under the rules of api/access.ts, and the account of what was shown, masked or withheld that the
 // access log keeps.
 import { categories, category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
-import { authorisationsInForce, lapsedCollections, type Authorisation } from '../store/authorisations.ts';
+import { authorisationsInForce, collectedUnderLapsed, lapsedByEnterprise, type Authorisation } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { enterpriseRecords, utilityIndicators, type ProfileRecord } from '../store/queries.ts';
 import { isGatedCategory } from '../schemas/sensitivity.ts';
@@ -44,12 +44,12 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
   const grantsRead = authorisationsInForce(db, { enterpriseUscc: uscc, institutionId: viewer.institutionId, at });
-  const lapsedRead = lapsedCollections(db, { enterpriseUscc: uscc, at }).then((ls) => new Map(ls.map((l) => [l.category, l.since])));
+  const lapsedRead = lapsedByEnterprise(db, [uscc], at).then((m) => m.get(uscc) ?? {});
   // Which categories are shown depends on the grants alone, so the indicators are read beside the records.
   const indicatorsRead = Promise.all([grantsRead, lapsedRead]).then(async ([grants, lapsed]) => {
     const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], unknown[]>> = {};
     // Indicators over data collected under a lapsed authorisation would disclose it.
-    const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => shownUnder(category(c), grantOf(grants, c)) && !lapsed.has(c));
+    const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => shownUnder(category(c), grantOf(grants, c)) && lapsed[c] === undefined);
     if (indicatorsShown.length) {
       const indicators = await utilityIndicators(db, uscc, indicatorsShown);
       for (const c of indicatorsShown) shownIndicators[c] = indicators[c];
@@ -76,9 +76,8 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
       return v.fields;
     };
     const records = [];
-    const lapsedSince = lapsed.get(spec.id);
     for (const r of all.filter((x) => x.category === spec.id)) {
-      if (lapsedSince !== undefined && r.loaded_at >= lapsedSince) {
+      if (collectedUnderLapsed(lapsed, { category: spec.id, loadedAt: r.loaded_at })) {
         access.lapsed[spec.id] = (access.lapsed[spec.id] ?? 0) + 1;
         continue;
       }

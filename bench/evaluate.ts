@@ -14,7 +14,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { writeCsvFile } from '../testkit/generate-fixtures.ts';
 import { shippedCard } from '../evaluation/card.ts';
-import { allEnterprises, evaluatePages } from '../jobs/evaluate.ts';
+import { allEnterprises, evaluatePages } from '../evaluation/bulk.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import { findCategory, findProviderUnit } from '../schemas/registry.ts';
 import { dropDatabase } from '../store/databases.ts';

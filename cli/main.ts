@@ -61,7 +61,7 @@ const exitCodeOf = (r: BatchReport) => (r.status === 'loaded' ? 0 : r.status ===
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-const GROUPS = { store: 'store and logs', service: 'service', audit: 'access log (audit)', collection: 'collection (worker, schedule, run)', limits: 'limits on one delivery', tests: 'tests' } as const;
+const GROUPS = { store: 'store and logs', service: 'service', audit: 'access log (audit)', collection: 'collection (worker, schedule, run)', alerts: 'alerts (credit-etl alerts work)', limits: 'limits on one delivery', tests: 'tests' } as const;
 const envHelp = Object.entries(GROUPS).map(([group, title]) => [
   `  ${title}:`,
   ...Object.entries(ENV).filter(([, v]) => v.group === group).map(([name, v]) => `    ${name.padEnd(29)} ${v.description}`),
@@ -110,6 +110,7 @@ program.command('ingest').description('load one batch from a provider unit (CSV 
   .addOption(new Option('--encoding <enc>', 'file encoding').default('auto').choices(ENCODING_NAMES))
   .option('--max-reject-ratio <r>', 'refuse the batch when more than this share of rows is rejected', ratio)
   .option('--max-rejects <n>', 'refuse the batch when more than this many rows are rejected', count)
+  .option('--full', 'the file is the provider\'s whole current set of the category: its records missing from it are withdrawn')
   .option('--sheet <name>', 'the worksheet of an .xlsx file (default: the first)')
   .option('--corrects <batchId>', 'the batch this file corrects: its rejected rows at the lines loaded now become resolved (a corrected rejection report is recognised without it)')
   .option('--json', 'print one JSON object instead of the summary')
@@ -133,7 +134,7 @@ program.command('ingest').description('load one batch from a provider unit (CSV 
         }
       }
       return ingestFile(db, {
-        file, category, deliverer, encoding: parseEncodingOption(opts.encoding), limits: config().limits, sheet: opts.sheet, corrects: opts.corrects,
+        file, category, deliverer, encoding: parseEncodingOption(opts.encoding), limits: config().limits, sheet: opts.sheet, corrects: opts.corrects, fullDelivery: opts.full,
         ...budgetFor(config().errorBudgets, category.id, { maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects }),
       }, { log, onProgress: bar.update });
     });
@@ -228,7 +229,8 @@ program.command('contract').description('write the data-contract document genera
 const STORE_COMMANDS = ['migrate', 'ingest', 'rejects', 'batches', 'profile', 'demo', 'contract'];
 if (!STORE_COMMANDS.includes(process.argv[2])) {
   for (const m of await Promise.all([import('./commands/serve.ts'), import('./commands/tokens.ts'), import('./commands/authz.ts'),
-    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/institutions.ts'), import('./commands/evaluation.ts'), import('./commands/stand-ins.ts')])) m.register(program);
+    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/institutions.ts'), import('./commands/evaluation.ts'),
+    import('./commands/alerts.ts'), import('./commands/stand-ins.ts')])) m.register(program);
 }
 
 try {

@@ -11,7 +11,7 @@ interface EnvVar {
   readonly description: string;
   /** What a valid value looks like, for the error message. */
   readonly hint: string;
-  readonly group: 'store' | 'service' | 'audit' | 'collection' | 'limits' | 'tests';
+  readonly group: 'store' | 'service' | 'audit' | 'collection' | 'alerts' | 'limits' | 'tests';
   readonly pattern?: string;
   readonly enum?: readonly string[];
   readonly minimum?: number;
@@ -54,6 +54,12 @@ export const ENV = {
     type: 'string', group: 'limits', hint: 'must be category=ratio[:count] entries, e.g. *=0.5,penalty=0.2,water=0.1:500',
     description: 'default reject budget per category when the caller gives none: category=ratio[:count], * for the rest (e.g. *=0.5,penalty=0.2)',
   },
+  CREDIT_ETL_ALERT_CONCURRENCY: { type: 'integer', group: 'alerts', minimum: 1, hint: 'must be a whole number >= 1', description: 'alert deliveries in flight per worker (default 8)' },
+  CREDIT_ETL_ALERT_POLL_MS: { type: 'integer', group: 'alerts', minimum: 50, hint: 'must be a whole number >= 50', description: 'how often the alert worker looks for new events (default 500)' },
+  CREDIT_ETL_ALERT_EXPIRING_DAYS: { type: 'integer', group: 'alerts', minimum: 1, hint: 'must be a whole number >= 1', description: 'licence.expiring fires this many days ahead (default 30)' },
+  CREDIT_ETL_ALERT_SCAN_MS: { type: 'integer', group: 'alerts', minimum: 1000, hint: 'must be a whole number >= 1000', description: 'how often the clock-driven events are scanned (default hourly)' },
+  CREDIT_ETL_ALERT_TIMEOUT_MS: { type: 'integer', group: 'alerts', minimum: 1000, hint: 'must be a whole number >= 1000', description: 'one webhook request may take this long (default 15000)' },
+  CREDIT_ETL_ALERT_REQUEUE_MS: { type: 'integer', group: 'alerts', minimum: 500, hint: 'must be a whole number >= 500', description: 'how often due delivery attempts are claimed and queued (default 60000)' },
   CREDIT_ETL_MAX_FILE_MB: { type: 'number', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive number', description: 'largest file a delivery may be (default 2048)' },
   CREDIT_ETL_MAX_RECORD_CHARS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'longest record, in characters (default 1000000)' },
   CREDIT_ETL_MAX_COLUMNS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'widest header (default 500)' },
@@ -206,5 +212,26 @@ export function loadCollectionConfig(env: NodeJS.ProcessEnv = process.env): Coll
     boardAdminToken: v.CREDIT_ETL_BOARD_ADMIN_TOKEN as string | undefined,
     sourcesFile: v.CREDIT_ETL_SOURCES ? path.resolve(v.CREDIT_ETL_SOURCES as string) : undefined,
     env,
+  };
+}
+
+/** The alert worker's settings (jobs/alerts.ts); each has a default there. */
+export interface AlertConfig {
+  readonly concurrency?: number;
+  readonly pollMs?: number;
+  readonly expiringDays?: number;
+  readonly scanEveryMs?: number;
+  readonly timeoutMs?: number;
+  readonly requeueMs?: number;
+}
+
+const ALERT_VARS: readonly EnvName[] = ['CREDIT_ETL_ALERT_CONCURRENCY', 'CREDIT_ETL_ALERT_POLL_MS', 'CREDIT_ETL_ALERT_EXPIRING_DAYS', 'CREDIT_ETL_ALERT_SCAN_MS',
+  'CREDIT_ETL_ALERT_TIMEOUT_MS', 'CREDIT_ETL_ALERT_REQUEUE_MS'];
+
+export function loadAlertConfig(env: NodeJS.ProcessEnv = process.env): AlertConfig {
+  const v = readEnv(env, ALERT_VARS) as Partial<Record<EnvName, number>>;
+  return {
+    concurrency: v.CREDIT_ETL_ALERT_CONCURRENCY, pollMs: v.CREDIT_ETL_ALERT_POLL_MS, expiringDays: v.CREDIT_ETL_ALERT_EXPIRING_DAYS,
+    scanEveryMs: v.CREDIT_ETL_ALERT_SCAN_MS, timeoutMs: v.CREDIT_ETL_ALERT_TIMEOUT_MS, requeueMs: v.CREDIT_ETL_ALERT_REQUEUE_MS,
   };
 }

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CategoryId } from '../schemas/registry.ts';
 import { canonicalJson } from '../store/access-log.ts';
+import type { Lapsed } from '../store/authorisations.ts';
 import { publicityEndKey, type Card, type Condition, type FilterEntry, type Indicator, type Knockout, type TierId, type Window } from './card.ts';
 
 /** One record version as the engine reads it; id is the record's id, stable across its versions. */
@@ -24,6 +25,11 @@ export interface EvalInput {
   /** Record versions loaded at or before this instant were read (ISO timestamp). */
   readonly dataCutoff: string;
   readonly records: readonly EvalRecord[];
+  /**
+   * What the revocation rule withheld (store/authorisations.ts): `records` already leave those
+   * versions out; the evaluation keeps the tier's part of it, so that a rebuild applies the same.
+   */
+  readonly lapsed?: Lapsed;
 }
 
 /** A record an explanation cites: enough to follow it to its batch and provenance. */
@@ -63,6 +69,8 @@ export interface Evaluation {
   readonly knockouts: readonly { readonly id: string; readonly grade: string; readonly reasonCode: string; readonly reasonZh: string; readonly records: readonly CitedRecord[] }[];
   readonly coverage: { readonly categories: readonly CategoryId[]; readonly withData: readonly CategoryId[]; readonly withoutData: readonly CategoryId[]; readonly recordsRead: number };
   readonly inputHash: string;
+  /** Present only when the revocation rule withheld some of the tier's categories: category -> start of the lapsed collection. */
+  readonly lapsed?: Lapsed;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -221,9 +229,12 @@ export function evaluate(card: Card, tier: TierId, input: EvalInput): Evaluation
   }
   const withData = cats.filter((c) => records.some((r) => r.category === c));
   const coverage = { categories: [...cats], withData, withoutData: cats.filter((c) => !withData.includes(c)), recordsRead: records.length };
+  // Absent when nothing lapsed, so an evaluation the rule does not touch keeps the bytes it always had.
+  const lapsed = Object.fromEntries(Object.entries(input.lapsed ?? {}).filter(([c]) => cats.includes(c as CategoryId)));
   const common = {
     uscc: input.uscc, card: { id: card.id, version: card.version }, tier, asOf, dataCutoff: input.dataCutoff, base: card.scale.base,
     dimensions, contributions, knockouts, coverage, inputHash: inputHash(card, tier, input.uscc, asOf, records),
+    ...(Object.keys(lapsed).length ? { lapsed: lapsed as Lapsed } : {}),
   };
   // A knock-out is evidence enough for its grade; otherwise too little data gives 数据不足, never a default grade.
   if (knockouts.length === 0 && considered.size < card.insufficientData.minRecords) {

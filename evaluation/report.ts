@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
 import { canonicalJson } from '../store/access-log.ts';
+import { collectedUnderLapsed, type Lapsed } from '../store/authorisations.ts';
 import type { Card } from './card.ts';
 import { adverseReasons, enrichedAllowed, evaluate, type EvalRecord, type Evaluation } from './engine.ts';
 
@@ -31,6 +32,8 @@ export interface ReportInput {
   readonly grants: Partial<Record<CategoryId, { readonly id: string; readonly expiresAt: string }>>;
   readonly categoryCutoffs: Partial<Record<CategoryId, string>>;
   readonly records: readonly ReportRecord[];
+  /** What the revocation rule withheld when the report was issued (absent in reports issued before the rule reached reports). */
+  readonly lapsed?: Lapsed;
   readonly card: Card;
   /** The service's access rules (api/access.ts), so the report shows exactly what the profile would. */
   readonly rules: AccessRules;
@@ -155,10 +158,16 @@ function evaluationSection(no: string, card: Card, evals: ReportContent['evaluat
   return { id: 'evaluation', titleZh: `${no}、信用评价信息`, pairs, table: { columns: ['层级', '指标', '取值', '分值', '原因'], rows }, paragraphs };
 }
 
-/** The report's content. Penalties past their 公示截止期 are left out, as in the profile. */
+/**
+ * The report's content. Penalties past their 公示截止期 are left out, and so is what the revocation
+ * rule withholds (records collected under a platform authorisation no longer in force), as in the profile.
+ */
 export function buildReport(input: ReportInput): ReportContent {
   const { rules } = input;
-  const records = input.records.filter((r) => !rules.pastPublicity(r.category, r.fields, input.asOf)).sort(byOrder);
+  const lapsed = input.lapsed ?? {};
+  const servable = input.records.filter((r) => !collectedUnderLapsed(lapsed, r));
+  const lapsedOut = new Set(input.records.filter((r) => collectedUnderLapsed(lapsed, r)).map((r) => r.category));
+  const records = servable.filter((r) => !rules.pastPublicity(r.category, r.fields, input.asOf)).sort(byOrder);
   // Footnotes: one per batch, in order of first citation.
   const batches = new Map<string, { mark: string; r: ReportRecord }>();
   const source = (r: ReportRecord) => {
@@ -175,9 +184,12 @@ export function buildReport(input: ReportInput): ReportContent {
       return { ...base, status: 'withheld', masked: [], table: null, noteZh: `${spec.labelZh}为非公开信用信息（${spec.sharing}），查询机构无企业在效授权，不予提供。` };
     }
     const rs = records.filter((r) => r.category === c);
+    // Said only when records were left out, as the profile's note is.
+    const lapsedNote = lapsedOut.has(c) ? `企业对平台的${spec.labelZh}归集授权已撤销或到期，依该授权采集的记录不予提供（待企业重新授权）。` : null;
+    if (rs.length === 0 && lapsedNote) return { ...base, status: 'withheld', masked: [], table: null, noteZh: lapsedNote };
     if (rs.length === 0) return { ...base, status: 'empty', masked: [], table: null, noteZh: `截至信息截止时间，本平台未归集到该企业的${spec.labelZh}信息。` };
     const masked = new Set<string>();
-    if (c === 'water' || c === 'gas') return { ...base, status: 'shown', masked: [], noteZh: null, table: utilityTable(rs, source) };
+    if (c === 'water' || c === 'gas') return { ...base, status: 'shown', masked: [], noteZh: lapsedNote, table: utilityTable(rs, source) };
     const keys = DISPLAY[c];
     const rows = rs.map((r) => {
       const v = rules.viewFields(spec, r.fields, granted.has(c));
@@ -186,10 +198,10 @@ export function buildReport(input: ReportInput): ReportContent {
     });
     return {
       ...base, status: 'shown', table: { columns: keys.map((k) => spec.field.get(k)!.labelZh), rows }, masked: [...masked].sort(),
-      noteZh: masked.size ? `未经企业授权，${[...masked].sort().map((k) => spec.field.get(k)!.labelZh).join('、')}已作脱敏处理。` : null,
+      noteZh: [masked.size ? `未经企业授权，${[...masked].sort().map((k) => spec.field.get(k)!.labelZh).join('、')}已作脱敏处理。` : null, lapsedNote].filter(Boolean).join('') || null,
     };
   };
-  const evalInput = { uscc: input.uscc, asOf: input.asOf, dataCutoff: input.dataCutoff, records: input.records };
+  const evalInput = { uscc: input.uscc, asOf: input.asOf, dataCutoff: input.dataCutoff, records: servable, lapsed };
   const enrichedOk = enrichedAllowed(input.card, granted);
   const evaluations = { public: evaluate(input.card, 'public', evalInput), enriched: enrichedOk ? evaluate(input.card, 'enriched', evalInput) : null };
   const publicRecord = records.find((r) => ADMINISTRATIVE.includes(r.category)) ?? (records.find((r) => granted.has(r.category)));
@@ -203,7 +215,7 @@ export function buildReport(input: ReportInput): ReportContent {
       const spec = category(s.id as CategoryId);
       return {
         cells: [spec.labelZh, spec.sharing, s.status === 'withheld' ? '—' : String(records.filter((r) => r.category === s.id).length), s.cutoff ?? '—',
-          s.status === 'withheld' ? '未授权，不予提供' : s.status === 'empty' ? '无记录' : s.masked.length ? '部分字段脱敏' : '完整'],
+          s.status === 'withheld' ? (granted.has(s.id as CategoryId) || !rules.isGatedCategory(spec) ? '授权已撤销或到期，不予提供' : '未授权，不予提供') : s.status === 'empty' ? '无记录' : s.masked.length ? '部分字段脱敏' : '完整'],
         source: null,
       };
     }),

@@ -11,7 +11,8 @@ import { fixture, ingest } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { evaluationJson } from '../evaluation/engine.ts';
 import { rebuildEvaluation } from '../evaluation/read.ts';
-import { evaluateAfterRun, evaluatePages } from './evaluate.ts';
+import { evaluatePages } from '../evaluation/bulk.ts';
+import { evaluateAfterRun } from './evaluate.ts';
 import { openRun, recordBatch } from '../store/ledger.ts';
 
 const card = shippedCard('basic-v1');

@@ -21,7 +21,8 @@ import { reconcile, reconcileUploads } from './reconciler.ts';
 import { writeRunReport } from './report.ts';
 import { installSchedules } from './schedules.ts';
 
-export type WorkerQueues = { readonly [K in keyof JobPayloads]: Queue<JobPayloads[K]> };
+/** The queues a collection worker serves (alert deliveries have a worker of their own: `credit-etl alerts work`). */
+export type WorkerQueues = { readonly [K in Exclude<keyof JobPayloads, typeof QUEUE.alertDeliver>]: Queue<JobPayloads[K]> };
 
 /** The four queues a worker serves; opened before the workers so the board can be served (or fail) first. */
 export function openQueues(conn: QueueConnection): WorkerQueues {

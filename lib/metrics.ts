@@ -37,12 +37,9 @@ export const metrics = {
   sourcesCollected: new client.Counter({
     name: 'credit_etl_source_attempts_total', help: "Attempts at one source of a run, by source and outcome (succeeded, retrying, failed)", labelNames: ['source', 'outcome'] as const, registers,
   }),
-  /**
-   * One attempt to deliver an alert (webhook, e-mail …): outcome delivered, failed (will retry) or
-   * gave_up. Incremented by the alert sender.
-   */
+  /** One attempt to deliver an alert (jobs/alerts.ts): succeeded, retry (failed, tried again later), gone (410: the endpoint is retired) or exhausted (no attempt left). */
   alertDeliveries: new client.Counter({
-    name: 'credit_etl_alert_deliveries_total', help: 'Alert delivery attempts by channel and outcome (delivered, failed, gave_up)', labelNames: ['channel', 'outcome'] as const, registers,
+    name: 'credit_etl_alert_deliveries_total', help: 'Alert delivery attempts by channel and outcome (succeeded, retry, gone, exhausted)', labelNames: ['channel', 'outcome'] as const, registers,
   }),
   accessLogAppends: new client.Counter({
     name: 'credit_etl_access_log_appends_total', help: 'Entries appended to the access log, by action and result (ok, error)', labelNames: ['action', 'result'] as const, registers,

@@ -110,15 +110,48 @@ export interface LapsedCollection {
   readonly ended: string;
 }
 
-export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string; endedBefore?: string }): Promise<LapsedCollection[]> {
+export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string | readonly string[]; endedBefore?: string }): Promise<LapsedCollection[]> {
+  const usccs = q.enterpriseUscc === undefined ? null : typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
   const r = await db.knex.raw(`
     WITH g AS (
       SELECT enterprise_uscc, unnest(categories) AS category, granted_at, LEAST(expires_at, COALESCE(revoked_at, expires_at)) AS ended
-      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${q.enterpriseUscc ? 'AND enterprise_uscc = :uscc' : ''})
+      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${usccs ? 'AND enterprise_uscc = ANY(:usccs)' : ''})
     SELECT enterprise_uscc, category, ${ts('since')}, ${ts('ended')} FROM (
       SELECT enterprise_uscc, category, min(granted_at) AS since, max(ended) AS ended FROM g
       GROUP BY enterprise_uscc, category
       HAVING bool_and(ended <= :at) ${q.endedBefore ? 'AND max(ended) < :endedBefore' : ''}) x
-    ORDER BY enterprise_uscc, category`, { at: q.at, uscc: q.enterpriseUscc ?? null, endedBefore: q.endedBefore ?? null });
+    ORDER BY enterprise_uscc, category`, { at: q.at, usccs, endedBefore: q.endedBefore ?? null });
   return r.rows;
+}
+
+/**
+ * What the revocation rule withholds of one enterprise: per category, the start of its lapsed
+ * collection (records loaded since then are withheld). Plain data, so that what a report or a stored
+ * evaluation applied can be kept with it and applied again when it is rebuilt.
+ */
+export type Lapsed = Partial<Record<CategoryId, string>>;
+
+/** Per enterprise, its lapsed collections at `at` (enterprises with none are absent). */
+export async function lapsedByEnterprise(db: Db, usccs: readonly string[], at: string): Promise<Map<string, Lapsed>> {
+  const out = new Map<string, Lapsed>();
+  if (usccs.length === 0) return out;
+  for (const l of await lapsedCollections(db, { at, enterpriseUscc: usccs })) {
+    let m = out.get(l.enterprise_uscc);
+    if (!m) out.set(l.enterprise_uscc, (m = {}));
+    m[l.category] = l.since;
+  }
+  return out;
+}
+
+/** The revocation rule on one record version: collected under a lapsed collection, so served to no one. */
+export function collectedUnderLapsed(lapsed: Lapsed, r: { readonly category: CategoryId; readonly loadedAt: string }): boolean {
+  const since = lapsed[r.category];
+  return since !== undefined && r.loadedAt >= since;
+}
+
+/** Both rules at once (the earlier start where both name a category): withholds whatever either withholds. */
+export function unionLapsed(a: Lapsed, b: Lapsed): Lapsed {
+  const out: Lapsed = { ...a };
+  for (const [c, since] of Object.entries(b) as [CategoryId, string][]) if (out[c] === undefined || since < out[c]!) out[c] = since;
+  return out;
 }

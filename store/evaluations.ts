@@ -5,15 +5,16 @@ import type { CategoryId } from '../schemas/registry.ts';
 import type { Db } from './db.ts';
 import { utcIso } from './sql.ts';
 
-/** One record version in effect at a cut-off; record_id is stable across versions (provenance absent from a lean read). */
+/** One record version in effect at a cut-off; record_id is stable across versions (provenance other than loaded_at absent from a lean read). */
 export interface RecordAsOf {
   record_id: number; subject_uscc: string; category: CategoryId; natural_key: string; event_date: string | null;
   fields: Record<string, unknown>; version: number; content_hash: string; batch_id: string; source_unit: string; delivered_by: string;
   source_line: number; received_at: string; loaded_at: string; schema_version: string;
 }
 
-const LEAN = 'category, natural_key, subject_uscc, version, content_hash, batch_id';
-const PROVENANCE = `event_date::text AS event_date, source_unit, delivered_by, source_line, ${utcIso('received_at')}, ${utcIso('loaded_at')}, schema_version`;
+// loaded_at even in a lean read: the revocation rule (store/authorisations.ts) judges a version by it.
+const LEAN = `category, natural_key, subject_uscc, version, content_hash, batch_id, ${utcIso('loaded_at')}`;
+const PROVENANCE = `event_date::text AS event_date, source_unit, delivered_by, source_line, ${utcIso('received_at')}, schema_version`;
 
 /**
  * The version of every record of these enterprises that was in effect at `cutoff`: the current row

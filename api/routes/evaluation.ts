@@ -4,15 +4,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CardError, DEFAULT_CARD, shippedCard } from '../../evaluation/card.ts';
 import { adverseReasons, enrichedOnly, type Evaluation } from '../../evaluation/engine.ts';
-import { evaluateForReader } from '../../evaluation/read.ts';
 import { renderReportHtml } from '../../evaluation/render-html.ts';
 import { renderReportPdf } from '../../evaluation/render-pdf.ts';
 import { category } from '../../schemas/registry.ts';
 import { appendAccess } from '../../store/access-log.ts';
 import type { Db } from '../../store/db.ts';
-import { issueReport, verifyReport, type ReportFormat } from '../credit-report.ts';
+import { verifyReport, type ReportFormat } from '../credit-report.ts';
 import { Errors } from '../errors.ts';
-import { actorOf, identityOf, type Identity } from '../identity.ts';
+import { apiReader, readEvaluation, readReport } from '../governed.ts';
+import { actorOf, identityOf } from '../identity.ts';
 import { errorResponses } from '../schemas.ts';
 
 export interface EvaluationRouteOptions {
@@ -20,8 +20,6 @@ export interface EvaluationRouteOptions {
   readonly now: () => Date;
 }
 
-/** Analysts read under their institution's grants (its registry id), the platform's staff under the platform's. */
-const institutionOf = (who: Identity) => (who.role === 'analyst' && who.institutionId ? { id: who.institutionId, name: who.unit } : null);
 const usccParam = { type: 'object', required: ['uscc'], properties: { uscc: { type: 'string', pattern: '^[0-9A-Za-z]{18}$', description: '统一社会信用代码' } } } as const;
 const cardQuery = { type: 'string', pattern: '^[a-z][a-z0-9-]{1,40}$', default: DEFAULT_CARD, description: '评分卡编号 / scoring card id' } as const;
 
@@ -38,6 +36,8 @@ const evaluationView = (e: Evaluation) => ({
   tier: e.tier, grade: e.grade, gradeLabelZh: e.gradeLabelZh, score: e.score, insufficientData: e.insufficientData, base: e.base,
   topAdverseReasons: adverseReasons(e), contributions: e.contributions, knockouts: e.knockouts, dimensions: e.dimensions,
   coverage: e.coverage, dataCutoff: e.dataCutoff, inputHash: e.inputHash,
+  // Which categories the revocation rule withheld (the profile's note says as much; the start dates stay with the stored evaluation).
+  lapsed: Object.keys(e.lapsed ?? {}).sort(),
 });
 
 const open = { type: 'object', additionalProperties: true } as const;
@@ -66,7 +66,6 @@ export const evaluationRoutes: FastifyPluginAsync<EvaluationRouteOptions> = asyn
       response: { 200: evaluationResponse, ...errorResponses(400, 401, 403, 429) },
     },
   }, async (req) => {
-    const who = identityOf(req);
     const uscc = (req.params as { uscc: string }).uscc.toUpperCase();
     const q = req.query as { asOf?: string; card: string };
     const now = opts.now();
@@ -74,7 +73,7 @@ export const evaluationRoutes: FastifyPluginAsync<EvaluationRouteOptions> = asyn
     const asOf = q.asOf ?? today;
     if (asOf > today) throw Errors.badRequest(`评价日期 ${asOf} 晚于今天`, `as-of date ${asOf} is in the future`);
     const card = cardOf(q.card);
-    const r = await evaluateForReader(db, { card, uscc, asOf, now, institutionId: institutionOf(who)?.id ?? null });
+    const r = await readEvaluation(db, apiReader(identityOf(req), req), uscc, { card, asOf, now });
     const missing = enrichedOnly(card).filter((c) => !r.granted.includes(c));
     const body = {
       uscc, card: { id: card.id, version: card.version }, asOf,
@@ -85,13 +84,6 @@ export const evaluationRoutes: FastifyPluginAsync<EvaluationRouteOptions> = asyn
         reasonEn: `the enriched evaluation needs the enterprise's authorisation in force for ${missing.join(', ')}`,
       },
     };
-    await appendAccess(db, {
-      at: now.toISOString(), requestId: req.id, actor: actorOf(who), action: 'evaluation.read', enterprises: [uscc],
-      detail: {
-        card: body.card, asOf, tiers: r.enriched ? ['public', 'enriched'] : ['public'],
-        grades: { public: r.public.grade, enriched: r.enriched?.grade ?? null }, inputHashes: { public: r.public.inputHash, enriched: r.enriched?.inputHash ?? null },
-      },
-    });
     return body;
   });
 
@@ -115,12 +107,9 @@ export const evaluationRoutes: FastifyPluginAsync<EvaluationRouteOptions> = asyn
       },
     },
   }, async (req, reply) => {
-    const who = identityOf(req);
-    const uscc = (req.params as { uscc: string }).uscc.toUpperCase();
+    const uscc = (req.params as { uscc: string }).uscc;
     const q = req.query as { format: ReportFormat; card: string };
-    const { content, sha256 } = await issueReport(db, {
-      uscc, actor: actorOf(who), institution: institutionOf(who), requestId: req.id, now: opts.now(), card: cardOf(q.card), format: q.format,
-    });
+    const { content, sha256 } = await readReport(db, apiReader(identityOf(req), req), uscc, { card: cardOf(q.card), format: q.format, now: opts.now() });
     const verifyUrl = `/reports/${content.reportNo}/verify?sha256=${sha256}`;
     reply.header('x-report-no', content.reportNo).header('x-report-sha256', sha256);
     if (q.format === 'pdf') {

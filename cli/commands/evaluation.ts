@@ -1,18 +1,18 @@
 // credit-etl card validate | evaluate | report: the scoring card, basic credit evaluations (measure
-// item 6) and credit reports (item 5) from the command line. Reads are recorded in the access log
-// as the service's are, with the command-line actor.
+// item 6) and credit reports (item 5) from the command line. Reads go through api/governed.ts as a
+// cliReader (the OS user and the command in the access log; platform staff, or an institution's
+// analyst with --institution, as `profile` reads).
 import { writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { commandLineActor } from '../../api/operations.ts';
-import { issueReport, type ReportFormat } from '../../api/credit-report.ts';
+import type { ReportFormat } from '../../api/credit-report.ts';
+import { cliReader, readEvaluations, readReport } from '../../api/governed.ts';
 import { CardError, DEFAULT_CARD, loadCardFile, shippedCard, type Card } from '../../evaluation/card.ts';
 import { adverseReasons, evaluationJson, type Evaluation } from '../../evaluation/engine.ts';
 import { renderReportHtml } from '../../evaluation/render-html.ts';
 import { renderReportPdf } from '../../evaluation/render-pdf.ts';
-import { evaluateForReader } from '../../evaluation/read.ts';
-import { allEnterprises, evaluatePages, pagesOf, type EnterpriseEvaluations } from '../../jobs/evaluate.ts';
+import type { EnterpriseEvaluations } from '../../evaluation/bulk.ts';
+import type { Db } from '../../store/db.ts';
 import { findInstitution } from '../../store/institutions.ts';
-import { appendAccess } from '../../store/access-log.ts';
 import { UsageError, withDb } from '../context.ts';
 
 const isoDate = (v: string) => {
@@ -31,6 +31,17 @@ function cardOption(v: string): Card {
 }
 
 const problemsText = (e: CardError) => `评分卡无效 invalid card ${e.file}:\n${e.problems.map((p) => `  ${p.path}: ${p.messageZh} / ${p.messageEn}`).join('\n')}`;
+
+/** The command as the operator typed it, for the access log (`evaluate --uscc … --as-of …`). */
+const typedCommand = () => process.argv.slice(2).join(' ');
+
+/** The reader of a command: `--institution` reads as that institution's analyst (under its grants, masked), as `profile` does. */
+async function readerOf(db: Db, command: string, institution: string | undefined) {
+  if (institution === undefined) return cliReader(command);
+  const found = await findInstitution(db, institution);
+  if (!found) throw new UsageError(`未登记的金融机构 unknown institution "${institution}" (credit-etl institutions list)`);
+  return cliReader(command, { institution: found });
+}
 
 const summary = (e: Evaluation | null) => (e ? (e.score === null ? e.grade : `${e.grade} ${e.score}`) : '—');
 
@@ -55,37 +66,29 @@ export function register(program: Command): void {
       }
     });
 
-  program.command('evaluate').description('basic credit evaluation (public tier; enriched where the platform holds the authorisations)')
+  program.command('evaluate').description('basic credit evaluation (public tier; enriched where the platform, or the institution, holds the authorisations)')
     .option('--card <id|file>', 'card id or card file', DEFAULT_CARD)
     .option('--uscc <code...>', 'enterprises to evaluate')
     .option('--all', 'every enterprise with records by the cut-off')
     .option('--as-of <date>', 'evaluation date YYYY-MM-DD (default today, UTC)', isoDate)
-    .option('--store', 'store the evaluations (as the nightly run does)')
+    .option('--institution <name>', 'read as an analyst of this institution (under its authorisations); default: as platform staff')
+    .option('--store', 'store the evaluations (as the nightly run does; platform staff only)')
     .option('--json', 'one canonical JSON object per enterprise and line')
     .action(async (opts) => {
       if (Boolean(opts.all) === Boolean(opts.uscc)) throw new UsageError('请指定 --uscc 或 --all 之一 / give either --uscc or --all');
+      if (opts.store && opts.institution !== undefined) throw new UsageError('存储的评价属于平台，不能以机构身份存储 / stored evaluations are the platform\'s: --store cannot go with --institution');
       const c = cardOption(opts.card);
       const now = new Date();
       const asOf: string = opts.asOf ?? now.toISOString().slice(0, 10);
       if (asOf > now.toISOString().slice(0, 10)) throw new UsageError(`评价日期 ${asOf} 晚于今天 / the as-of date is in the future`);
-      const usccs: string[] | undefined = opts.uscc?.map((u: string) => u.trim().toUpperCase());
       await withDb(async (db) => {
+        const reader = await readerOf(db, typedCommand(), opts.institution);
         let n = 0;
         const print = (r: EnterpriseEvaluations) => {
           n++;
           console.log(opts.json ? `{"uscc":${JSON.stringify(r.uscc)},"public":${evaluationJson(r.public)},"enriched":${r.enriched ? evaluationJson(r.enriched) : 'null'}}` : line(r));
         };
-        if (usccs && !opts.store) {
-          // One by one, as the service answers: a past date rebuilt to the cut-off of the evaluation stored for it.
-          for (const uscc of usccs) print({ uscc, ...(await evaluateForReader(db, { card: c, uscc, asOf, now, institutionId: null })) });
-        } else {
-          const pages = usccs ? pagesOf(usccs) : allEnterprises(db, asOf, now);
-          for await (const r of evaluatePages(db, pages, { card: c, asOf, now, store: opts.store ? 'cli' : undefined })) print(r);
-        }
-        await appendAccess(db, {
-          at: now.toISOString(), requestId: null, actor: commandLineActor(), action: 'evaluation.run', enterprises: usccs ?? [],
-          detail: { card: { id: c.id, version: c.version }, asOf, all: Boolean(opts.all), evaluated: n, stored: Boolean(opts.store) },
-        });
+        for await (const r of readEvaluations(db, reader, { card: c, asOf, now, usccs: opts.uscc, store: opts.store ? 'cli' : undefined })) print(r);
         if (!opts.json) console.error(`${n} enterprises evaluated with ${c.id} ${c.version} as of ${asOf}`);
       });
     });
@@ -93,7 +96,7 @@ export function register(program: Command): void {
   program.command('report').description('issue a credit report (信用报告) of one enterprise: PDF, HTML or JSON by the file extension')
     .argument('<uscc>')
     .requiredOption('--out <file>', 'e.g. 报告.pdf, report.html, report.json')
-    .option('--institution <name>', 'issue it as this institution would read it (its authorisations and masking); default: the platform')
+    .option('--institution <name>', 'issue it as this institution\'s analyst would read it (its authorisations and masking); default: as platform staff')
     .option('--card <id>', 'card id', DEFAULT_CARD)
     .action(async (uscc: string, opts) => {
       const ext = /\.(pdf|html?|json)$/i.exec(opts.out)?.[1].toLowerCase();
@@ -101,11 +104,8 @@ export function register(program: Command): void {
       const format: ReportFormat = ext === 'pdf' ? 'pdf' : ext === 'json' ? 'json' : 'html';
       const code = uscc.trim().toUpperCase();
       await withDb(async (db) => {
-        const institution = opts.institution === undefined ? null : await findInstitution(db, opts.institution);
-        if (institution === undefined) throw new UsageError(`未登记的金融机构 unknown institution "${opts.institution}" (credit-etl institutions list)`);
-        const { content, sha256 } = await issueReport(db, {
-          uscc: code, actor: commandLineActor(), institution, requestId: null, now: new Date(), card: cardOption(opts.card), format,
-        });
+        const reader = await readerOf(db, typedCommand(), opts.institution);
+        const { content, sha256 } = await readReport(db, reader, code, { card: cardOption(opts.card), format, now: new Date() });
         const verifyUrl = `/reports/${content.reportNo}/verify?sha256=${sha256}`;
         if (format === 'pdf') writeFileSync(opts.out, await renderReportPdf(content, sha256, verifyUrl));
         else if (format === 'html') writeFileSync(opts.out, renderReportHtml(content, sha256, verifyUrl));
