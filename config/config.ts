@@ -54,6 +54,7 @@ export const ENV = {
     type: 'string', group: 'limits', hint: 'must be category=ratio[:count] entries, e.g. *=0.5,penalty=0.2,water=0.1:500',
     description: 'default reject budget per category when the caller gives none: category=ratio[:count], * for the rest (e.g. *=0.5,penalty=0.2)',
   },
+  CREDIT_ETL_ALERT_PORT: { type: 'integer', group: 'alerts', minimum: 0, maximum: 65535, hint: 'must be a port number (0: any free port)', description: "the alert worker's port for /metrics, /health and /ready (default 3101)" },
   CREDIT_ETL_ALERT_CONCURRENCY: { type: 'integer', group: 'alerts', minimum: 1, hint: 'must be a whole number >= 1', description: 'alert deliveries in flight per worker (default 8)' },
   CREDIT_ETL_ALERT_POLL_MS: { type: 'integer', group: 'alerts', minimum: 50, hint: 'must be a whole number >= 50', description: 'how often the alert worker looks for new events (default 500)' },
   CREDIT_ETL_ALERT_EXPIRING_DAYS: { type: 'integer', group: 'alerts', minimum: 1, hint: 'must be a whole number >= 1', description: 'licence.expiring fires this many days ahead (default 30)' },
@@ -217,6 +218,8 @@ export function loadCollectionConfig(env: NodeJS.ProcessEnv = process.env): Coll
 
 /** The alert worker's settings (jobs/alerts.ts); each has a default there. */
 export interface AlertConfig {
+  /** The alert worker's operator endpoints (/metrics, /health, /ready). */
+  readonly port: number;
   readonly concurrency?: number;
   readonly pollMs?: number;
   readonly expiringDays?: number;
@@ -225,7 +228,7 @@ export interface AlertConfig {
   readonly requeueMs?: number;
 }
 
-const ALERT_VARS: readonly EnvName[] = ['CREDIT_ETL_ALERT_CONCURRENCY', 'CREDIT_ETL_ALERT_POLL_MS', 'CREDIT_ETL_ALERT_EXPIRING_DAYS', 'CREDIT_ETL_ALERT_SCAN_MS',
+const ALERT_VARS: readonly EnvName[] = ['CREDIT_ETL_ALERT_PORT', 'CREDIT_ETL_ALERT_CONCURRENCY', 'CREDIT_ETL_ALERT_POLL_MS', 'CREDIT_ETL_ALERT_EXPIRING_DAYS', 'CREDIT_ETL_ALERT_SCAN_MS',
   'CREDIT_ETL_ALERT_TIMEOUT_MS', 'CREDIT_ETL_ALERT_REQUEUE_MS'];
 
 export function loadAlertConfig(env: NodeJS.ProcessEnv = process.env): AlertConfig {
@@ -233,5 +236,6 @@ export function loadAlertConfig(env: NodeJS.ProcessEnv = process.env): AlertConf
   return {
     concurrency: v.CREDIT_ETL_ALERT_CONCURRENCY, pollMs: v.CREDIT_ETL_ALERT_POLL_MS, expiringDays: v.CREDIT_ETL_ALERT_EXPIRING_DAYS,
     scanEveryMs: v.CREDIT_ETL_ALERT_SCAN_MS, timeoutMs: v.CREDIT_ETL_ALERT_TIMEOUT_MS, requeueMs: v.CREDIT_ETL_ALERT_REQUEUE_MS,
+    port: v.CREDIT_ETL_ALERT_PORT ?? 3101,
   };
 }

@@ -2,7 +2,7 @@
 // server): /health (the process is up), /ready (its dependencies answer; 503 with the failing ones
 // otherwise) and /metrics (Prometheus text). They carry no token: expose the port to the scraper and
 // the load balancer only.
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { METRICS_CONTENT_TYPE, renderMetrics, type MetricsSource } from './metrics.ts';
 
 /** Resolves when the dependency is usable, throws (with a reason) when not. */
@@ -57,4 +57,11 @@ export function registerOpsRoutes(app: FastifyInstance, opts: OpsRouteOptions): 
     const sources = (opts.metricsSources ?? []).map((s) => () => s().catch(() => ''));
     return reply.header('content-type', METRICS_CONTENT_TYPE).send(await renderMetrics(sources));
   });
+}
+
+/** A server of the operator endpoints alone, for a process that serves nothing else (the alert worker). */
+export function opsServer(opts: OpsRouteOptions): FastifyInstance {
+  const app = Fastify({ logger: false });
+  registerOpsRoutes(app, opts);
+  return app;
 }

@@ -18,6 +18,8 @@ import { findInstitution } from '../../store/institutions.ts';
 import { listWatches, setWatchStatus, upsertWatches, type Watch } from '../../store/watches.ts';
 import type { Db } from '../../store/db.ts';
 import { log, UsageError, withDb } from '../context.ts';
+import { opsServer } from '../../lib/ops-routes.ts';
+import { storeReadiness } from '../../store/readiness.ts';
 
 /** The registered institution named (or by id); an unregistered name is a usage error, never a watchlist nobody reads. */
 async function institutionOf(db: Db, name: string) {
@@ -97,15 +99,32 @@ export function register(program: Command): void {
   const alerts = program.command('alerts').description('post-loan alerts: delivery worker, endpoints, held batches, figures');
 
   alerts.command('work').description('relay the outbox and deliver webhooks (BullMQ, REDIS_URL) until SIGTERM; without REDIS_URL it relays only (the pull feed)')
-    .action(async () => withDb(async (db) => {
+    .option('--host <host>', 'address of the /metrics, /health and /ready server', '127.0.0.1')
+    .action(async (opts) => withDb(async (db) => {
       const collection = loadCollectionConfig();
+      const { port, ...alertConfig } = loadAlertConfig();
       const conn = collection.redisUrl ? connectQueues(collection) : undefined;
-      const w = startAlertWorker({ db, conn, log, lockMs: collection.jobLockMs, ...loadAlertConfig() });
+      // The port first: a worker that cannot serve its metrics stops before it takes any job.
+      const server = opsServer({ checks: { ...storeReadiness(db), ...(conn ? { redis: async () => void (await conn.connection.ping()) } : {}) } });
+      let at: string;
+      try {
+        at = await server.listen({ host: opts.host, port });
+      } catch (e) {
+        await conn?.connection.quit();
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new UsageError(`端口 ${port} 已被占用，告警 worker 未启动 / port ${port} on ${opts.host} is in use (another alert worker?): set CREDIT_ETL_ALERT_PORT to a free port (0: any)`);
+        }
+        throw e;
+      }
+      const w = startAlertWorker({ db, conn, log, lockMs: collection.jobLockMs, ...alertConfig });
+      log.info({ metrics: `${at}/metrics`, ready: `${at}/ready` }, 'alert worker listening');
+      if (process.stderr.isTTY) console.error(`credit-etl alerts work: ${conn ? `webhooks and the pull feed, Redis prefix ${conn.prefix}` : 'the pull feed only (no REDIS_URL)'}; metrics ${at}/metrics  ready ${at}/ready`);
       if (conn) log.info({ prefix: conn.prefix }, 'alert worker ready');
       else log.warn('no REDIS_URL: alerts are relayed to watches and the pull feed (GET /alerts), webhooks wait until a worker with Redis runs');
       console.log('alert worker ready');
       const signal = await untilSignal(() => process.exit(130));
       log.info({ signal }, 'alert worker shutting down');
+      await server.close();
       await w.close();
       await conn?.connection.quit();
     }));

@@ -37,7 +37,7 @@ afterAll(async () => {
 
 const env = (failpoint?: string) => ({
   DATABASE_URL: t.url, REDIS_URL, CREDIT_ETL_QUEUE_PREFIX: prefix, CREDIT_ETL_JOB_LOCK_MS: '2000', CREDIT_ETL_ALERT_POLL_MS: '100', CREDIT_ETL_ALERT_REQUEUE_MS: '1000',
-  CREDIT_ETL_FAILPOINTS: failpoint ?? '',
+  CREDIT_ETL_FAILPOINTS: failpoint ?? '', CREDIT_ETL_ALERT_PORT: '0',
 });
 
 /** `credit-etl alerts work` until it kills itself (with a failpoint) or is stopped. */
