@@ -2,6 +2,7 @@
 // (checkRow), then the provenance stamp (finishRow).
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { makeIssue } from './issues.ts';
+import { splitComposite } from './stages/composite.ts';
 import { normalizeRecord } from './stages/normalize.ts';
 import { resolveSourceUnit, stampRecord, type StampContext } from './stages/provenance.ts';
 import { validateRecord } from './stages/validate.ts';
@@ -29,15 +30,25 @@ export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, 
       issues: [makeIssue('E_ROW_FIELD_COUNT', { line, detail: `${cells.length} ≠ ${width}` })],
     };
   }
-  const { loaded, headerOf } = header;
+  const { loaded, composites, headerOf } = header;
   const original: Record<string, string> = {};
   for (const [i, key] of loaded) original[key] = cells[i];
-  const { fields, notes } = normalizeRecord(spec, original);
+  for (const [i, c] of composites) {
+    const split = splitComposite(spec, c, cells[i]);
+    if (!split.ok) {
+      const issue = makeIssue('E_COMPOSITE', { line, column: header.headers[i].trim(), value: cells[i], detail: c.examples.join('、') });
+      return { kind: 'rejected', issues: [issue], warnings: [] };
+    }
+    for (const key in split.cells) if ((original[key] ?? '').trim() === '') original[key] = split.cells[key];
+  }
+  const { fields, notes, originals } = normalizeRecord(spec, original);
   const warnings = notes.map((n) => makeIssue(n.code, {
-    line, field: n.field, column: headerOf(n.field) ?? spec.field.get(n.field)?.labelZh, value: n.value, detail: n.detail,
+    line, field: n.field, column: headerOf(n.field) ?? spec.field.get(n.field)?.labelZh, value: n.value, detail: n.detail, detailEn: n.detailEn,
   }));
   const issues = validateRecord(spec, fields, { line, original, headerOf });
   if (issues.length > 0) return { kind: 'rejected', issues, warnings };
+  // kept beside the validated fields: the schema describes values, not their spellings
+  if (originals) fields._original = originals;
   const source = resolveSourceUnit(spec, fields, deliverer, line, spec.sourceUnitField ? headerOf(spec.sourceUnitField) : undefined);
   if (!source.ok) return { kind: 'rejected', issues: [source.issue], warnings };
   return { kind: 'valid', fields, sourceUnit: source.unit, warnings };

@@ -1,6 +1,6 @@
 // The data contract for provider units, generated from the schemas (docs/data-contract.md; a test
 // fails when the committed document drifts from the schemas).
-import { categories, codeLists, commonSchema, type FieldSpec } from './registry.ts';
+import { categories, codeLists, commonSchema, keyPartFields, type FieldSpec } from './registry.ts';
 
 const cell = (s: string | undefined) => (s ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ');
 const KINDS = (commonSchema as any).$defs as Record<string, { 'x-kind-zh': string; description: string }>;
@@ -31,7 +31,7 @@ export function dataContractMarkdown(): string {
       `- 名称 names accepted: ${c.names.join('、')}`,
       `- 共享方式 sharing: ${c.sharing}`,
       `- 粒度 grain: ${c.grain}`,
-      `- 自然键 natural key: ${c.naturalKey.map((k) => `${c.field.get(k)!.labelZh} (\`${k}\`)`).join(' + ')}`,
+      `- 自然键 natural key: ${c.naturalKey.map((p) => keyPartFields(p).map((k) => `${c.field.get(k)!.labelZh} (\`${k}\`)`).join(' 或 or ')).join(' + ')}`,
       `- 数据提供单位 source unit: ${c.sourceUnitField ? 'from the row\'s 数据提供单位 column; empty means the delivering unit' : 'the delivering unit'}`,
       `- schema version: ${c.version}`,
       '',
