@@ -63,6 +63,8 @@ export interface CategorySpec {
   readonly id: CategoryId;
   readonly labelZh: string;
   readonly names: readonly string[];
+  /** The annex's field list for the category, verbatim (临政办发〔2023〕9号): the floor of the contract. */
+  readonly annexFields: readonly string[];
   readonly version: string;
   readonly sharing: string;
   readonly grain: string;
@@ -135,7 +137,7 @@ function loadCategory(id: CategoryId): CategorySpec {
     };
   });
   return {
-    id, labelZh: s.title, names: s['x-names'], version: s['x-version'], sharing: s['x-sharing'], grain: s['x-grain'],
+    id, labelZh: s.title, names: s['x-names'], annexFields: s['x-annex-fields'], version: s['x-version'], sharing: s['x-sharing'], grain: s['x-grain'],
     naturalKey: s['x-natural-key'], eventDate: s['x-event-date'], sourceUnitField: s['x-source-unit-field'],
     fields, field: new Map(fields.map((f) => [f.key, f])), composites: loadComposites(id, s, fields), schema: s,
   };

@@ -10,9 +10,12 @@ import * as apiTokens from '../migrations/20261129001000_api_tokens.ts';
 import * as accessLog from '../migrations/20261129001001_access_log.ts';
 import * as collectionLedger from '../migrations/20261129002000_collection_ledger.ts';
 import * as queuedUploads from '../migrations/20261129003000_queued_uploads.ts';
+import * as annexSubjects from '../migrations/20261205001000_annex_subjects.ts';
+import * as viewsFingerprint from '../migrations/20261205001100_views_fingerprint.ts';
 
-interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
-const MIGRATIONS: readonly [string, Migration][] = [
+/** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
+interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void>; viewsFingerprint?: string }
+export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129000100_batches', batches],
   ['20261129000200_records', records],
   ['20261129000300_rejected_rows', rejected],
@@ -22,6 +25,8 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129001001_access_log', accessLog],
   ['20261129002000_collection_ledger', collectionLedger],
   ['20261129003000_queued_uploads', queuedUploads],
+  ['20261205001000_annex_subjects', annexSubjects],
+  ['20261205001100_views_fingerprint', viewsFingerprint],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

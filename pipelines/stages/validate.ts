@@ -18,7 +18,7 @@ function buildAjv(allErrors: boolean): Ajv2020 {
   const ajv = new Ajv2020({ allErrors, strict: true, strictTypes: false });
   addFormats(ajv, ['date']);
   ajv.addVocabulary(['x-category', 'x-names', 'x-version', 'x-sharing', 'x-grain', 'x-natural-key', 'x-event-date',
-    'x-source-unit-field', 'x-label-zh', 'x-label-en', 'x-annex', 'x-aliases', 'x-unit', 'x-sensitivity', 'x-kind-zh', 'x-composites']);
+    'x-source-unit-field', 'x-label-zh', 'x-label-en', 'x-annex', 'x-aliases', 'x-unit', 'x-sensitivity', 'x-kind-zh', 'x-composites', 'x-annex-fields']);
   // Check-character keywords: each reports the first problem its checker finds.
   for (const [keyword, problemOf] of [['uscc', usccProblem], ['orgCode', orgCodeProblem], ['cnResidentId', residentIdProblem]] as const) {
     ajv.addKeyword({
