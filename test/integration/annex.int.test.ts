@@ -1,12 +1,16 @@
 // The annex (临政办发〔2023〕9号) is the floor of the contract: a file whose header is exactly the
 // annex's field list loads, every row accepted, in UTF-8 and in GBK. The files in fixtures/csv/annex/
-// are written by hand, the way a provider unit would fill in the annex table, not by our generator.
+// (fixtures/annex/) are written by hand, the way a provider unit would fill in the annex table, not by our generator.
 import { readFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { category, type CategoryId } from '../../schemas/registry.ts';
-import { fixture, ingest } from '../helpers/ingest.ts';
+import { fileURLToPath } from 'node:url';
+import { ingest } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
+
+// beside fixtures/csv/, which the generator owns (it removes what it did not write)
+const annexFile = (name: string) => fileURLToPath(new URL(`../../fixtures/annex/${name}`, import.meta.url));
 
 let t: TestDb;
 beforeAll(async () => {
@@ -26,17 +30,17 @@ const dataLines = (file: string) => (parse(readFileSync(file), { bom: true }) as
 
 describe.each(Object.keys(DELIVERER) as CategoryId[])('an annex-exact %s file', (id) => {
   it('has exactly the annex\'s field list as its header', () => {
-    const header = readFileSync(fixture(`annex/${id}.csv`), 'utf8').split(/\r?\n/)[0].split(',');
+    const header = readFileSync(annexFile(`${id}.csv`), 'utf8').split(/\r?\n/)[0].split(',');
     expect(new Set(header)).toEqual(new Set(category(id).annexFields));
   });
 
-  for (const [encoding, file] of [['utf-8', `annex/${id}.csv`], ['gbk', `annex/${id}.gbk.csv`]] as const) {
+  for (const [encoding, file] of [['utf-8', `${id}.csv`], ['gbk', `${id}.gbk.csv`]] as const) {
     it(`loads every row, in ${encoding}, with no column left unread`, async () => {
-      const r = await ingest(t.db, fixture(file), id, DELIVERER[id]);
+      const r = await ingest(t.db, annexFile(file), id, DELIVERER[id]);
       expect(r.refusal).toBeNull();
       expect(r.issues).toEqual([]);
       expect(r.warnings.filter((w) => w.line === 1)).toEqual([]);
-      expect(r).toMatchObject({ status: 'loaded', rejected: 0, accepted: dataLines(fixture(`annex/${id}.csv`)) });
+      expect(r).toMatchObject({ status: 'loaded', rejected: 0, accepted: dataLines(annexFile(`${id}.csv`)) });
       expect(r.encoding).toBe(encoding === 'gbk' ? 'gb18030' : 'utf-8');
       // the GBK file is the same facts: its load changes nothing the UTF-8 one stored
       if (encoding === 'gbk') expect(r).toMatchObject({ inserted: 0, updated: 0 });
