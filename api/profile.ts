@@ -4,7 +4,9 @@
 import { categories, category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
 import { authorisationsInForce, type Authorisation } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
-import { enterpriseRecords, utilityIndicators, type ProfileRecord } from '../store/queries.ts';
+import { enterpriseRecords, type ProfileRecord } from '../store/queries.ts';
+import { shanghaiToday } from '../lib/utility-indicators.ts';
+import { utilityIndicators } from '../store/indicators.ts';
 import { isGatedCategory, pastPublicity, viewFields, withheldNote } from './access.ts';
 
 export interface Viewer {
@@ -12,6 +14,8 @@ export interface Viewer {
   readonly institution: string | null;
   readonly includePastPublicity: boolean;
   readonly now: Date;
+  /** The day the indicators are computed as of (YYYY-MM-DD); today in Asia/Shanghai when not given. */
+  readonly asOf?: string;
 }
 
 /** What the access log records about one enterprise read. */
@@ -40,18 +44,11 @@ const shownUnder = (spec: CategorySpec, grant: Authorisation | undefined) => !is
 export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
-  const grantsRead = authorisationsInForce(db, { enterpriseUscc: uscc, institution: viewer.institution, at });
-  // Which categories are shown depends on the grants alone, so the indicators are read beside the records.
-  const indicatorsRead = grantsRead.then(async (grants) => {
-    const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], unknown[]>> = {};
-    const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => shownUnder(category(c), grantOf(grants, c)));
-    if (indicatorsShown.length) {
-      const indicators = await utilityIndicators(db, uscc, indicatorsShown);
-      for (const c of indicatorsShown) shownIndicators[c] = indicators[c];
-    }
-    return shownIndicators;
-  });
-  const [all, grants, shownIndicators] = await Promise.all([enterpriseRecords(db, uscc), grantsRead, indicatorsRead]);
+  const [all, grants] = await Promise.all([enterpriseRecords(db, uscc), authorisationsInForce(db, { enterpriseUscc: uscc, institution: viewer.institution, at })]);
+  const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], ReturnType<typeof utilityIndicators>>> = {};
+  for (const c of INDICATOR_CATEGORIES) {
+    if (shownUnder(category(c), grantOf(grants, c))) shownIndicators[c] = utilityIndicators(all.filter((r) => r.category === c), viewer.asOf ?? shanghaiToday(viewer.now));
+  }
   const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, pastPublicityHidden: 0 };
   const shown = [];
   const withheld = [];

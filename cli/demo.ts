@@ -9,7 +9,8 @@ import type { Logger } from '../lib/logger.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import { category, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import type { Db } from '../store/db.ts';
-import { enterpriseRecords, utilityIndicators } from '../store/queries.ts';
+import { enterpriseRecords } from '../store/queries.ts';
+import { enterpriseUtilityIndicators } from '../store/indicators.ts';
 import { formatProfile, formatSummaryTable } from './format.ts';
 import { config } from './context.ts';
 
@@ -31,8 +32,8 @@ export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
     reports.push(await ingestFile(db, { file, category: category(b.category), deliverer: findProviderUnit(b.provider)! }, { log }));
   }
   console.log(formatSummaryTable(reports));
-  const [records, indicators] = await Promise.all([enterpriseRecords(db, DEMO_USCC), utilityIndicators(db, DEMO_USCC)]);
-  console.log(`\n${formatProfile(DEMO_USCC, records, indicators)}`);
+  const records = await enterpriseRecords(db, DEMO_USCC);
+  console.log(`\n${formatProfile(DEMO_USCC, records, enterpriseUtilityIndicators(records))}`);
   const run = await collectFromStandIns(db, log, config.databaseUrl);
   console.log(`\n采集演示 one collection run against the bundled stand-in providers:\n${formatRunReport(run)}`);
   console.log('\nNext: credit-etl batches | credit-etl profile <统一社会信用代码> | credit-etl ingest <file> --category 行政处罚 --provider 市发展改革委');

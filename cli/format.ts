@@ -1,5 +1,6 @@
 // Human-readable output of the CLI: reconciled batch summaries and enterprise profiles.
 import type { BatchReport } from '../pipelines/run-batch.ts';
+import type { UtilityIndicators } from '../store/indicators.ts';
 import type { ProfileRecord } from '../store/queries.ts';
 import { category, type CategoryId } from '../schemas/registry.ts';
 
@@ -35,7 +36,7 @@ export function formatSummaryTable(reports: readonly BatchReport[]): string {
   return [head, ...rows].map((row) => row.map((c, i) => pad(c, widths[i])).join('  ').trimEnd()).join('\n');
 }
 
-export function formatProfile(uscc: string, records: readonly ProfileRecord[], indicators: { water: any[]; gas: any[] }): string {
+export function formatProfile(uscc: string, records: readonly ProfileRecord[], indicators: Partial<Record<'water' | 'gas', UtilityIndicators>>): string {
   if (records.length === 0) return `未找到企业 no records for ${uscc}`;
   const name = String(records.find((r) => r.fields.subject_name)?.fields.subject_name ?? '');
   const out = [`企业信用档案 profile: ${name} (${uscc})`];
@@ -50,9 +51,13 @@ export function formatProfile(uscc: string, records: readonly ProfileRecord[], i
     }
     if (rs.length > 5) out.push(`  … ${rs.length - 5} more (--json for all)`);
   }
-  for (const [id, rows] of Object.entries(indicators)) {
-    for (const i of rows) {
-      out.push(`\n${id === 'water' ? '水费' : '燃气费'}指标 ${id} account ${i.account_no}: 近3个月月均 ${i.avg_usage_3m}, 近6个月月均 ${i.avg_usage_6m}, 当前是否欠费 ${i.in_arrears ? '是' : '否'} (latest ${i.latest_month})`);
+  for (const [id, ind] of Object.entries(indicators)) {
+    const avg = (w: { average: number | null; statusZh: string; missingMonths: readonly string[] }) =>
+      `${w.average ?? '—'}（${w.statusZh}${w.missingMonths.length ? `，缺 ${w.missingMonths.join('、')}` : ''}）`;
+    for (const a of ind.accounts) {
+      const flag = a.disagreement ? '  ⚠ 与报送值不一致 differs from the provider-stated figures' : '';
+      out.push(`\n${id === 'water' ? '水费' : '燃气费'}指标 ${id} account ${a.accountNo} as of ${ind.asOf}: 近3个月月均 ${avg(a.avg3m)}, 近6个月月均 ${avg(a.avg6m)}, `
+        + `当前是否欠费 ${a.inArrears ? '是' : '否'} (余额 balance ${a.balance}, latest ${a.latestMonth ?? '—'})${flag}`);
     }
   }
   return out.join('\n');

@@ -11,7 +11,8 @@ import type { BatchReport } from '../pipelines/run-batch.ts';
 import { categories } from '../schemas/registry.ts';
 import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
-import { enterpriseRecords, getBatch, listBatches, rejectedRows, utilityIndicators } from '../store/queries.ts';
+import { enterpriseUtilityIndicators } from '../store/indicators.ts';
+import { enterpriseRecords, getBatch, listBatches, rejectedRows } from '../store/queries.ts';
 import { formatBatchReport, formatProfile } from './format.ts';
 import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
 
@@ -130,7 +131,8 @@ program.command('profile').description('every record of one enterprise across th
   .option('--json', 'JSON output')
   .action(async (uscc: string, opts) => withDb(async (db) => {
     const code = uscc.trim().toUpperCase();
-    const [records, indicators] = await Promise.all([enterpriseRecords(db, code), utilityIndicators(db, code)]);
+    const records = await enterpriseRecords(db, code);
+    const indicators = enterpriseUtilityIndicators(records);
     console.log(opts.json ? JSON.stringify({ uscc: code, records, indicators }) : formatProfile(code, records, indicators));
     if (records.length === 0) process.exitCode = 1;
   }));

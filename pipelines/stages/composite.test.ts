@@ -109,24 +109,24 @@ describe('a row with composite cells', () => {
   it('a cell in none of the forms is rejected with the forms it may take', () => {
     const r = row([...ent, '临沂某公司', '', '1', '', '']);
     expect(r.kind).toBe('rejected');
-    const issue = (r as { issues: RowIssue[] }).issues[0];
+    const issue = (r as unknown as { issues: RowIssue[] }).issues[0];
     expect(issue).toMatchObject({ code: 'E_COMPOSITE', column: '水用户信息(户名户号)', value: '临沂某公司' });
     expect(issue.messageZh).toContain('临沂某公司/LS1007919');
   });
 
   it('a bad part is reported under the composite column, naming the part', () => {
-    const r = row([...ent, '临沂某公司/LS1', '账期:2024-13;用水量:1;应缴金额:1;实缴金额:1', '', '', '']) as { issues: RowIssue[] };
+    const r = row([...ent, '临沂某公司/LS1', '账期:2024-13;用水量:1;应缴金额:1;实缴金额:1', '', '', '']) as unknown as { issues: RowIssue[] };
     expect(r.issues.map((i) => [i.code, i.column, i.value])).toEqual([['E_MONTH', '缴纳水费明细（账期）', '2024-13']]);
   });
 
   it('an indicator-only row is valid; a row with neither a bill nor indicators is not', () => {
     expect(row([...ent, '临沂某公司/LS1', '', '12.5', '', '是']).kind).toBe('valid');
-    const r = row([...ent, '临沂某公司/LS1', '', '', '', '']) as { issues: RowIssue[] };
+    const r = row([...ent, '临沂某公司/LS1', '', '', '', '']) as unknown as { issues: RowIssue[] };
     expect(r.issues.map((i) => i.code)).toEqual(['E_UTILITY_EMPTY']);
   });
 
   it('a bill without its amounts is incomplete', () => {
-    const r = row([...ent, '临沂某公司/LS1', '2024-06 12', '', '', '']) as { issues: RowIssue[] };
+    const r = row([...ent, '临沂某公司/LS1', '2024-06 12', '', '', '']) as unknown as { issues: RowIssue[] };
     expect(r.issues.map((i) => [i.code, i.field])).toEqual([['E_REQUIRED_WITH', 'amount_due'], ['E_REQUIRED_WITH', 'amount_paid']]);
   });
 });
