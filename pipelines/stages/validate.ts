@@ -122,8 +122,8 @@ function locate(spec: CategorySpec, e: ErrorObject): Located | null {
     case 'cnResidentId': return { field, code: 'E_ID_NUMBER', detail: ID_PROBLEM[p.problem]?.zh ?? p.problem, detailEn: ID_PROBLEM[p.problem]?.en };
     case 'x-codelist': {
       const list = field.codelist!;
-      const allowed = list.values.map((c) => c.code).join('、') + (list.openPrefix ? `、${list.openPrefix}…` : '');
-      return { field, code: 'E_CODE_UNKNOWN', detail: allowed };
+      const allowed = [...list.values.map((c) => c.code), ...(list.openPrefix ? [`${list.openPrefix}…`] : [])];
+      return { field, code: 'E_CODE_UNKNOWN', detail: allowed.join('、'), detailEn: allowed.join(', ') };
     }
     case 'contains': return field.key === 'penalty_kinds' ? { field, code: 'E_FINE_WITHOUT_KIND' } : invalid(field, e);
     case 'maxLength': return { field, code: 'E_TOO_LONG', detail: String(p.limit) };
