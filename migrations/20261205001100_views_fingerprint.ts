@@ -4,7 +4,7 @@
 import type { Knex } from 'knex';
 import { dropSchemaViews, rebuildSchemaViews } from '../store/views.ts';
 
-export const viewsFingerprint = '56ac9f06907ade6f9e0f2b713da16c06787d28e2594d52dc01a331a8d2d2b963';
+export const viewsFingerprint = '39ad11a793738415f3c5c44af565a4523c5f7eb1ffa9408e9fe6deb004d28d58';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('schema_view_builds', (t) => {
