@@ -1,7 +1,7 @@
 // `npm start`: the fixture batch of every category into the store, the reconciled summary, and the
 // profile of the one enterprise that appears in all seven.
 import { fileURLToPath } from 'node:url';
-import { DEMO_USCC } from '../fixtures/generate.ts';
+import { AS_OF, DEMO_USCC } from '../fixtures/generate.ts';
 import { collectFromStandIns } from '../jobs/demo-run.ts';
 import { formatRunReport } from '../jobs/format-run.ts';
 import { ingestFile } from '../jobs/ingest-file.ts';
@@ -33,7 +33,8 @@ export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
   }
   console.log(formatSummaryTable(reports));
   const records = await enterpriseRecords(db, DEMO_USCC);
-  console.log(`\n${formatProfile(DEMO_USCC, records, enterpriseUtilityIndicators(records))}`);
+  // the fixtures' bills end in 2025-05: as of their own day the indicators have something to show
+  console.log(`\n${formatProfile(DEMO_USCC, records, enterpriseUtilityIndicators(records, AS_OF))}`);
   const run = await collectFromStandIns(db, log, config.databaseUrl);
   console.log(`\n采集演示 one collection run against the bundled stand-in providers:\n${formatRunReport(run)}`);
   console.log('\nNext: credit-etl batches | credit-etl profile <统一社会信用代码> | credit-etl ingest <file> --category 行政处罚 --provider 市发展改革委');

@@ -53,7 +53,7 @@ export function formatProfile(uscc: string, records: readonly ProfileRecord[], i
   }
   for (const [id, ind] of Object.entries(indicators)) {
     const avg = (w: { average: number | null; statusZh: string; missingMonths: readonly string[] }) =>
-      `${w.average ?? '—'}（${w.statusZh}${w.missingMonths.length ? `，缺 ${w.missingMonths.join('、')}` : ''}）`;
+      `${w.average ?? '—'}（${w.statusZh}${w.average !== null && w.missingMonths.length ? `，缺 ${w.missingMonths.join('、')}` : ''}）`;
     for (const a of ind.accounts) {
       const flag = a.disagreement ? '  ⚠ 与报送值不一致 differs from the provider-stated figures' : '';
       out.push(`\n${id === 'water' ? '水费' : '燃气费'}指标 ${id} account ${a.accountNo} as of ${ind.asOf}: 近3个月月均 ${avg(a.avg3m)}, 近6个月月均 ${avg(a.avg6m)}, `
