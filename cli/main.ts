@@ -21,6 +21,10 @@ const ratio = (v: string) => {
   if (!(x >= 0 && x <= 1)) throw new InvalidArgumentError('a number between 0 and 1');
   return x;
 };
+const isoDay = (v: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('a date YYYY-MM-DD');
+  return v;
+};
 const count = (v: string) => {
   const x = Number(v);
   if (!Number.isInteger(x) || x < 0) throw new InvalidArgumentError('a whole number >= 0');
@@ -129,10 +133,11 @@ program.command('batches').description('list recent batches with their reconcile
 program.command('profile').description('every record of one enterprise across the categories, with provenance and history')
   .argument('<uscc>')
   .option('--json', 'JSON output')
+  .option('--as-of <YYYY-MM-DD>', 'the day the water and gas indicators are computed as of (default: today in Asia/Shanghai)', isoDay)
   .action(async (uscc: string, opts) => withDb(async (db) => {
     const code = uscc.trim().toUpperCase();
     const records = await enterpriseRecords(db, code);
-    const indicators = enterpriseUtilityIndicators(records);
+    const indicators = enterpriseUtilityIndicators(records, opts.asOf);
     console.log(opts.json ? JSON.stringify({ uscc: code, records, indicators }) : formatProfile(code, records, indicators));
     if (records.length === 0) process.exitCode = 1;
   }));

@@ -85,7 +85,7 @@ describe('credit-etl batches and profile', () => {
     const b = await runCli(['batches', '--json'], env);
     const batches = JSON.parse(b.stdout);
     expect(batches.map((x: any) => x.file_name)).toEqual(expect.arrayContaining(['licensing.csv', 'water.csv', 'penalty.missing-columns.csv']));
-    const p = await runCli(['profile', DEMO_USCC, '--json'], env);
+    const p = await runCli(['profile', DEMO_USCC, '--json', '--as-of', '2025-06-30'], env);
     expect(p.code).toBe(0);
     const profile = JSON.parse(p.stdout);
     expect(new Set(profile.records.map((r: any) => r.category))).toEqual(new Set(['licensing', 'water']));
@@ -94,7 +94,8 @@ describe('credit-etl batches and profile', () => {
       expect(r.batch_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(r.source_line).toBeGreaterThan(1);
     }
-    expect(profile.indicators.water.length).toBeGreaterThan(0);
-    expect(Number(profile.indicators.water[0].avg_usage_3m)).toBeGreaterThan(0);
+    expect(profile.indicators.water.asOf).toBe('2025-06-30');
+    expect(profile.indicators.water.accounts.length).toBeGreaterThan(0);
+    expect(profile.indicators.water.accounts[0].avg3m.average).toBeGreaterThan(0);
   });
 });
