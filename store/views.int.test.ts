@@ -1,8 +1,11 @@
 // The schema-derived views on real PostgreSQL: rebuilt by the views migration with its fingerprint
 // recorded, and filtered by enterprise through the index rather than a scan of the category.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
-import { MIGRATIONS } from './migrate.ts';
+import type { Knex } from 'knex';
+import { createDatabase, dropDatabase } from './databases.ts';
+import { openDb } from './db.ts';
+import { ADMIN_URL, createTestDb, type TestDb } from '../test/helpers/pg.ts';
+import { MIGRATIONS, migrateLatest } from './migrate.ts';
 import { viewsFingerprint } from './views.ts';
 
 let t: TestDb;
@@ -40,6 +43,40 @@ describe('schema-derived views', () => {
       const p = await plan(`SELECT * FROM ${view} WHERE subject_uscc = ?`, ['U42']);
       expect(p, view).not.toMatch(/Seq Scan on credit_records/);
       expect(p, view).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
+    }
+  });
+});
+
+describe('an existing database', () => {
+  it('gets the annex changes from migrate: nullable subject, agri records re-keyed on 名称 + 所在地, views rebuilt', async () => {
+    const name = `credit_etl_views_old_${process.pid}_${Date.now()}`;
+    const db = await openDb({ databaseUrl: await createDatabase(ADMIN_URL, name), dataDir: '' });
+    try {
+      // the database as the release before these migrations left it
+      const before = MIGRATIONS.slice(0, MIGRATIONS.findIndex(([n]) => n.startsWith('20261205001')));
+      const source: Knex.MigrationSource<(typeof MIGRATIONS)[number]> = {
+        getMigrations: async () => [...before], getMigrationName: ([n]) => n, getMigration: async ([, m]) => m,
+      };
+      await db.knex.migrate.latest({ migrationSource: source });
+      await db.knex('credit_records').insert({
+        category: 'agri', natural_key: '91371326765330802K|农村土地经营权|鲁（2024）平邑县农村土地经营权第0000001号', subject_uscc: '91371326765330802K',
+        subject_name: '平邑县嘉禾食品有限公司', fields: { subject_name: '平邑县嘉禾食品有限公司', subject_uscc: '91371326765330802K', location: '临沂市平邑县卞桥镇',
+          right_type: '农村土地经营权', right_cert_no: '鲁（2024）平邑县农村土地经营权第0000001号' },
+        content_hash: 'h', version: 1, source_unit: 's', delivered_by: 'd', batch_id: '00000000-0000-0000-0000-000000000000', source_line: 2,
+        received_at: new Date(), loaded_at: new Date(), schema_version: '1.0.0',
+      });
+
+      expect(await migrateLatest(db.knex)).toEqual(['20261205001000_annex_subjects', '20261205001100_views_fingerprint']);
+      const rec = await db.knex('credit_records').where({ category: 'agri' }).first();
+      expect(rec.natural_key).toBe('平邑县嘉禾食品有限公司|371326|农村土地经营权|鲁（2024）平邑县农村土地经营权第0000001号');
+      const cols = await db.knex.raw(`SELECT column_name FROM information_schema.columns WHERE table_name = 'v_agri'`);
+      expect(cols.rows.map((r: { column_name: string }) => r.column_name)).toContain('land_right_info');
+      const nullable = await db.knex.raw(`SELECT is_nullable FROM information_schema.columns WHERE table_name = 'credit_records' AND column_name = 'subject_uscc'`);
+      expect(nullable.rows[0].is_nullable).toBe('YES');
+      expect(await db.knex('schema_view_builds').pluck('fingerprint')).toEqual([viewsFingerprint()]);
+    } finally {
+      await db.close();
+      await dropDatabase(ADMIN_URL, name);
     }
   });
 });
