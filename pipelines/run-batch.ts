@@ -236,7 +236,7 @@ export async function runBatch(
         if (read % 10_000 === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
       }
     } catch (e) {
-      if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.message });
+      if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.zh, detailEn: e.en });
       else if (e instanceof FileTooLargeError) refusal = makeIssue('R_FILE_TOO_LARGE', { line: lastLine + 1, detail: `超过 ${e.limitBytes} 字节，在第 ${lastLine + 1} 行`, detailEn: `> ${e.limitBytes} bytes, at line ${lastLine + 1}` });
       else throw e;
     }

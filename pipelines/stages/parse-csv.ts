@@ -292,7 +292,7 @@ class RecordSplitter {
         detail = unclosed;
         break;
       default:
-        detail = [`第${line}行无法解析（${err.code}）`, err.message];
+        detail = [`${colZh}无法解析`, err.message];
     }
     this.giveUp(start, line, breaks, 'E_ROW_MALFORMED', ...detail);
   }

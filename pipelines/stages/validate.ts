@@ -85,8 +85,9 @@ const ID_PROBLEM: Record<string, { zh: string; en: string }> = {
   checkChar: { zh: '校验码错误', en: 'the check character is wrong' },
 };
 
-// Ajv's own message is English: the Chinese message names the rule by its keyword only.
-const invalid = (field: FieldSpec, e: ErrorObject): Located => ({ field, code: 'E_INVALID', detail: `不符合规则 ${e.keyword}`, detailEn: e.message ?? e.keyword });
+// Ajv's own message is English: the Chinese message says what kind of rule failed.
+const RULE_ZH: Readonly<Record<string, string>> = { type: '类型不对', pattern: '格式不对', format: '格式不对', const: '取值不对', enum: '取值不对', contains: '缺少应有的取值' };
+const invalid = (field: FieldSpec, e: ErrorObject): Located => ({ field, code: 'E_INVALID', detail: RULE_ZH[e.keyword] ?? '不符合字段规则', detailEn: e.message ?? e.keyword });
 
 interface Located { field: FieldSpec; code: IssueCode; detail?: string; detailEn?: string }
 
