@@ -10,18 +10,17 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { queuedRunUpload, type UploadQueue } from '../jobs/ingest-upload.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import type { Db } from '../store/db.ts';
 import { ApiError, Errors } from './errors.ts';
 import { registerIdentity } from './identity.ts';
 import { adminRoutes } from './routes/admin.ts';
-import { batchRoutes, type RunUpload } from './routes/batches.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { enterpriseRoutes } from './routes/enterprises.ts';
 import { pageRoutes } from './routes/page.ts';
 import { sharedSchemas } from './schemas.ts';
-import { ingestUpload } from './upload-job.ts';
+import { ingestUpload, UploadNotQueuedError, type RunUpload } from '../ingest/upload.ts';
 
 export interface AppDeps {
   readonly db: Db;
@@ -30,10 +29,12 @@ export interface AppDeps {
   readonly now?: () => Date;
   /** Where uploads are written before the batch reads them. */
   readonly uploadDir?: string;
-  /** Runs a stored upload as a batch; default: queued when uploadQueue is given, else in this process, before the upload is answered. */
+  /**
+   * Runs a stored upload as a batch; default: in this process, before the upload is answered. With
+   * Redis configured the caller passes jobs/ingest-upload.ts queuedRunUpload (registered as received,
+   * queued, answered 202); uploadDir must then be durable and shared with the workers.
+   */
   readonly runUpload?: RunUpload;
-  /** With Redis configured: uploads are registered as received, queued (ingest-upload) and answered 202; uploadDir must be durable and shared with the workers. */
-  readonly uploadQueue?: UploadQueue;
   readonly limits?: { readonly fileBytes?: number; readonly bodyBytes?: number; readonly requestsPerMinute?: number };
   /** What one delivery may be (record length, columns), as for every other batch; default the pipeline's. */
   readonly ingestLimits?: IngestLimits;
@@ -43,6 +44,7 @@ export const DEFAULT_SERVICE_LIMITS = { fileBytes: 200 * 1024 * 1024, bodyBytes:
 
 function toApiError(e: FastifyError): ApiError {
   if (e instanceof ApiError) return e;
+  if (e instanceof UploadNotQueuedError) return Errors.queueUnavailable();
   if (e.validation) return Errors.badRequest(`请求参数无效：${e.message}`, `invalid request: ${e.message}`);
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return Errors.bodyTooLarge();
   if (e.statusCode === 415 || e.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') {
@@ -101,8 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(multipart, { limits: { fileSize: limits.fileBytes, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
 
   const uploadDir = deps.uploadDir ?? path.join(tmpdir(), 'credit-etl-uploads');
-  const runUpload: RunUpload = deps.runUpload
-    ?? (deps.uploadQueue ? queuedRunUpload(deps.db, deps.uploadQueue) : (u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
+  const runUpload: RunUpload = deps.runUpload ?? ((u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
   await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes });
   await app.register(enterpriseRoutes, { db: deps.db, now });
   await app.register(adminRoutes, { db: deps.db, now });

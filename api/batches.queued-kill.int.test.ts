@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { generateCsvChunks } from '../fixtures/generate.ts';
+import { generateCsvChunks } from '../testkit/generate-fixtures.ts';
 import { connectQueues, type QueueConnection } from '../jobs/connection.ts';
 import { QUEUE, type JobPayloads } from '../jobs/queues.ts';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import { createApiHarness, multipart, type ApiHarness } from '../test/helpers/api.ts';
 import { deletePrefix, eventually, REDIS_URL, spawnWorker, testPrefix, type WorkerProcess } from '../test/helpers/collect.ts';
 

@@ -12,7 +12,7 @@ import { connectQueues, type QueueConnection } from '../jobs/connection.ts';
 import { runQueuedUpload } from '../jobs/ingest-upload.ts';
 import { jobId, QUEUE, type JobPayloads } from '../jobs/queues.ts';
 import { startCollectionWorker, type CollectionWorker } from '../jobs/worker.ts';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import { category, findProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad } from '../store/batch-load.ts';
 import { createApiHarness, multipart, type ApiHarness } from '../test/helpers/api.ts';

@@ -9,7 +9,7 @@ import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectProducer, type QueueConnection } from '../jobs/connection.ts';
 import { QUEUE, type JobPayloads } from '../jobs/queues.ts';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import { createApiHarness, multipart, type ApiHarness } from '../test/helpers/api.ts';
 import { testPrefix } from '../test/helpers/collect.ts';
 import { fixture } from '../test/helpers/ingest.ts';

@@ -2,7 +2,7 @@
 // with one in force, masked again after a revoke; every read in the access log, and `audit verify`
 // catching an entry edited in the database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USCC } from '../fixtures/generate.ts';
+import { DEMO_USCC } from '../testkit/generate-fixtures.ts';
 import { createApiHarness, type ApiHarness } from '../test/helpers/api.ts';
 import { runCli } from '../test/helpers/cli.ts';
 import { fixture, ingest } from '../test/helpers/ingest.ts';

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ingestFile } from '../jobs/ingest-file.ts';
+import { ingestFile } from '../ingest/ingest-file.ts';
 import { category, findProviderUnit } from '../schemas/registry.ts';
 import { createApiHarness, type ApiHarness } from '../test/helpers/api.ts';
 import { silentLog } from '../test/helpers/ingest.ts';

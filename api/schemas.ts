@@ -2,6 +2,7 @@
 // @fastify/swagger publishes them as the OpenAPI document's components.
 import { CATEGORY_IDS } from '../schemas/registry.ts';
 import { ROLES } from '../store/api-tokens.ts';
+import { BATCH_STATUSES } from '../store/batch-status.ts';
 import { errorResponseSchema } from './errors.ts';
 
 const str = { type: 'string' } as const;
@@ -23,7 +24,7 @@ export const batchSchema = {
     categoryLabelZh: str,
     fileName: str,
     deliveredBy: { ...str, description: '报送单位（由令牌确定）/ the delivering unit, from the token' },
-    status: { type: 'string', enum: ['received', 'loaded', 'refused', 'failed'] },
+    status: { type: 'string', enum: [...BATCH_STATUSES] },
     encoding: nstr,
     sizeBytes: { type: ['integer', 'null'] },
     sha256: nstr,

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import iconv from 'iconv-lite';
-import { generateCsvChunks } from '../fixtures/generate.ts';
+import { generateCsvChunks } from '../testkit/generate-fixtures.ts';
 import { category } from '../schemas/registry.ts';
 import { dropDatabase } from '../store/databases.ts';
 import { CLI } from '../test/helpers/cli.ts';

@@ -1,6 +1,6 @@
 // What every command shares: the parsed configuration, the logger, the store, usage errors.
 // Commands live in cli/main.ts and cli/commands/*.ts (each exports register(program)).
-import { loadConfig } from '../lib/config.ts';
+import { loadConfig } from '../config/config.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { categories, findCategory, findProviderUnit, providerUnits } from '../schemas/registry.ts';
 import { openDb, type Db } from '../store/db.ts';

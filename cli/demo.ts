@@ -1,10 +1,8 @@
 // `npm start`: the fixture batch of every category into the store, the reconciled summary, and the
 // profile of the one enterprise that appears in all seven.
 import { fileURLToPath } from 'node:url';
-import { AS_OF, DEMO_USCC } from '../fixtures/generate.ts';
-import { collectFromStandIns } from '../jobs/demo-run.ts';
 import { formatRunReport } from '../jobs/format-run.ts';
-import { ingestFile } from '../jobs/ingest-file.ts';
+import { ingestFile } from '../ingest/ingest-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import { category, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
@@ -25,7 +23,9 @@ const DEMO_BATCHES: readonly { category: CategoryId; provider: string }[] = [
 ];
 
 export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
-  console.log(`store: ${db.kind === 'pglite' ? 'embedded PGlite' : 'PostgreSQL'} at ${db.location}\n`);
+  // The test kit (fixture pool, stand-in providers) is loaded only when the demo runs: no product path depends on it.
+  const [{ AS_OF, DEMO_USCC }, { collectFromStandIns }] = await Promise.all([import('../testkit/generate-fixtures.ts'), import('../testkit/demo-run.ts')]);
+  console.log(`store: ${db.label} at ${db.location}\n`);
   const reports: BatchReport[] = [];
   for (const b of DEMO_BATCHES) {
     const file = fileURLToPath(new URL(`../fixtures/csv/${b.category}.csv`, import.meta.url));

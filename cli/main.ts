@@ -4,8 +4,8 @@ import { createWriteStream, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { ingestFile } from '../jobs/ingest-file.ts';
-import { parseEncodingOption } from '../pipelines/stages/decode.ts';
+import { ingestFile } from '../ingest/ingest-file.ts';
+import { ENCODING_NAMES, parseEncodingOption } from '../pipelines/stages/decode.ts';
 import { reportHeader, reportLine } from '../pipelines/report.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import { categories } from '../schemas/registry.ts';
@@ -75,7 +75,7 @@ program.command('ingest').description('load one CSV batch from a provider unit')
   .argument('<file>', 'CSV file (UTF-8 or GBK/GB18030, Chinese or English headers)')
   .requiredOption('--category <id>', `category: ${categories().map((c) => `${c.id}|${c.labelZh}`).join(', ')}`)
   .requiredOption('--provider <unit>', 'delivering unit (id, name or alias, e.g. 市发展改革委)')
-  .addOption(new Option('--encoding <enc>', 'file encoding').default('auto').choices(['auto', 'utf-8', 'utf8', 'gbk', 'gb2312', 'gb18030']))
+  .addOption(new Option('--encoding <enc>', 'file encoding').default('auto').choices(ENCODING_NAMES))
   .option('--max-reject-ratio <r>', 'refuse the batch when more than this share of rows is rejected', ratio)
   .option('--max-rejects <n>', 'refuse the batch when more than this many rows are rejected', count)
   .option('--json', 'print one JSON object instead of the summary')

@@ -1,6 +1,6 @@
 // The connector contract (Singer-shaped): a connector yields rows and checkpoints and nothing else.
 // It never validates and never writes the store; the runner (jobs/) applies the source's field
-// mapping, feeds the rows through the same pipeline as a CSV batch (jobs/ingest-file.ts
+// mapping, feeds the rows through the same pipeline as a CSV batch (ingest/ingest-file.ts
 // ingestSource + pipelines/run-batch.ts rowsSource), and saves a checkpoint's cursor in the same
 // transaction as the rows before it, and pulls the next message only once that is committed (a
 // connector may act on a committed checkpoint when it resumes, e.g. move a delivered file aside).
@@ -9,16 +9,16 @@ import type { CategoryId } from '../schemas/registry.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
 
-/** One record as the source names its fields (before the source's field mapping). */
-export type SourceRecord = Readonly<Record<string, unknown>>;
+/** One record as the provider's system names its fields (before the source's field mapping): not yet a BatchInput. */
+export type ProviderRecord = Readonly<Record<string, unknown>>;
 
 export type SourceMessage =
-  | { readonly kind: 'rows'; readonly rows: readonly SourceRecord[] }
+  | { readonly kind: 'rows'; readonly rows: readonly ProviderRecord[] }
   /** Everything yielded before this is covered by `cursor`: resume from it next time. */
   | { readonly kind: 'checkpoint'; readonly cursor: JsonValue }
   /**
    * A whole delivered CSV file (drop folders): the runner ingests it as one batch the way
-   * `credit-etl ingest` does (jobs/ingest-file.ts ingestFile: encoding detection, the file's own
+   * `credit-etl ingest` does (ingest/ingest-file.ts ingestFile: encoding detection, the file's own
    * headers and line numbers in the rejection report) and commits `cursor` in that batch's transaction.
    */
   | { readonly kind: 'file'; readonly path: string; readonly name: string; readonly sha256: string; readonly cursor: JsonValue };

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { deletePrefix, REDIS_URL, testPrefix } from '../test/helpers/collect.ts';
 import { buildBoard } from './board.ts';
 import { connectQueues, type QueueConnection } from './connection.ts';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import { QUEUE } from './queues.ts';
 
 const cfg = loadCollectionConfig({ REDIS_URL, CREDIT_ETL_QUEUE_PREFIX: testPrefix() });

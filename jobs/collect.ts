@@ -6,9 +6,9 @@ import type { Logger } from '../lib/logger.ts';
 import type { Db } from '../store/db.ts';
 import { resolveSource, type SourceCatalog } from './catalog.ts';
 import { describeFailure, SourceBusyError, type FailureInfo } from './failures.ts';
-import { markFinished, markStarted, sourceStatus } from './ledger.ts';
+import { markFinished, markStarted, sourceStatus } from '../store/ledger.ts';
 import { runSource, type SourceRunResult } from './run-source.ts';
-import { tryLockSource } from './single-flight.ts';
+import { tryLockSource } from '../store/source-locks.ts';
 
 export interface CollectDeps {
   readonly db: Db;

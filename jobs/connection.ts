@@ -2,7 +2,7 @@
 // (its blocking commands must wait out a Redis restart instead of failing), and every queue of one
 // installation, or of one test run, shares one key prefix.
 import { Redis } from 'ioredis';
-import type { CollectionConfig } from '../lib/config.ts';
+import type { CollectionConfig } from '../config/config.ts';
 
 export class RedisNotConfiguredError extends Error {
   readonly code = 'E_REDIS_NOT_CONFIGURED';

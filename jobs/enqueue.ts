@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FlowJob, FlowProducer } from 'bullmq';
 import type { Db } from '../store/db.ts';
-import { openRun, type RunTrigger } from './ledger.ts';
+import { openRun, type RunTrigger } from '../store/ledger.ts';
 import { ATTEMPTS, jobId, QUEUE, type JobPayloads } from './queues.ts';
 
 export function newRunId(now = new Date()): string {

@@ -1,6 +1,6 @@
 // The run report as an operator reads it on a terminal: one line per source, counts that must
 // reconcile, and why a source failed.
-import type { RunRow } from './ledger.ts';
+import type { RunRow } from '../store/ledger.ts';
 import type { RunReport } from './report.ts';
 
 const STATUS_ZH: Record<string, string> = { running: '进行中', succeeded: '成功', partial: '部分失败', failed: '失败', queued: '排队', retrying: '重试中' };

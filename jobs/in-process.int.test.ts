@@ -5,7 +5,7 @@ import { silentLog } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { sequenceCatalog, sequenceSource, type Faults } from '../test/helpers/collect.ts';
 import { runInProcess } from './in-process.ts';
-import { readCursor } from './ledger.ts';
+import { readCursor } from '../store/ledger.ts';
 
 let t: TestDb;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import type { CollectDeps } from './collect.ts';
 import { collectSource } from './collect.ts';
 import { newRunId } from './enqueue.ts';
 import { describeFailure } from './failures.ts';
-import { markFinished, openRun } from './ledger.ts';
+import { markFinished, openRun } from '../store/ledger.ts';
 import { ATTEMPTS } from './queues.ts';
 import { writeRunReport, type RunReport } from './report.ts';
 

@@ -6,15 +6,15 @@ import { randomUUID } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Queue } from 'bullmq';
-import type { RunUpload } from '../api/routes/batches.ts';
-import { Errors } from '../api/errors.ts';
-import { ingestUpload, UploadPayloadError, type UploadRunOptions } from '../api/upload-job.ts';
+import { ingestUpload, UploadNotQueuedError, UploadPayloadError, type RunUpload, type UploadRunOptions } from '../ingest/upload.ts';
 import { findCategory, findProviderUnit } from '../schemas/registry.ts';
 import { markUnfinished, registerBatch } from '../store/batch-load.ts';
+import { isSettled } from '../store/batch-status.ts';
 import type { Db } from '../store/db.ts';
+import { batchStatus } from '../store/received-uploads.ts';
 import { describeFailure, forQueue, type FailureInfo } from './failures.ts';
 import { retryOptions } from './enqueue.ts';
-import type { IngestDeps } from './ingest-file.ts';
+import type { IngestDeps } from '../ingest/ingest-file.ts';
 import { jobId, QUEUE, type JobPayloads } from './queues.ts';
 
 export type UploadPayload = JobPayloads[typeof QUEUE.upload];
@@ -61,7 +61,7 @@ export function queuedRunUpload(db: Db, q: UploadQueue): RunUpload {
     } catch (e) {
       await markUnfinished(db, batchId, 'failed', `E_QUEUE_UNAVAILABLE: not queued: ${(e as Error).message}`).catch(() => undefined);
       await removeFolder(upload.file);
-      throw Errors.queueUnavailable();
+      throw new UploadNotQueuedError(`not queued: ${(e as Error).message}`);
     }
     return { batchId, queued: true };
   };
@@ -77,11 +77,11 @@ export type QueuedUploadOutcome = { readonly batchId: string; readonly status: s
  */
 export async function runQueuedUpload(db: Db, data: UploadPayload, deps: IngestDeps & Pick<UploadRunOptions, 'limits'> & { readonly lastAttempt: boolean }): Promise<QueuedUploadOutcome> {
   const { batchId } = data;
-  const row = await db.knex('batches').where({ id: batchId }).first('status');
+  const status = await batchStatus(db, batchId);
   // Deleted by an admin while it waited, or finished by an earlier execution of this job.
-  if (!row || row.status === 'loaded' || row.status === 'refused') {
+  if (!status || isSettled(status)) {
     await removeFolder(data.upload.file);
-    return { batchId, status: row?.status ?? 'deleted', skipped: true };
+    return { batchId, status: status ?? 'deleted', skipped: true };
   }
   let failure: FailureInfo;
   try {

@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { FlowProducer, Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import {
   bill, deletePrefix, eventually, REDIS_URL, sequenceSource, spawnWorker, testPrefix, type SequenceConfig, type WorkerProcess,
 } from '../test/helpers/collect.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { connectQueues } from './connection.ts';
 import { startRun } from './enqueue.ts';
-import { getRun, runSources } from './ledger.ts';
+import { getRun, runSources } from '../store/ledger.ts';
 import { jobId, QUEUE } from './queues.ts';
 import type { RunReport } from './report.ts';
 

@@ -3,13 +3,13 @@
 // (UnrecoverableError), the others complete, and the report names the failed source and why.
 import { FlowProducer } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import { deletePrefix, eventually, REDIS_URL, sequenceCatalog, sequenceSource, testPrefix, type Faults } from '../test/helpers/collect.ts';
 import { silentLog } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { connectQueues, type QueueConnection } from './connection.ts';
 import { startRun } from './enqueue.ts';
-import { getRun } from './ledger.ts';
+import { getRun } from '../store/ledger.ts';
 import { jobId, QUEUE } from './queues.ts';
 import type { RunReport } from './report.ts';
 import { startCollectionWorker, type CollectionWorker } from './worker.ts';

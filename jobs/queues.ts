@@ -1,7 +1,7 @@
 // Queue names, job payloads and job ids of the nightly collection and of queued uploads, in one
 // place: producers, workers, the reconciler and Bull Board all take them from here, so a wrong
 // payload fails to compile.
-import type { StoredUpload } from '../api/upload-job.ts';
+import type { StoredUpload } from '../ingest/upload.ts';
 
 export const QUEUE = {
   /** One job per configured source in a run (a child of the run's flow). */

@@ -4,12 +4,13 @@
 // finished), or just the missing children when the report job survived and waits for them. Sources
 // that finished stay finished; a source caught mid-way resumes from its committed cursor.
 import type { Queue } from 'bullmq';
-import type { StoredUpload } from '../api/upload-job.ts';
+import type { StoredUpload } from '../ingest/upload.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Db } from '../store/db.ts';
+import { waitingUploads } from '../store/received-uploads.ts';
 import { collectJobOptions, runFlow, type FlowDeps } from './enqueue.ts';
 import { uploadJobOptions } from './ingest-upload.ts';
-import { unfinishedRuns } from './ledger.ts';
+import { unfinishedRuns } from '../store/ledger.ts';
 import { jobId, QUEUE, type JobPayloads } from './queues.ts';
 
 export interface ReconcileDeps extends FlowDeps {
@@ -54,16 +55,11 @@ export async function reconcile(deps: ReconcileDeps, minAgeMs: number): Promise<
  * or waiting for a retry is left alone.
  */
 export async function reconcileUploads(deps: Pick<ReconcileDeps, 'db' | 'log' | 'retryDelayMs'> & { readonly uploadQueue: Queue<JobPayloads[typeof QUEUE.upload]> }, minAgeMs: number): Promise<string[]> {
-  const rows: { id: string; received_at: Date | string; upload: StoredUpload }[] = await deps.db.knex('batches')
-    .where({ status: 'received' }).whereNotNull('upload')
-    .where('received_at', '<', new Date(Date.now() - minAgeMs).toISOString())
-    .select('id', 'received_at', 'upload');
   const enqueued: string[] = [];
-  for (const b of rows) {
-    if (await deps.uploadQueue.getJob(jobId.upload(b.id))) continue;
-    const receivedAt = new Date(b.received_at).toISOString();
-    await deps.uploadQueue.add(QUEUE.upload, { batchId: b.id, receivedAt, upload: b.upload }, uploadJobOptions(b.id, deps.retryDelayMs));
-    enqueued.push(b.id);
+  for (const { batchId, receivedAt, upload } of await waitingUploads<StoredUpload>(deps.db, minAgeMs)) {
+    if (await deps.uploadQueue.getJob(jobId.upload(batchId))) continue;
+    await deps.uploadQueue.add(QUEUE.upload, { batchId, receivedAt, upload }, uploadJobOptions(batchId, deps.retryDelayMs));
+    enqueued.push(batchId);
   }
   if (enqueued.length) deps.log.warn({ batches: enqueued }, 'queued uploads had lost their jobs in Redis; re-enqueued from the batch registry');
   return enqueued;

@@ -11,13 +11,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FlowProducer, Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, expect, it, onTestFailed } from 'vitest';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import { eventually, sequenceSource, spawnWorker, testPrefix, type SequenceConfig, type WorkerProcess } from '../test/helpers/collect.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { startRedisServer, type RedisServer } from '../test/helpers/redis-server.ts';
 import { connectQueues, type QueueConnection } from './connection.ts';
 import { startRun, type FlowDeps } from './enqueue.ts';
-import { getRun } from './ledger.ts';
+import { getRun } from '../store/ledger.ts';
 import { QUEUE } from './queues.ts';
 import type { RunReport } from './report.ts';
 

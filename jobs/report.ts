@@ -1,7 +1,7 @@
 // The run report, written by the flow's parent once every source has finished. It is built from the
 // ledger alone (never from what Redis remembers), so it is the same whichever worker writes it.
 import type { Db } from '../store/db.ts';
-import { finishRun, runSources, type RunStatus, type SourceLedger } from './ledger.ts';
+import { finishRun, runSources, type RunStatus, type SourceLedger } from '../store/ledger.ts';
 
 export interface SourceReport extends SourceLedger {
   /** rows the connector yielded = rows read, read = accepted + rejected, accepted = inserted + updated + unchanged + duplicates */

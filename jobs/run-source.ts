@@ -6,17 +6,17 @@
 // resumes from the last committed cursor.
 import { randomUUID } from 'node:crypto';
 import { schemaKeys, toSchemaRecord } from '../connectors/field-mapping.ts';
-import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage } from '../connectors/types.ts';
+import type { Connector, JsonValue, SourceConfigBase, SourceMessage } from '../connectors/types.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import { rowsSource, type BatchReport } from '../pipelines/run-batch.ts';
-import { category as categorySpec, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
-import { authorisedEnterprises } from '../store/authorisations.ts';
+import { category as categorySpec, findProviderUnit } from '../schemas/registry.ts';
 import type { Db } from '../store/db.ts';
 import { SourceConfigError } from '../connectors/errors.ts';
+import { connectorContext } from './connector-context.ts';
 import { BatchRefusedError } from './failures.ts';
-import { ingestFile, ingestSource, type DeliveryOptions } from './ingest-file.ts';
-import { advanceCursor, readCursor, recordBatch } from './ledger.ts';
+import { ingestFile, ingestSource, type DeliveryOptions } from '../ingest/ingest-file.ts';
+import { advanceCursor, readCursor, recordBatch } from '../store/ledger.ts';
 
 export class RunAbortedError extends Error {
   readonly code = 'E_RUN_ABORTED';
@@ -43,18 +43,8 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
   const spec = categorySpec(source.category);
   const deliverer = findProviderUnit(source.provider);
   if (!deliverer) throw new SourceConfigError([`source "${source.id}" names an unknown provider unit "${source.provider}"`]);
-  // The embedded store has one connection, which an open batch holds until it commits, so while a
-  // batch is open there a connector gets the grants as they stood when it last asked outside one
-  // (at the latest, the previous checkpoint). PostgreSQL answers live, so a revocation counts at once.
   let batchOpen = false;
-  const lastAnswer = new Map<CategoryId, readonly string[]>();
-  const authorised = async (c: CategoryId): Promise<readonly string[]> => {
-    if (batchOpen && db.kind === 'pglite') return lastAnswer.get(c) ?? [];
-    const list = await authorisedEnterprises(db, c, new Date().toISOString());
-    lastAnswer.set(c, list);
-    return list;
-  };
-  const ctx: ConnectorContext = { log, signal, env: opts.env, now: () => new Date(), authorisedEnterprises: authorised };
+  const ctx = connectorContext({ db, log, signal, env: opts.env, batchOpen: () => batchOpen });
 
   let saved = await readCursor(db, source.id);
   const messages = connector.read(source, ctx, saved)[Symbol.asyncIterator]();

@@ -2,7 +2,7 @@
 // Asia/Shanghai; installing twice changes nothing, and a pattern no source uses any more is removed.
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import { deletePrefix, REDIS_URL, sequenceSource, testPrefix } from '../test/helpers/collect.ts';
 import { connectQueues, type QueueConnection } from './connection.ts';
 import { QUEUE, type JobPayloads } from './queues.ts';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { loadCollectionConfig } from '../lib/config.ts';
+import { loadCollectionConfig } from '../config/config.ts';
 import { createApiHarness, multipart, type ApiHarness } from '../test/helpers/api.ts';
 import { eventually, testPrefix } from '../test/helpers/collect.ts';
 import { fixture, silentLog } from '../test/helpers/ingest.ts';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, FlowProducer, Queue, Worker, type Job } from 'bullmq';
-import type { CollectionConfig } from '../lib/config.ts';
+import type { CollectionConfig } from '../config/config.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import { collectSource, type CollectDeps } from './collect.ts';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 // The run ledger of the nightly collection: the source of truth about runs, not Redis. A run's
-// batches and each source's cursor are written inside the batch's own transaction (jobs/ledger.ts),
+// batches and each source's cursor are written inside the batch's own transaction (store/ledger.ts),
 // so the counts and cursors here always describe exactly the rows the store holds.
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('collection_runs', (t) => {

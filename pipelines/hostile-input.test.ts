@@ -4,8 +4,8 @@
 // itself is exercised by the integration tests.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cleanRecords } from '../fixtures/generate.ts';
-import { csvLine } from '../lib/synthetic.ts';
+import { cleanRecords } from '../testkit/generate-fixtures.ts';
+import { csvLine } from '../testkit/synthetic.ts';
 import { category, findProviderUnit } from '../schemas/registry.ts';
 import { csvSource, runBatch, type BatchReport, type BatchSink, type SinkClose } from './run-batch.ts';
 import type { CreditRecord, RowIssue } from './types.ts';

@@ -1,5 +1,5 @@
 // Limits on what one delivery may be, enforced while it streams (nothing is read into memory to
-// check them). Configured through lib/config.ts; each refusal or rejection names the limit.
+// check them). Configured through config/config.ts; each refusal or rejection names the limit.
 import { DEFAULT_MAX_RECORD_CHARS } from './stages/parse-csv.ts';
 
 export interface IngestLimits {

@@ -9,7 +9,7 @@ import { finishRow, processRow } from './process-row.ts';
 import { createDecoder, detectEncoding, UnsupportedEncodingError, type Encoding } from './stages/decode.ts';
 import { mapHeaders } from './stages/map-headers.ts';
 import { parseCsv } from './stages/parse-csv.ts';
-import type { BatchCounts, CreditRecord, HeaderMap, ParsedRecord, RowIssue, SourceRecord } from './types.ts';
+import type { BatchCounts, BatchOutcome, CreditRecord, HeaderMap, ParsedRecord, RowIssue, BatchInput } from './types.ts';
 
 export const REPORT_ISSUE_LIMIT = 100;
 const DETECT_SAMPLE_BYTES = 1 << 20;
@@ -53,7 +53,7 @@ export interface Progress {
 
 export interface BatchReport extends BatchCounts {
   readonly batchId: string;
-  readonly status: 'loaded' | 'refused' | 'failed';
+  readonly status: BatchOutcome;
   readonly category: string;
   readonly fileName: string;
   readonly deliveredBy: string;
@@ -75,7 +75,7 @@ export interface BatchReport extends BatchCounts {
  */
 export interface RecordSource {
   /** The header record first, then the data records. Throws UnsupportedEncodingError for an unreadable file. */
-  readonly records: AsyncIterable<SourceRecord>;
+  readonly records: AsyncIterable<BatchInput>;
   describe(): { sha256: string; sizeBytes: number; encoding: string | null };
   /** What describe() says without the fingerprint, which costs a hash digest: for progress reports. */
   progress(): { sizeBytes: number; encoding: string | null };
@@ -267,7 +267,7 @@ export interface HeaderOutcome {
  * The first record -> the column map, or the refusal of the whole batch; null for a line of nothing
  * but spaces (as blank lines are, it is skipped: the header may still follow, or the file is empty).
  */
-export function readHeader(spec: CategorySpec, rec: SourceRecord, maxColumns: number, encoding: string | null): HeaderOutcome | null {
+export function readHeader(spec: CategorySpec, rec: BatchInput, maxColumns: number, encoding: string | null): HeaderOutcome | null {
   if (rec.kind === 'malformed') {
     // Bytes invalid in the detected encoding: say so (a file mixing UTF-8 and GBK gets here).
     const bytes = rec.row.code === 'E_ROW_INVALID_BYTES';

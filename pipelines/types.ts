@@ -21,10 +21,10 @@ export interface MalformedRow {
 
 export type ParsedRecord = { readonly kind: 'row'; readonly row: SourceRow } | { readonly kind: 'malformed'; readonly row: MalformedRow };
 
-/** What a batch reads: parsed records, or rows the parse thread has already checked
+/** What a batch reads (a BatchInput, not a connector's ProviderRecord): parsed records, or rows the parse thread has already checked
  * (pipelines/process-row.ts checkRow). A checked row keeps its cells only when it is rejected
  * (they are stored with it); the others cross threads without them. */
-export type SourceRecord = ParsedRecord | { readonly kind: 'checked'; readonly row: SourceRow; readonly checked: CheckedRow };
+export type BatchInput = ParsedRecord | { readonly kind: 'checked'; readonly row: SourceRow; readonly checked: CheckedRow };
 
 /** A row normalised, validated and given its source unit; not yet stamped. */
 export type CheckedRow =
@@ -91,3 +91,6 @@ export interface BatchCounts {
   readonly unchanged: number;
   readonly duplicates: number;
 }
+
+/** How a batch ends: its rows in the store, refused whole (over its reject budget, a bad header), or failed (infrastructure). */
+export type BatchOutcome = 'loaded' | 'refused' | 'failed';

@@ -6,6 +6,7 @@ import type { CategoryId } from '../schemas/registry.ts';
 import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
 import type { BatchCounts, CreditRecord, RowIssue } from '../pipelines/types.ts';
 import { failpoint } from '../lib/failpoints.ts';
+import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
 import { createStager, pgJson, STAGING_DDL, type Stager } from './staging.ts';
 
@@ -184,7 +185,7 @@ export async function registerBatch(db: Db, meta: Omit<BatchMeta, 'inTransaction
  * Outside a batch's transaction: a queued batch waiting for a retry goes back to `received` (keeping
  * the last error), or one that will not be retried becomes `failed`. Finished batches are left alone.
  */
-export async function markUnfinished(db: Db, id: string, status: 'received' | 'failed', error?: string): Promise<void> {
+export async function markUnfinished(db: Db, id: string, status: Extract<BatchStatus, 'received' | 'failed'>, error?: string): Promise<void> {
   await db.knex('batches').where({ id }).whereIn('status', ['received', 'failed']).update({
     status, finished_at: status === 'failed' ? db.knex.fn.now() : null, ...(error === undefined ? {} : { error: error.slice(0, 2000) }),
   });

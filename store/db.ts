@@ -1,10 +1,11 @@
 // Opens the store: PostgreSQL when DATABASE_URL is set, else the embedded PGlite in a local folder.
-// Both are driven through knex; the few places where they differ (bulk copy, result types) ask `kind`.
+// Both are driven through knex; inside store/ the few places where they differ (bulk copy, result types)
+// ask `kind`; code outside the store asks for the capability it cares about (oneConnection, label).
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
-import type { AppConfig } from '../lib/config.ts';
+import type { AppConfig } from '../config/config.ts';
 
 export type DbKind = 'pg' | 'pglite';
 
@@ -13,6 +14,13 @@ export interface Db {
   readonly kind: DbKind;
   /** Where the store lives, for messages: a redacted URL or the PGlite folder. */
   readonly location: string;
+  /** What the store is, for messages: "PostgreSQL" or "embedded PGlite". */
+  readonly label: string;
+  /**
+   * The store has a single connection (embedded PGlite): while a batch's transaction is open nothing
+   * else can read it, and only one process may use it.
+   */
+  readonly oneConnection: boolean;
   close(): Promise<void>;
 }
 
@@ -72,7 +80,7 @@ export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' 
       pool: { min: 0, max: 4 },
     });
     if (config.dbSchema) await knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [config.dbSchema]);
-    return { knex, kind: 'pg', location: config.databaseUrl.replace(/:[^:@/]*@/, ':***@'), close: () => knex.destroy() };
+    return { knex, kind: 'pg', label: 'PostgreSQL', oneConnection: false, location: config.databaseUrl.replace(/:[^:@/]*@/, ':***@'), close: () => knex.destroy() };
   }
   const dir = path.join(config.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
@@ -82,7 +90,7 @@ export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' 
     const knex = knexFactory({ client: ClientPgLite as any, dialect: 'postgres', connection: { filename: dir } as any, log: knexLog });
     await knex.raw('select 1');
     return {
-      knex, kind: 'pglite', location: dir,
+      knex, kind: 'pglite', label: 'embedded PGlite', oneConnection: true, location: dir,
       close: async () => {
         await knex.destroy();
         unlock();

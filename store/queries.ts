@@ -1,6 +1,7 @@
 // Read side of the store for the CLI and the API: batches, rejected rows, enterprise profiles.
 import type { Knex } from 'knex';
 import type { RowIssue } from '../pipelines/types.ts';
+import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
 import { utcIso } from './sql.ts';
 
@@ -10,7 +11,7 @@ const ts = (knex: Knex, col: string) => knex.raw(utcIso(col));
 
 export interface BatchRow {
   id: string; category: string; file_name: string; sha256: string | null; size_bytes: number | null; encoding: string | null;
-  delivered_by: string; status: string; schema_version: string; received_at: string; finished_at: string | null;
+  delivered_by: string; status: BatchStatus; schema_version: string; received_at: string; finished_at: string | null;
   read: number; accepted: number; rejected: number; inserted: number; updated: number; unchanged: number; duplicates: number;
   warning_count: number; refusal: RowIssue | null; error: string | null; headers: string[];
 }

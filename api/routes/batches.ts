@@ -8,8 +8,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { reportHeader, reportLine } from '../../pipelines/report.ts';
-import type { BatchReport } from '../../pipelines/run-batch.ts';
-import { parseEncodingOption } from '../../pipelines/stages/decode.ts';
+import { ENCODING_NAMES, parseEncodingOption } from '../../pipelines/stages/decode.ts';
 import { category as categorySpec, CATEGORY_IDS, findCategory } from '../../schemas/registry.ts';
 import { appendAccess } from '../../store/access-log.ts';
 import type { Db } from '../../store/db.ts';
@@ -18,13 +17,7 @@ import { Errors } from '../errors.ts';
 import { actorOf, identityOf, type Identity } from '../identity.ts';
 import { removeBatch } from '../operations.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
-import type { StoredUpload } from '../upload-job.ts';
-
-/**
- * Turns a stored upload into a batch: in process by default (the batch is final when it returns), or
- * handed to a queue (`queued`: the batch is registered as received and a worker runs it).
- */
-export type RunUpload = (upload: StoredUpload) => Promise<Pick<BatchReport, 'batchId'> & { readonly queued?: boolean }>;
+import type { RunUpload } from '../../ingest/upload.ts';
 
 export interface BatchRouteOptions {
   readonly db: Db;
@@ -110,7 +103,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
         required: ['category', 'file'],
         properties: {
           category: { type: 'string', description: `类别：${CATEGORY_IDS.map((c) => `${c}（${categorySpec(c).labelZh}）`).join('、')}` },
-          encoding: { type: 'string', enum: ['auto', 'utf-8', 'gbk', 'gb18030'], default: 'auto' },
+          encoding: { type: 'string', enum: ENCODING_NAMES, default: 'auto' },
           file: { type: 'string', format: 'binary', description: 'CSV（UTF-8 或 GBK）' },
         },
       },

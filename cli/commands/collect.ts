@@ -9,13 +9,13 @@ import { connectQueues } from '../../jobs/connection.ts';
 import { startRun } from '../../jobs/enqueue.ts';
 import { formatRunLine, formatRunReport } from '../../jobs/format-run.ts';
 import { runInProcess } from '../../jobs/in-process.ts';
-import { getRun, listRuns } from '../../jobs/ledger.ts';
+import { getRun, listRuns } from '../../store/ledger.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
 import type { RunReport } from '../../jobs/report.ts';
 import { installSchedules, TIME_ZONE } from '../../jobs/schedules.ts';
 import { untilSignal } from '../../jobs/shutdown.ts';
 import { startCollectionWorker } from '../../jobs/worker.ts';
-import { loadCollectionConfig, type CollectionConfig } from '../../lib/config.ts';
+import { loadCollectionConfig, type CollectionConfig } from '../../config/config.ts';
 import { config, log, UsageError, withDb } from '../context.ts';
 
 // Read when a collection command runs, not when the module loads: every command but the store ones

@@ -4,8 +4,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { buildApp } from '../../api/app.ts';
 import { connectProducer } from '../../jobs/connection.ts';
+import { queuedRunUpload } from '../../jobs/ingest-upload.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
-import { loadCollectionConfig } from '../../lib/config.ts';
+import { loadCollectionConfig } from '../../config/config.ts';
 import { config, log, withDb } from '../context.ts';
 
 const port = (v: string) => {
@@ -28,7 +29,7 @@ export function register(program: Command): void {
         // One file-size setting (CREDIT_ETL_MAX_FILE_MB) for uploads and every other delivery.
         const app = await buildApp({
           db, log, ingestLimits: config.limits, limits: { fileBytes: config.limits.maxFileBytes },
-          ...(queue ? { uploadQueue: { queue, retryDelayMs: collection.retryDelayMs }, uploadDir: config.uploadDir } : {}),
+          ...(queue ? { runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }), uploadDir: config.uploadDir } : {}),
         });
         await app.listen({ host: opts.host, port: opts.port });
         console.error(`credit-etl serve: http://${opts.host}:${(app.server.address() as { port: number }).port}/upload  (OpenAPI: /docs)${queue ? `; uploads queued (${conn!.prefix})` : ''}`);

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { sourceSchema } from '../config-schema.ts';
 import { MalformedPayloadError, ProviderUnavailableError } from '../errors.ts';
-import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, SourceRecord } from '../types.ts';
+import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, ProviderRecord } from '../types.ts';
 import { advance, covered, parseWatermark } from '../watermark.ts';
 
 /** The kind's fields in the sources file, on top of SourceConfigBase. */
@@ -18,7 +18,7 @@ export interface JsonFileConfig extends SourceConfigBase {
 /** Rows between checkpoints: a crash costs at most this many rows read again by the source. */
 const CHUNK = 100;
 
-async function records(cfg: JsonFileConfig): Promise<SourceRecord[]> {
+async function records(cfg: JsonFileConfig): Promise<ProviderRecord[]> {
   let text: string;
   try {
     text = await readFile(cfg.file, 'utf8');
@@ -27,7 +27,7 @@ async function records(cfg: JsonFileConfig): Promise<SourceRecord[]> {
   }
   const parsed: unknown = JSON.parse(text);
   if (!Array.isArray(parsed)) throw new MalformedPayloadError(`文件 ${cfg.file} 不是记录数组`, `file ${cfg.file} is not an array of records`, { source: cfg.id });
-  return parsed as SourceRecord[];
+  return parsed as ProviderRecord[];
 }
 
 async function* read(cfg: JsonFileConfig, ctx: ConnectorContext, since: JsonValue | undefined): AsyncGenerator<SourceMessage> {

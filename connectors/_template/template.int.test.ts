@@ -3,9 +3,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe } from 'vitest';
-import { createRng, syntheticRows } from '../../lib/synthetic.ts';
-import { connectorConformance } from '../testing/conformance.ts';
-import { plainContext } from '../testing/run.ts';
+import { createRng, syntheticRows } from '../../testkit/synthetic.ts';
+import { connectorConformance } from '../../testkit/stand-ins/conformance.ts';
+import { plainContext } from '../../testkit/stand-ins/run.ts';
 import { jsonFile, type JsonFileConfig } from './index.ts';
 
 const ROWS = 250;

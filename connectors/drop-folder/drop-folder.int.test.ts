@@ -5,12 +5,12 @@ import { copyFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it } from 'vitest';
-import { ingestFile } from '../../jobs/ingest-file.ts';
+import { ingestFile } from '../../ingest/ingest-file.ts';
 import { category, findProviderUnit } from '../../schemas/registry.ts';
 import { createTestDb, type TestDb } from '../../test/helpers/pg.ts';
-import { connectorConformance } from '../testing/conformance.ts';
-import { demoSource, plainContext, readAll } from '../testing/run.ts';
-import { startStandIns, type StandIns } from '../testing/stand-ins.ts';
+import { connectorConformance } from '../../testkit/stand-ins/conformance.ts';
+import { demoSource, plainContext, readAll } from '../../testkit/stand-ins/run.ts';
+import { startStandIns, type StandIns } from '../../testkit/stand-ins/stand-ins.ts';
 import type { JsonValue, SourceMessage } from '../types.ts';
 import { dropFolder, type DropFolderConfig } from './index.ts';
 

@@ -3,10 +3,10 @@
 // boundaries included), retries with backoff, Retry-After, timeouts, and typed data errors.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isUnrecoverable, MalformedPayloadError, ProviderAuthError, ProviderRejectedError, ProviderUnavailableError } from '../errors.ts';
-import { connectorConformance } from '../testing/conformance.ts';
-import { demoSource, plainContext, readAll, recordingLogger } from '../testing/run.ts';
-import { startStandIns, type StandIns } from '../testing/stand-ins.ts';
-import type { ApiId } from '../testing/apis.ts';
+import { connectorConformance } from '../../testkit/stand-ins/conformance.ts';
+import { demoSource, plainContext, readAll, recordingLogger } from '../../testkit/stand-ins/run.ts';
+import { startStandIns, type StandIns } from '../../testkit/stand-ins/stand-ins.ts';
+import type { ApiId } from '../../testkit/stand-ins/apis.ts';
 import { httpBulk, type HttpBulkConfig } from './index.ts';
 
 const FAST = { timeoutMs: 400, retries: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 5_000, requestsPerSecond: 1000 };

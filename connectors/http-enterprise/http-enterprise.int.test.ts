@@ -6,12 +6,12 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../../test/helpers/pg.ts';
 import { authorisedEnterprises, grantAuthorisation, listAuthorisations, revokeAuthorisation } from '../../store/authorisations.ts';
-import { connectorContext } from '../context.ts';
-import { connectorConformance } from '../testing/conformance.ts';
-import { demoSource, readAll } from '../testing/run.ts';
-import { seedAuthorisations, type SeededAuthorisations } from '../testing/seed-authorisations.ts';
-import { startStandIns, type StandIns } from '../testing/stand-ins.ts';
-import { PER_ENTERPRISE, type ApiId } from '../testing/apis.ts';
+import { connectorContext } from '../../jobs/connector-context.ts';
+import { connectorConformance } from '../../testkit/stand-ins/conformance.ts';
+import { demoSource, readAll } from '../../testkit/stand-ins/run.ts';
+import { seedAuthorisations, type SeededAuthorisations } from '../../testkit/stand-ins/seed-authorisations.ts';
+import { startStandIns, type StandIns } from '../../testkit/stand-ins/stand-ins.ts';
+import { PER_ENTERPRISE, type ApiId } from '../../testkit/stand-ins/apis.ts';
 import { httpEnterprise, type HttpEnterpriseConfig } from './index.ts';
 
 const FAST = { timeoutMs: 1000, retries: 2, baseDelayMs: 5, maxDelayMs: 20, requestsPerSecond: 1000 };

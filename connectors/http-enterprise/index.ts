@@ -10,7 +10,7 @@ import { collectionRequired, collectionSchemaProperties, readIncremental, type C
 import { httpPolicySchema, type HttpPolicy } from '../http/policy.ts';
 import { sourceSchema } from '../config-schema.ts';
 import { MalformedPayloadError, ProviderRejectedError } from '../errors.ts';
-import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, SourceRecord } from '../types.ts';
+import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, ProviderRecord } from '../types.ts';
 import { parseWatermark, type Watermark } from '../watermark.ts';
 
 export interface HttpEnterpriseConfig extends SourceConfigBase, CollectionSpec {
@@ -86,7 +86,7 @@ async function* read(cfg: HttpEnterpriseConfig, ctx: ConnectorContext, since: Js
       ctx.log.info({ source: cfg.id, uscc }, 'authorisation no longer in force; not called');
       continue;
     }
-    const rows: SourceRecord[] = [];
+    const rows: ProviderRecord[] = [];
     for await (const page of enterpriseRecords(http, cfg, uscc, watermarks[uscc])) {
       rows.push(...page.rows);
       if (page.watermark) watermarks[uscc] = page.watermark;

@@ -5,7 +5,7 @@
 // pages while the whole page ties on one cursor value. Continuation tokens are the provider's own
 // position and are followed as given.
 import { MalformedPayloadError } from '../errors.ts';
-import type { SourceRecord } from '../types.ts';
+import type { ProviderRecord } from '../types.ts';
 import { advance, covered, type CursorValue, type Watermark } from '../watermark.ts';
 import type { HttpClient } from './client.ts';
 
@@ -50,7 +50,7 @@ function at(body: unknown, path: string): unknown {
 }
 
 interface Keyed {
-  readonly record: SourceRecord;
+  readonly record: ProviderRecord;
   readonly value: CursorValue;
   readonly id: string;
 }
@@ -67,7 +67,7 @@ function keyed(raw: unknown, spec: CollectionSpec, source: string): Keyed {
 }
 
 export interface Page {
-  readonly rows: readonly SourceRecord[];
+  readonly rows: readonly ProviderRecord[];
   /** Covers these rows and everything read before them. */
   readonly watermark: Watermark | undefined;
 }

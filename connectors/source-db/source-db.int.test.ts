@@ -4,10 +4,10 @@
 // late with the boundary's gxsj and a lower id than rows already read.
 import knexFactory from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SOURCE_DB_TABLE } from '../testing/apis.ts';
-import { connectorConformance } from '../testing/conformance.ts';
-import { demoSource, plainContext, readAll } from '../testing/run.ts';
-import { startStandIns, type StandIns } from '../testing/stand-ins.ts';
+import { SOURCE_DB_TABLE } from '../../testkit/stand-ins/apis.ts';
+import { connectorConformance } from '../../testkit/stand-ins/conformance.ts';
+import { demoSource, plainContext, readAll } from '../../testkit/stand-ins/run.ts';
+import { startStandIns, type StandIns } from '../../testkit/stand-ins/stand-ins.ts';
 import { sourceDb, type SourceDbConfig } from './index.ts';
 
 const ID = 'enforcement-bigdata-db';

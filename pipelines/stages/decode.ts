@@ -220,6 +220,9 @@ const ENCODING_OPTIONS: Record<string, Encoding | 'auto'> = {
   gb18030: 'gb18030',
 };
 
+/** The names an encoding option accepts (CLI --encoding, the upload form's encoding field). */
+export const ENCODING_NAMES = Object.keys(ENCODING_OPTIONS);
+
 /** Read an --encoding option: auto (also when absent), utf-8/utf8, gbk/gb2312/gb18030 (all read as GB18030). */
 export function parseEncodingOption(s: string | undefined): Encoding | 'auto' {
   if (s === undefined) return 'auto';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connectQueues, type QueueConnection } from '../../jobs/connection.ts';
 import { startRun } from '../../jobs/enqueue.ts';
 import type { RunReport } from '../../jobs/report.ts';
-import { loadCollectionConfig } from '../../lib/config.ts';
+import { loadCollectionConfig } from '../../config/config.ts';
 import { deletePrefix, eventually, REDIS_URL, sequenceSource, spawnWorker, testPrefix, type WorkerProcess } from '../helpers/collect.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
 import { askPg, canRestartPg as canRestart, restartPg } from '../helpers/pg-restart.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { writeCsvFile } from '../../fixtures/generate.ts';
+import { writeCsvFile } from '../../testkit/generate-fixtures.ts';
 import { openDb } from '../../store/db.ts';
 import { CLI } from '../helpers/cli.ts';
 import { ingest } from '../helpers/ingest.ts';

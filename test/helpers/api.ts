@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../api/app.ts';
+import { queuedRunUpload, type UploadQueue } from '../../jobs/ingest-upload.ts';
 import { createApiToken, type Role } from '../../store/api-tokens.ts';
 import { createTestDb, type TestDb } from './pg.ts';
 
@@ -17,11 +18,12 @@ export interface ApiHarness {
   close(): Promise<void>;
 }
 
-export async function createApiHarness(label: string, deps: Partial<Omit<AppDeps, 'db'>> = {}): Promise<ApiHarness> {
+/** uploadQueue: uploads go through the queue, as `serve` does with REDIS_URL. */
+export async function createApiHarness(label: string, { uploadQueue, ...deps }: Partial<Omit<AppDeps, 'db'>> & { uploadQueue?: UploadQueue } = {}): Promise<ApiHarness> {
   const t = await createTestDb(label);
   // The harness's own upload folder unless the test brings one (and cleans it up itself).
   const ownDir = deps.uploadDir ? undefined : mkdtempSync(path.join(tmpdir(), `credit-etl-${label}-`));
-  const app = await buildApp({ db: t.db, uploadDir: ownDir, ...deps });
+  const app = await buildApp({ db: t.db, uploadDir: ownDir, ...(uploadQueue ? { runUpload: queuedRunUpload(t.db, uploadQueue) } : {}), ...deps });
   return {
     t, app,
     token: async (role, unit) => ({ authorization: `Bearer ${(await createApiToken(t.db, { role, unit, createdBy: 'test' })).token}` }),

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { connectQueues } from '../../jobs/connection.ts';
 import { untilSignal } from '../../jobs/shutdown.ts';
 import { startCollectionWorker } from '../../jobs/worker.ts';
-import { loadCollectionConfig, loadConfig } from '../../lib/config.ts';
+import { loadCollectionConfig, loadConfig } from '../../config/config.ts';
 import { createLogger } from '../../lib/logger.ts';
 import { openDb } from '../../store/db.ts';
 import { sequenceCatalog } from './collect.ts';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { ingestFile } from '../../jobs/ingest-file.ts';
+import { ingestFile } from '../../ingest/ingest-file.ts';
 import type { IngestLimits } from '../../pipelines/limits.ts';
 import type { BatchReport } from '../../pipelines/run-batch.ts';
 import { findCategory, findProviderUnit } from '../../schemas/registry.ts';

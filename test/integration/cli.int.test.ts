@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO_USCC } from '../../fixtures/generate.ts';
+import { DEMO_USCC } from '../../testkit/generate-fixtures.ts';
 import { runCli } from '../helpers/cli.ts';
 import { fixture } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';

@@ -1,6 +1,6 @@
 // Rows fetched by a connector take the same path as a file's rows: same checks, same store, same counts.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ingestSource } from '../../jobs/ingest-file.ts';
+import { ingestSource } from '../../ingest/ingest-file.ts';
 import { rowsSource } from '../../pipelines/run-batch.ts';
 import { category, findProviderUnit } from '../../schemas/registry.ts';
 import { silentLog } from '../helpers/ingest.ts';

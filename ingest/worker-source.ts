@@ -1,11 +1,11 @@
 // A file's records, decoded, parsed and (given the category and deliverer) checked on a worker
-// thread (jobs/parse-worker.ts): a RecordSource like csvSource, so runBatch and the batch
+// thread (ingest/parse-worker.ts): a RecordSource like csvSource, so runBatch and the batch
 // transaction stay on the one path, while checking and stamping/loading overlap on two cores.
 import { Worker } from 'node:worker_threads';
 import { FileTooLargeError, type IngestLimits } from '../pipelines/limits.ts';
 import type { RecordSource } from '../pipelines/run-batch.ts';
 import { UnsupportedEncodingError, type Encoding } from '../pipelines/stages/decode.ts';
-import type { SourceRecord } from '../pipelines/types.ts';
+import type { BatchInput } from '../pipelines/types.ts';
 import type { Described, FromParser, ParseWorkerData, ToParser } from './parse-worker.ts';
 
 export interface WorkerRecordSource extends RecordSource {
@@ -42,7 +42,7 @@ export function workerCsvSource(file: string, encoding: Encoding | 'auto', limit
   };
   const post = (m: ToParser) => worker.postMessage(m);
 
-  async function* records(): AsyncGenerator<SourceRecord> {
+  async function* records(): AsyncGenerator<BatchInput> {
     for (;;) {
       const m = await next();
       if (m.type === 'error') throw rebuild(m);

@@ -2,7 +2,7 @@
 // serves the in-process path of the upload route and a queue worker that picks the upload up later.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { ingestFile, type IngestDeps } from '../jobs/ingest-file.ts';
+import { ingestFile, type IngestDeps } from './ingest-file.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
@@ -24,6 +24,18 @@ export class UploadPayloadError extends Error {
   readonly code = 'E_UPLOAD_PAYLOAD';
   readonly retryable = false;
 }
+
+/** The upload could not be handed to the queue: nothing was accepted, the clerk uploads again (the service answers 503). */
+export class UploadNotQueuedError extends Error {
+  readonly code = 'E_QUEUE_UNAVAILABLE';
+  readonly retryable = true;
+}
+
+/**
+ * Turns a stored upload into a batch: in process (ingestUpload; the batch is final when it returns),
+ * or handed to a queue (`queued`: the batch is registered as received and a worker runs it).
+ */
+export type RunUpload = (upload: StoredUpload) => Promise<Pick<BatchReport, 'batchId'> & { readonly queued?: boolean }>;
 
 export interface UploadRunOptions {
   readonly limits?: IngestLimits;

@@ -73,7 +73,7 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
 }
 
 /**
- * A file: decoded, parsed and checked on a worker thread (jobs/worker-source.ts) while this thread
+ * A file: decoded, parsed and checked on a worker thread (ingest/worker-source.ts) while this thread
  * stamps and loads the rows it already has, so the two halves of the CPU work overlap.
  */
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {

@@ -1,10 +1,10 @@
 // Small helpers for tests and the demo: the demo sources wired to running stand-ins, and a read
 // collected whole.
 import pino, { type Logger } from 'pino';
-import { connectorFor, type SourceConfig } from '../registry.ts';
+import { connectorFor, type SourceConfig } from '../../connectors/registry.ts';
 import { readFileSync } from 'node:fs';
-import { DEMO_SOURCES_FILE, parseSources, sourceById } from '../sources.ts';
-import type { ConnectorContext, JsonValue, SourceMessage, SourceRecord } from '../types.ts';
+import { DEMO_SOURCES_FILE, parseSources, sourceById } from '../../connectors/sources.ts';
+import type { ConnectorContext, JsonValue, SourceMessage, ProviderRecord } from '../../connectors/types.ts';
 import type { StandIns } from './stand-ins.ts';
 
 /**
@@ -32,7 +32,7 @@ export function plainContext(env: Readonly<Record<string, string | undefined>>, 
 
 export interface ReadResult {
   readonly messages: readonly SourceMessage[];
-  readonly rows: readonly SourceRecord[];
+  readonly rows: readonly ProviderRecord[];
   /** The last cursor (of a checkpoint or file message); `since` when there was none. */
   readonly cursor: JsonValue | undefined;
 }

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { createDatabase, dropDatabase } from '../../store/databases.ts';
 import knexFactory, { type Knex } from 'knex';
-import type { SyntheticRecord } from '../../lib/synthetic.ts';
+import type { SyntheticRecord } from '../synthetic.ts';
 import { SOURCE_DB_COLUMNS, SOURCE_DB_TABLE } from './apis.ts';
 
 export interface SourceDbStandIn {

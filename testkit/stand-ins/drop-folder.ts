@@ -4,7 +4,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import iconv from 'iconv-lite';
-import { csvLine, type SyntheticRecord } from '../../lib/synthetic.ts';
+import { csvLine, type SyntheticRecord } from '../synthetic.ts';
 import { category } from '../../schemas/registry.ts';
 
 function penaltyCsv(rows: readonly SyntheticRecord[]): string {

@@ -5,8 +5,8 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { expect, it } from 'vitest';
-import { CONNECTORS } from '../registry.ts';
-import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, SourceRecord } from '../types.ts';
+import { CONNECTORS } from '../../connectors/registry.ts';
+import type { Connector, ConnectorContext, JsonValue, SourceConfigBase, SourceMessage, ProviderRecord } from '../../connectors/types.ts';
 
 export interface ConformanceSource<Cfg extends SourceConfigBase> {
   readonly cfg: Cfg;
@@ -21,7 +21,7 @@ export interface ConformanceSubject<Cfg extends SourceConfigBase> {
   /** A fresh source with data, for each test (a read may change it, e.g. move files aside). */
   open(): Promise<ConformanceSource<Cfg>>;
   /** The row's identity at the source (its id). */
-  rowKey(row: SourceRecord): string;
+  rowKey(row: ProviderRecord): string;
   /** Whether the source is registered in connectors/registry.ts (false only for the template). */
   readonly registered?: boolean;
 }
@@ -44,7 +44,7 @@ function cursorOf(ms: readonly SourceMessage[]): JsonValue | undefined {
   return cursor;
 }
 
-function keys(ms: readonly SourceMessage[], rowKey: (r: SourceRecord) => string): string[] {
+function keys(ms: readonly SourceMessage[], rowKey: (r: ProviderRecord) => string): string[] {
   return ms.flatMap((m) => (m.kind === 'rows' ? m.rows.map(rowKey) : m.kind === 'file' ? [m.sha256] : []));
 }
 

@@ -1,8 +1,8 @@
-// What the stand-in providers hold, from lib/synthetic.ts over the fixture enterprises (so the demo
+// What the stand-in providers hold, from testkit/synthetic.ts over the fixture enterprises (so the demo
 // enterprise 91371326765330802K appears everywhere). One SyntheticSource per category is shared by
 // all providers of that category, so document and account numbers never collide between them.
-import { fixturePool } from '../../fixtures/generate.ts';
-import { createRng, eligible, SyntheticSource, type Enterprise, type SyntheticRecord } from '../../lib/synthetic.ts';
+import { fixturePool } from '../generate-fixtures.ts';
+import { createRng, eligible, SyntheticSource, type Enterprise, type SyntheticRecord } from '../synthetic.ts';
 import type { CategoryId } from '../../schemas/registry.ts';
 import { PER_ENTERPRISE, type ApiId } from './apis.ts';
 

@@ -4,8 +4,8 @@
 import type { BatchCounts } from '../pipelines/types.ts';
 import type { Knex } from 'knex';
 import type { JsonValue } from '../connectors/types.ts';
-import type { Db } from '../store/db.ts';
-import { utcIso } from '../store/sql.ts';
+import type { Db } from './db.ts';
+import { utcIso } from './sql.ts';
 
 export type RunTrigger = 'schedule' | 'manual';
 export type RunStatus = 'running' | 'succeeded' | 'partial' | 'failed';

@@ -3,7 +3,7 @@
 // PostgreSQL the guard is a session advisory lock on a connection of its own, which the server
 // releases when the holder dies (kill -9 included). The embedded store serves one process only
 // (its folder lock), so a set in memory is enough there.
-import type { Db } from '../store/db.ts';
+import type { Db } from './db.ts';
 
 export type Release = () => Promise<void>;
 
@@ -11,7 +11,7 @@ const heldInProcess = new Set<string>();
 
 /** Takes the source's lock, or returns null when another execution holds it. */
 export async function tryLockSource(db: Db, sourceId: string): Promise<Release | null> {
-  if (db.kind === 'pglite') {
+  if (db.oneConnection) {
     if (heldInProcess.has(sourceId)) return null;
     heldInProcess.add(sourceId);
     return async () => void heldInProcess.delete(sourceId);

@@ -5,15 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { DEMO_SOURCES_FILE, parseSources } from '../connectors/sources.ts';
 import { connectorFor } from '../connectors/registry.ts';
-import { seedAuthorisations } from '../connectors/testing/seed-authorisations.ts';
-import { startStandIns } from '../connectors/testing/stand-ins.ts';
+import { seedAuthorisations } from './stand-ins/seed-authorisations.ts';
+import { startStandIns } from './stand-ins/stand-ins.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { Db } from '../store/db.ts';
-import { runInProcess } from './in-process.ts';
-import type { RunReport } from './report.ts';
+import { runInProcess } from '../jobs/in-process.ts';
+import type { RunReport } from '../jobs/report.ts';
 
 export async function collectFromStandIns(db: Db, log: Logger, databaseUrl: string | undefined): Promise<RunReport> {
-  const withSourceDb = db.kind === 'pg' && databaseUrl !== undefined;
+  const withSourceDb = !db.oneConnection && databaseUrl !== undefined;
   const standIns = await startStandIns(withSourceDb ? { adminUrl: databaseUrl } : { sourceDb: false });
   try {
     // Grants for the per-enterprise providers' customers (some withheld, as in real life).

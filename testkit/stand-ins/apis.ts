@@ -2,7 +2,7 @@
 // providers' own field names (the 双公示 standard's XK_/CF_ names on the public credit platform,
 // camelCase at the water utility, pinyin initials at the science bureau …). sources.demo.json
 // describes the same APIs from the platform's side; its fieldMapping is the inverse of `names`.
-import type { Pagination } from '../http/incremental.ts';
+import type { Pagination } from '../../connectors/http/incremental.ts';
 import type { CategoryId } from '../../schemas/registry.ts';
 
 export type ApiId = CategoryId;

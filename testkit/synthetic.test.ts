@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { orgCodeProblem, residentIdProblem, upgradeResidentId15, usccProblem } from './checks.ts';
+import { orgCodeProblem, residentIdProblem, upgradeResidentId15, usccProblem } from '../lib/checks.ts';
 import {
   addMonths, AGENCIES, amountWan, COUNTIES, createRng, csvLine, enterprisePool, FIELD_KEYS, formatDate, residentId, residentId15,
   SyntheticSource, syntheticEnterprise, syntheticPerson, syntheticRow, syntheticRows, wanFromFen, writeCsv,
 } from './synthetic.ts';
 import { category, CATEGORY_IDS } from '../schemas/registry.ts';
-import { cleanRecordProblems, isoDateOf, naturalKeyOf } from '../fixtures/clean-check.ts';
+import { cleanRecordProblems, isoDateOf, naturalKeyOf } from './clean-check.ts';
 
 const LINYI = new Set(['371300', ...COUNTIES.map((c) => c.code)]);
 

@@ -1,5 +1,5 @@
 // Worker thread: decodes and parses a file, and checks rows (normalise, validate, source unit)
-// whenever the main thread, which stamps and loads them (jobs/worker-source.ts), has a backlog.
+// whenever the main thread, which stamps and loads them (ingest/worker-source.ts), has a backlog.
 // Records cross in batches, at most MAX_IN_FLIGHT batches ahead of the main thread, so memory
 // stays flat whichever side is slower.
 import { createReadStream } from 'node:fs';
@@ -9,7 +9,7 @@ import type { IngestLimits } from '../pipelines/limits.ts';
 import { checkRow } from '../pipelines/process-row.ts';
 import { csvSource, readHeader } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
-import type { HeaderMap, SourceRecord, SourceRow } from '../pipelines/types.ts';
+import type { HeaderMap, BatchInput, SourceRow } from '../pipelines/types.ts';
 import { category, type CategoryId, type ProviderUnit } from '../schemas/registry.ts';
 
 export interface ParseWorkerData {
@@ -30,7 +30,7 @@ export interface Described {
 }
 
 export type FromParser =
-  | { type: 'records'; records: SourceRecord[]; sizeBytes: number; encoding: string | null }
+  | { type: 'records'; records: BatchInput[]; sizeBytes: number; encoding: string | null }
   | { type: 'end'; described: Described }
   | { type: 'drained'; described: Described }
   | { type: 'error'; code?: string; message: string; limitBytes?: number; zh?: string; en?: string };
@@ -53,7 +53,7 @@ port.on('message', (m: ToParser) => {
   wake?.();
 });
 
-async function send(records: SourceRecord[]): Promise<void> {
+async function send(records: BatchInput[]): Promise<void> {
   while (credits === 0 && !draining) await new Promise<void>((resolve) => (wake = resolve));
   if (draining) return;
   credits--;
@@ -66,12 +66,12 @@ const backlog = d.check?.backlog ?? 2;
 /** undefined until the header is read; null when it refuses the batch (the main thread says why). */
 let header: HeaderMap | null | undefined;
 
-function checked(row: SourceRow, map: HeaderMap): SourceRecord {
+function checked(row: SourceRow, map: HeaderMap): BatchInput {
   const c = checkRow(spec!, map, row, d.check!.deliverer);
   return { kind: 'checked', row: c.kind === 'rejected' ? row : { line: row.line, cells: [] }, checked: c };
 }
 
-let batch: SourceRecord[] = [];
+let batch: BatchInput[] = [];
 try {
   for await (const rec of source.records) {
     if (spec && header === undefined) {

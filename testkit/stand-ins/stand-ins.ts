@@ -1,6 +1,6 @@
 // Starts every stand-in the demo sources file points at: seven provider APIs (real HTTP servers),
 // the source database and the drop folder, with their data, controls and call log. Tests and the
-// demo run (npm start) use this; connectors/testing/README.md describes the API.
+// demo run (npm start) use this; testkit/stand-ins/README.md describes the API.
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

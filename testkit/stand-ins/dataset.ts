@@ -1,12 +1,12 @@
 // One provider's records with their ids and last-updated times, on a logical clock (no wall clock:
 // the same seed serves the same answers). Initial records come in groups of three sharing a time,
 // the way a batch import stamps them, so ties straddle page boundaries.
-import type { SyntheticRecord } from '../../lib/synthetic.ts';
+import type { SyntheticRecord } from '../synthetic.ts';
 
 export interface StoredRecord {
   readonly id: string;
   readonly updated: string;
-  /** The record in schema field keys, as lib/synthetic.ts made it. */
+  /** The record in schema field keys, as testkit/synthetic.ts made it. */
   readonly canonical: SyntheticRecord;
 }
 

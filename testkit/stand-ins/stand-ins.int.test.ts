@@ -3,12 +3,12 @@
 // real pipeline into the real store without a single rejection.
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestSource } from '../../jobs/ingest-file.ts';
+import { ingestSource } from '../../ingest/ingest-file.ts';
 import { rowsSource } from '../../pipelines/run-batch.ts';
 import { category, findProviderUnit } from '../../schemas/registry.ts';
 import { createTestDb, type TestDb } from '../../test/helpers/pg.ts';
-import { schemaKeys, toSchemaRecord } from '../field-mapping.ts';
-import type { SourceConfig } from '../registry.ts';
+import { schemaKeys, toSchemaRecord } from '../../connectors/field-mapping.ts';
+import type { SourceConfig } from '../../connectors/registry.ts';
 import { API_IDS, APIS } from './apis.ts';
 import { providerRecord } from './provider-server.ts';
 import { demoSources, plainContext, readAll } from './run.ts';

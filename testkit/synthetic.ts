@@ -1,9 +1,9 @@
 // Deterministic synthetic credit data for 临沂: enterprises with valid USCCs, people with valid resident
 // IDs, agencies, and whole rows of the seven categories in the form a clerk's Excel export has them.
-// Used by fixtures/generate.ts (committed fixtures) and by benchmarks (millions of rows), so per-row
+// Used by testkit/generate-fixtures.ts (committed fixtures) and by benchmarks (millions of rows), so per-row
 // work is kept to string concatenation over precomputed pools; randomness is a seeded mulberry32,
 // never Math.random and never the clock. Identifier rules: shared/reference §3 (USCC), §4 (IDs), §5 (divisions).
-import { orgCodeCheckChar, residentIdCheckChar, usccCheckChar } from './checks.ts';
+import { orgCodeCheckChar, residentIdCheckChar, usccCheckChar } from '../lib/checks.ts';
 import type { CategoryId } from '../schemas/registry.ts';
 
 // ---------------------------------------------------------------------------------------------
