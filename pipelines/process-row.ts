@@ -33,11 +33,15 @@ export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, 
   const { loaded, composites, headerOf } = header;
   const original: Record<string, string> = {};
   for (const [i, key] of loaded) original[key] = cells[i];
+  // A cell that cannot be split is one error; the fields it should have given are not reported again.
+  const compositeIssues: RowIssue[] = [];
+  const unsplit = new Set<string>();
   for (const [i, c] of composites) {
     const split = splitComposite(spec, c, cells[i]);
     if (!split.ok) {
-      const issue = makeIssue('E_COMPOSITE', { line, column: header.headers[i].trim(), value: cells[i], detail: c.examples.join('、') });
-      return { kind: 'rejected', issues: [issue], warnings: [] };
+      compositeIssues.push(makeIssue('E_COMPOSITE', { line, column: header.headers[i].trim(), value: cells[i], detail: c.examples.join('、'), detailEn: c.examples.join(', ') }));
+      for (const key of c.into) unsplit.add(key);
+      continue;
     }
     for (const key in split.cells) if ((original[key] ?? '').trim() === '') original[key] = split.cells[key];
   }
@@ -45,7 +49,7 @@ export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, 
   const warnings = notes.map((n) => makeIssue(n.code, {
     line, field: n.field, column: headerOf(n.field) ?? spec.field.get(n.field)?.labelZh, value: n.value, detail: n.detail, detailEn: n.detailEn,
   }));
-  const issues = validateRecord(spec, fields, { line, original, headerOf });
+  const issues = [...compositeIssues, ...validateRecord(spec, fields, { line, original, headerOf }).filter((i) => !unsplit.has(i.field ?? ''))];
   if (issues.length > 0) return { kind: 'rejected', issues, warnings };
   // kept beside the validated fields: the schema describes values, not their spellings
   if (originals) fields._original = originals;

@@ -20,6 +20,7 @@ describe('户名户号 in one cell', () => {
     ['临沂某公司(LS1007919)', '临沂某公司', 'LS1007919'],
     ['临沂某（集团）有限公司（LS1007919）', '临沂某（集团）有限公司', 'LS1007919'],
     [' 临沂某公司 / LS1007919 ', '临沂某公司', 'LS1007919'],
+    ['LS1007919/临沂某公司', '临沂某公司', 'LS1007919'],
   ])('%s', (cell, name, no) => {
     expect(splitComposite(water, account, cell)).toEqual({ ok: true, cells: { account_name: name, account_no: no } });
   });
@@ -45,9 +46,13 @@ describe('缴纳水费明细 in one cell', () => {
     });
   });
 
-  it('the values alone, in the declared order', () => {
+  it('the values alone, separated by spaces, in the declared order', () => {
     expect(splitComposite(water, bill, '2024-06 140 560 1080 2024-07-09')).toEqual({
       ok: true, cells: { billing_month: '2024-06', usage: '140', amount_due: '560', amount_paid: '1080', paid_date: '2024-07-09' },
+    });
+    // a comma is never a separator there: 1,250.5 stays one number
+    expect(splitComposite(water, bill, '2024-06　1,250.5 5,002.00 5,002.00')).toEqual({
+      ok: true, cells: { billing_month: '2024-06', usage: '1,250.5', amount_due: '5,002.00', amount_paid: '5,002.00' },
     });
   });
 
@@ -69,6 +74,7 @@ describe('行政许可有效期', () => {
     ['2024/3/15 ~ 2029/3/14', { valid_from: '2024/3/15', valid_to: '2029/3/14' }],
     ['2024年3月15日至长期', { valid_from: '2024年3月15日', valid_to: '长期' }],
     ['20240315-20290314', { valid_from: '20240315', valid_to: '20290314' }],
+    ['自2024年3月15日至2029年3月14日', { valid_from: '2024年3月15日', valid_to: '2029年3月14日' }],
   ])('%s', (cell, cells) => {
     expect(splitComposite(licensing, validity, cell)).toEqual({ ok: true, cells });
   });
@@ -112,6 +118,11 @@ describe('a row with composite cells', () => {
     const issue = (r as unknown as { issues: RowIssue[] }).issues[0];
     expect(issue).toMatchObject({ code: 'E_COMPOSITE', column: '水用户信息(户名户号)', value: '临沂某公司' });
     expect(issue.messageZh).toContain('临沂某公司/LS1007919');
+  });
+
+  it('a cell that cannot be split is reported with the row\'s other problems, not again as the fields it should give', () => {
+    const r = row(['临沂某公司', '91371300328348377M', '临沂某公司', '账期:2024-06;用水量:1;应缴金额:1;实缴金额:1', '', '', '']) as unknown as { issues: RowIssue[] };
+    expect(r.issues.map((i) => i.code)).toEqual(['E_COMPOSITE', 'E_USCC_CHECK']);
   });
 
   it('a bad part is reported under the composite column, naming the part', () => {

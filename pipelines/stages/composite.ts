@@ -16,7 +16,11 @@ const LOOKS_LIKE_NUMBER = /^[0-9A-Za-z-]+$/;
 function nameAndNumber(c: CompositeSpec, s: string): Split {
   const [nameKey, numberKey] = c.into;
   const m = SLASHED.exec(s) ?? BRACKETED.exec(s);
-  if (m) return ok({ [nameKey]: m[1].trim(), [numberKey]: m[2].trim() });
+  if (m) {
+    const [a, b] = [m[1].trim(), m[2].trim()];
+    // 号/名 written the other way round: the number is the part that looks like one
+    return LOOKS_LIKE_NUMBER.test(a) && !LOOKS_LIKE_NUMBER.test(b) ? ok({ [nameKey]: b, [numberKey]: a }) : ok({ [nameKey]: a, [numberKey]: b });
+  }
   // a cell with the number only is still the account
   return LOOKS_LIKE_NUMBER.test(s) ? ok({ [numberKey]: s }) : FAIL;
 }
@@ -38,8 +42,8 @@ function labelledValues(spec: CategorySpec, c: CompositeSpec, s: string): Split 
     return ok(cells);
   }
   if (labelled.some((m) => m !== null)) return FAIL;
-  // unlabelled: the values alone, in the declared order
-  const values = s.trim().split(/[\s,，;；|]+/);
+  // unlabelled: the values alone, separated by spaces only (a comma may be a thousands separator), in the declared order
+  const values = s.trim().split(/[\s\u3000]+/);
   if (values.length > c.into.length) return FAIL;
   values.forEach((v, i) => { cells[c.into[i]] = v; });
   return ok(cells);
@@ -52,7 +56,7 @@ const HYPHEN_RANGE = new RegExp(String.raw`^(${DATE})\s*[-－]\s*(${DATE}|长期
 
 function dateRange(c: CompositeSpec, s: string): Split {
   const [fromKey, toKey] = c.into;
-  const t = s.normalize('NFKC').trim();
+  const t = s.normalize('NFKC').trim().replace(/^[自从]\s*/, '');
   const parts = t.split(RANGE_WORDS);
   if (parts.length === 2 && parts[0] && parts[1]) return ok({ [fromKey]: parts[0], [toKey]: parts[1] });
   const m = HYPHEN_RANGE.exec(t);
