@@ -7,6 +7,7 @@ import { openDb } from './db.ts';
 import { ADMIN_URL, createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { MIGRATIONS, migrateLatest } from './migrate.ts';
 import { viewsFingerprint } from './views.ts';
+import { accountIndicators, shanghaiToday, type Bill } from '../lib/utility-indicators.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -43,6 +44,49 @@ describe('schema-derived views', () => {
       const p = await plan(`SELECT * FROM ${view} WHERE subject_uscc = ?`, ['U42']);
       expect(p, view).not.toMatch(/Seq Scan on credit_records/);
       expect(p, view).toMatch(/Index (Only )?Scan|Bitmap Index Scan/);
+    }
+  });
+});
+
+describe('v_water_indicators', () => {
+  it('agrees with the pure rule (lib/utility-indicators.ts) on every account: averages, months billed, balance, in_arrears', async () => {
+    const today = shanghaiToday();
+    const monthsBack = (n: number) => {
+      const d = new Date(`${today.slice(0, 7)}-01T00:00:00Z`);
+      d.setUTCMonth(d.getUTCMonth() - n);
+      return d.toISOString().slice(0, 7);
+    };
+    // 40 accounts with gaps, stale ones, catch-up and partial payments and a bill of the current month, from a fixed sequence
+    let x = 7;
+    const next = (n: number) => (x = (x * 48271) % 2147483647) % n;
+    const bills: (Bill & { uscc: string })[] = [];
+    for (let a = 0; a < 40; a++) {
+      const start = next(14);
+      for (let back = start; back >= 0; back--) {
+        if (next(5) === 0) continue;
+        const due = (next(30000) / 100).toFixed(2);
+        const paid = next(4) === 0 ? '0' : next(4) === 0 ? (Number(due) * 2).toFixed(2) : due;
+        bills.push({ uscc: `CMP${a % 9}`, accountNo: `A${a}`, month: monthsBack(back + (a % 7 === 0 ? 8 : 0)), usage: (next(100000) / 1000).toFixed(3), amountDue: due, amountPaid: paid });
+      }
+    }
+    await t.db.knex('credit_records').insert(bills.map((b, i) => ({
+      category: 'water', natural_key: `cmp|${b.accountNo}|${b.month}`, subject_uscc: b.uscc, subject_name: 'N', event_date: `${b.month}-01`,
+      fields: { subject_uscc: b.uscc, account_no: b.accountNo, billing_month: b.month, usage: b.usage, amount_due: b.amountDue, amount_paid: b.amountPaid },
+      content_hash: 'h', version: 1, source_unit: 's', delivered_by: 'd', batch_id: '00000000-0000-0000-0000-000000000000', source_line: i + 2,
+      received_at: new Date(), loaded_at: new Date(), schema_version: '2.0.0',
+    })));
+    const rows = await t.db.knex('v_water_indicators').where('account_no', 'like', 'A%').whereIn('subject_uscc', [...new Set(bills.map((b) => b.uscc))]);
+    expect(rows.length).toBe(new Set(bills.map((b) => b.accountNo)).size);
+    for (const r of rows) {
+      const a = accountIndicators(bills.filter((b) => b.accountNo === r.account_no), today, r.account_no);
+      const num = (v: string | null) => (v === null ? null : Number(v));
+      expect({
+        avg3m: num(r.avg_usage_3m), avg6m: num(r.avg_usage_6m), billed3: Number(r.billed_months_3m), billed6: Number(r.billed_months_6m),
+        stale: r.no_recent_data, balance: Number(r.balance).toFixed(2), inArrears: r.in_arrears, latest: r.latest_month,
+      }, r.account_no).toEqual({
+        avg3m: a.avg3m.average, avg6m: a.avg6m.average, billed3: a.avg3m.billedMonths, billed6: a.avg6m.billedMonths,
+        stale: a.noRecentData, balance: a.balance, inArrears: a.inArrears, latest: a.latestMonth,
+      });
     }
   });
 });
