@@ -4,7 +4,7 @@
 import type { Knex } from 'knex';
 import { dropSchemaViews, rebuildSchemaViews } from '../store/views.ts';
 
-export const viewsFingerprint = '39ad11a793738415f3c5c44af565a4523c5f7eb1ffa9408e9fe6deb004d28d58';
+export const viewsFingerprint = '72cb5bc2839c169ead6e8664d3e28bdd01853136599dd959f99feb7e49d85377';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('schema_view_builds', (t) => {

@@ -47,9 +47,9 @@ const INDICATOR_RULE = [
   '',
   '## 派生与换算 Derived and converted values',
   '',
-  '- A field the annex does not list may be derived from the ones it does when that is safe; the row then carries a warning W_DERIVED. 处罚类别 from 行政处罚内容 (the kinds of the code list it names, unless it says 不予/免予/免于/免除/撤销) and 罚款金额 above zero (罚款); 科研支持类别 from 获得科研支持信息 when it names exactly one type; 所在地行政区划代码 from 所在地 (临沂 counties, districts and zones).',
+  '- A field the annex does not list may be derived from the ones it does when that is safe; the row then carries a warning W_DERIVED. 处罚类别 from 行政处罚内容 (the kinds of the code list it names, unless it says 不予/免予/免于/免除/撤销) and 罚款金额 above zero (罚款); 科研支持类别 from 获得科研支持信息 when it names exactly one type; 所在地行政区划代码 from 所在地 (临沂 counties, districts and zones); 权利类型 from a 权证编号 that names the right.',
   '- Amounts: a 万元 field accepts `2`, `2万元`, `2万` and `20000元`; a 元 field accepts `1500`, `1500元`, `0.15万元` and `0.15万`. A value written in the other unit is converted exactly (no rounding) to the field\'s unit, with warning W_UNIT_CONVERTED, and the cell as delivered is kept with the record (`_original` in the stored fields, column `original_values` in the views).',
-  '- Dates in order: 有效期至 not before 有效期自 nor 行政许可决定日期; 行政处罚有效期 and 公示截止期 not before 行政处罚决定日期.',
+  '- Dates in order: 有效期至 not before 有效期自 nor 行政许可决定日期; 行政处罚有效期 and 公示截止期 not before 行政处罚决定日期; 权利期限至 not before 权利期限自.',
 ];
 
 export function dataContractMarkdown(): string {

@@ -950,7 +950,7 @@ export const FIELD_KEYS: Readonly<Record<CategoryId, readonly string[]>> = {
   rnd: ['subject_name', 'subject_uscc', 'national_high_tech', 'high_tech_cert_no', 'high_tech_valid_to', 'support_info', 'support_type', 'support_item',
     'support_level', 'support_amount', 'support_date', 'granting_body'],
   agri: ['subject_name', 'subject_uscc', 'entity_type', 'principal', 'location', 'division_code', 'business_scope', 'right_type', 'right_cert_no',
-    'area_mu', 'right_term_to', 'right_mortgaged', 'land_right_info', 'housing_right_info'],
+    'area_mu', 'right_term_from', 'right_term_to', 'right_mortgaged', 'land_right_info', 'housing_right_info'],
 };
 
 const EMPTY: Readonly<Record<CategoryId, SyntheticRecord>> = Object.fromEntries(

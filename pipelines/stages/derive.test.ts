@@ -46,6 +46,14 @@ describe('科研支持类别 from 获得科研支持信息', () => {
   });
 });
 
+describe('权利类型 from 权证编号', () => {
+  it('reads the right a certificate number names, and nothing from one that names none', () => {
+    expect(derived('agri', { right_cert_no: '鲁（2023）沂南县农村土地经营权第0001234号' }).fields.right_type).toBe('农村土地经营权');
+    expect(derived('agri', { right_cert_no: '沂南县农房财产权证第12号' }).fields.right_type).toBe('农民住房财产权');
+    expect(derived('agri', { right_cert_no: '鲁（2021）兰陵县不动产权第0007788号' }).fields.right_type).toBeUndefined();
+  });
+});
+
 describe('所在地行政区划代码 from 所在地', () => {
   it.each([
     ['临沂市沂南县界湖街道', '371321'], ['兰陵县向城镇', '371324'], ['苍山县（今兰陵县）某村', '371324'], ['费县上冶镇', '371325'],

@@ -1,6 +1,7 @@
 // Fields the annex does not ask for, filled from the ones it does when that is safe (data contract:
 // "Derived fields"): 处罚类别 from 行政处罚内容 and 罚款金额, 科研支持类别 from 获得科研支持信息, and a
-// 新型农业经营主体's 行政区划代码 from its 所在地. A derivation is a warning, so the clerk sees it. Pure.
+// 新型农业经营主体's 行政区划代码 from its 所在地 and 权利类型 from a 权证编号 that names it. The two read
+// from free text are warnings (W_DERIVED), so the clerk sees them; the two look-ups are not. Pure.
 import { divisionOf, foldLabel, type CategorySpec, type CodeList } from '../../schemas/registry.ts';
 import type { IssueCode } from '../issues.ts';
 import type { Fields } from '../types.ts';
@@ -44,6 +45,12 @@ function supportType(spec: CategorySpec, fields: Fields, notes: Note[]): void {
   notes.push({ code: 'W_DERIVED', field: 'support_type', value: named[0], detail: '获得科研支持信息', detailEn: '获得科研支持信息' });
 }
 
+function rightType(spec: CategorySpec, fields: Fields): void {
+  if (fields.right_type !== undefined || typeof fields.right_cert_no !== 'string') return;
+  const named = codesNamed(spec.field.get('right_type')!.codelist!, fields.right_cert_no);
+  if (named.length === 1) fields.right_type = named[0];
+}
+
 function divisionCode(fields: Fields): void {
   if (fields.division_code !== undefined || typeof fields.location !== 'string') return;
   const code = divisionOf(fields.location);
@@ -54,6 +61,8 @@ export function deriveMissing(spec: CategorySpec, fields: Fields, notes: Note[])
   switch (spec.id) {
     case 'penalty': return penaltyKinds(spec, fields, notes);
     case 'rnd': return supportType(spec, fields, notes);
-    case 'agri': return divisionCode(fields);
+    case 'agri':
+      rightType(spec, fields);
+      return divisionCode(fields);
   }
 }

@@ -107,6 +107,22 @@ describe('what the annex-exact files store', () => {
     expect(rows[1].fields.land_right_info).toContain('面积：860亩');
   });
 
+  it('agri: the rights as structured columns (证书号, 面积, 期限, 是否抵押), the right read from the certificate number', async () => {
+    const path = `${process.env.TMPDIR ?? '/tmp'}/${t.name}-agri-rights.csv`;
+    const { writeFileSync, rmSync } = await import('node:fs');
+    writeFileSync(path, '新型农业经营主体名称,类别,负责人,所在地,经营内容,证书号,面积,期限,是否抵押\n'
+      + '临沂市兰陵县金穗粮食种植专业合作社,农民专业合作社,王建国,兰陵县向城镇,小麦、玉米种植,鲁（2022）兰陵县农村土地经营权第0000456号,860亩,2022-10-01至2032-09-30,是\n');
+    try {
+      const r = await ingest(t.db, path, 'agri', '市农业农村局');
+      expect(r).toMatchObject({ status: 'loaded', accepted: 1, rejected: 0 });
+      const rec = await t.db.knex('credit_records').where({ category: 'agri', batch_id: r.batchId }).first();
+      expect(rec.fields).toMatchObject({ right_type: '农村土地经营权', right_cert_no: '鲁（2022）兰陵县农村土地经营权第0000456号', area_mu: '860',
+        right_term_from: '2022-10-01', right_term_to: '2032-09-30', right_mortgaged: true, division_code: '371324' });
+    } finally {
+      rmSync(path, { force: true });
+    }
+  });
+
   it('agri: an entity with a USCC is linked to that enterprise, and the same farm delivered again with it is the same record', async () => {
     const file = `${t.name}-agri.csv`;
     const path = `${process.env.TMPDIR ?? '/tmp'}/${file}`;
