@@ -18,6 +18,7 @@ import { registerIdentity } from './identity.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { enterpriseRoutes } from './routes/enterprises.ts';
+import { evaluationRoutes } from './routes/evaluation.ts';
 import { pageRoutes } from './routes/page.ts';
 import { sharedSchemas } from './schemas.ts';
 import { ingestUpload, UploadNotQueuedError, type RunUpload } from '../ingest/upload.ts';
@@ -106,6 +107,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const runUpload: RunUpload = deps.runUpload ?? ((u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
   await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes });
   await app.register(enterpriseRoutes, { db: deps.db, now });
+  await app.register(evaluationRoutes, { db: deps.db, now });
   await app.register(adminRoutes, { db: deps.db, now });
   await app.register(pageRoutes);
   return app;

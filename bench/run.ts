@@ -2,10 +2,11 @@
 // of its own (default: ingest, then query), and fails if any fails. Each prints its own table.
 //   ingest: bench/ingest.ts, BENCH_ROWS (default 1,000,000) penalty rows through `credit-etl ingest` vs psql \copy
 //   query:  bench/query.ts, BENCH_RECORDS (default 10,000,000) records, profiles over HTTP vs pgbench
+//   evaluate: bench/evaluate.ts, BENCH_ENTERPRISES (default 1,000) enterprises, `evaluate --all` in enterprises/s
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const PARTS = { ingest: 'ingest.ts', query: 'query.ts' } as const;
+const PARTS = { ingest: 'ingest.ts', query: 'query.ts', evaluate: 'evaluate.ts' } as const;
 type Part = keyof typeof PARTS;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in PARTS));

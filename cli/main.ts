@@ -161,7 +161,7 @@ program.command('contract').description('write the data-contract document genera
 const STORE_COMMANDS = ['migrate', 'ingest', 'rejects', 'batches', 'profile', 'demo', 'contract'];
 if (!STORE_COMMANDS.includes(process.argv[2])) {
   for (const m of await Promise.all([import('./commands/serve.ts'), import('./commands/tokens.ts'), import('./commands/authz.ts'),
-    import('./commands/audit.ts'), import('./commands/collect.ts')])) m.register(program);
+    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/evaluation.ts')])) m.register(program);
 }
 
 try {

@@ -1,10 +1,13 @@
 // A run without Redis (`credit-etl run` when REDIS_URL is unset, `npm start`): the same ledger,
 // the same collectSource and the same report as the queue, the sources one after the other, and
-// transient failures retried here with the queue's attempts and backoff.
+// transient failures retried here with the queue's attempts and backoff; then, as after a queued
+// run, the enterprises the run touched are re-evaluated.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_CARD, shippedCard } from '../evaluation/card.ts';
 import type { CollectDeps } from './collect.ts';
 import { collectSource } from './collect.ts';
 import { newRunId } from './enqueue.ts';
+import { evaluateAfterRun } from './evaluate.ts';
 import { describeFailure } from './failures.ts';
 import { markFinished, openRun } from '../store/ledger.ts';
 import { ATTEMPTS } from './queues.ts';
@@ -31,5 +34,7 @@ export async function runInProcess(deps: CollectDeps, run: { sourceIds: readonly
       }
     }
   }
-  return writeRunReport(deps.db, runId);
+  const report = await writeRunReport(deps.db, runId);
+  await evaluateAfterRun(deps.db, runId, { card: shippedCard(DEFAULT_CARD), now: new Date(), log: deps.log });
+  return report;
 }

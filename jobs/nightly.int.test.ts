@@ -80,6 +80,13 @@ it('collects every source nightly through the real worker, reconciles, and a sec
     expect(asked.size, api).toBeGreaterThan(0);
     for (const uscc of asked) expect(grants.inForce[api], `${api} ${uscc}`).toContain(uscc);
   }
+  // Measure item 6: after its report, the run's enterprises are re-evaluated and stored.
+  const everyEnterprise = new Set(await t.db.knex('credit_records').distinct('subject_uscc').pluck('subject_uscc'));
+  const evaluated = await eventually(async () => {
+    const rows = await t.db.knex('credit_evaluations').where({ trigger: `run:${run.id}`, tier: 'public' }).pluck('uscc');
+    return rows.length === everyEnterprise.size ? rows : undefined;
+  });
+  expect(new Set(evaluated)).toEqual(everyEnterprise);
   const total = report.sources.reduce((n, x) => n + x.inserted, 0);
   expect(Number((await t.db.knex('credit_records').count({ n: '*' }))[0].n)).toBe(total);
   const before = await snapshot();

@@ -6,12 +6,14 @@ import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, FlowProducer, Queue, Worker, type Job } from 'bullmq';
 import type { CollectionConfig } from '../config/config.ts';
+import { DEFAULT_CARD, shippedCard } from '../evaluation/card.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import { collectSource, type CollectDeps } from './collect.ts';
 import type { SourceCatalog } from './catalog.ts';
 import type { QueueConnection } from './connection.ts';
 import { startRun, type FlowDeps } from './enqueue.ts';
+import { evaluateAfterRun } from './evaluate.ts';
 import { describeFailure, forQueue } from './failures.ts';
 import { runQueuedUpload } from './ingest-upload.ts';
 import { QUEUE, type JobPayloads } from './queues.ts';
@@ -82,6 +84,8 @@ export async function startCollectionWorker(deps: Omit<CollectDeps, 'catalog'> &
       const r = await writeRunReport(db, job.data.runId);
       failpoint('report.written');
       log.info({ runId: r.runId, status: r.status, failed: r.failed }, 'run finished');
+      // Measure item 6: what the run changed is re-evaluated at once (a retry re-evaluates again, appending).
+      await evaluateAfterRun(db, r.runId, { card: shippedCard(DEFAULT_CARD), now: new Date(), log });
       return { status: r.status };
     }, workerOpts);
     const trigger = new Worker<JobPayloads[typeof QUEUE.trigger]>(QUEUE.trigger, async (job) => {

@@ -186,3 +186,10 @@ export async function verifyAccessLog(db: Db): Promise<ChainReport> {
   }
   return { ok: problems.length === 0, entries, problems };
 }
+
+/** The entry of an issued report, by its number (report.issue entries carry it in detail.reportNo). */
+export async function reportEntry(db: Db, reportNo: string): Promise<AccessEntry | undefined> {
+  const r = await db.knex('access_log').select([...COLUMNS, db.knex.raw(utcIso('at'))])
+    .where('action', 'report.issue').andWhereRaw(`detail->>'reportNo' = ?`, [reportNo]).first();
+  return r ? toEntry(r) : undefined;
+}

@@ -12,6 +12,7 @@ import * as collectionLedger from '../migrations/20261129002000_collection_ledge
 import * as queuedUploads from '../migrations/20261129003000_queued_uploads.ts';
 import * as annexSubjects from '../migrations/20261205001000_annex_subjects.ts';
 import * as viewsFingerprint from '../migrations/20261205001100_views_fingerprint.ts';
+import * as evaluations from '../migrations/20261205006000_evaluations.ts';
 
 /** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void>; viewsFingerprint?: string }
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129003000_queued_uploads', queuedUploads],
   ['20261205001000_annex_subjects', annexSubjects],
   ['20261205001100_views_fingerprint', viewsFingerprint],
+  ['20261205006000_evaluations', evaluations],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
