@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { category } from '../schemas/registry.ts';
-import { isGatedCategory, maskValue, pastPublicity, publicCategories, viewFields } from './access.ts';
+import { isGatedCategory, publicCategories } from '../schemas/sensitivity.ts';
+import { maskValue, pastPublicity, viewFields } from './access.ts';
 
 describe('masking derived from field sensitivity', () => {
   it('masks an 18-digit ID number to its first and last four characters, a short value whole', () => {

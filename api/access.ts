@@ -1,16 +1,7 @@
 // What an analyst may see of a record, derived from the schemas' field sensitivity (annex notes:
 // 法定代表人证件类型/号码 and the interface-call categories only under the enterprise's authorisation).
-import { categories, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
-
-/**
- * A category every one of whose fields needs the enterprise's authorisation (water, gas, rnd, agri)
- * is shown only under one; the others are public, with their authorised fields masked without one.
- */
-export function isGatedCategory(spec: CategorySpec): boolean {
-  return spec.fields.every((f) => f.sensitivity === 'authorised');
-}
-
-export const publicCategories = (): CategoryId[] => categories().filter((c) => !isGatedCategory(c)).map((c) => c.id);
+import type { CategoryId, CategorySpec } from '../schemas/registry.ts';
+import { publicityEndFields } from '../schemas/sensitivity.ts';
 
 /** Keeps the first and last four characters of a long value (3713**********123X); a short one is starred whole. */
 export function maskValue(s: string): string {
@@ -45,22 +36,6 @@ export function viewFields(spec: CategorySpec, fields: Readonly<Record<string, u
   return { fields: out, masked };
 }
 
-/** The annex's 公示截止期: a record past it is no longer shown by default. */
-export const PUBLICITY_END_LABEL = '公示截止期';
-
-let publicityEnds: ReadonlyMap<CategoryId, string> | undefined;
-
-/** category -> key of its 公示截止期 field, for the categories that have one (the schemas are fixed: worked out once). */
-export function publicityEndFields(): ReadonlyMap<CategoryId, string> {
-  if (publicityEnds) return publicityEnds;
-  const m = new Map<CategoryId, string>();
-  for (const c of categories()) {
-    const f = c.fields.find((x) => x.labelZh === PUBLICITY_END_LABEL);
-    if (f) m.set(c.id, f.key);
-  }
-  return (publicityEnds = m);
-}
-
 export function pastPublicity(category: CategoryId, fields: Readonly<Record<string, unknown>>, today: string): boolean {
   const key = publicityEndFields().get(category);
   const end = key ? fields[key] : undefined;
@@ -72,4 +47,11 @@ export const withheldNote = (spec: CategorySpec) => ({
   labelZh: spec.labelZh,
   reasonZh: `${spec.labelZh}为非公开信用信息（${spec.sharing}），未经企业授权不予提供：该企业对本机构没有在效的${spec.labelZh}授权`,
   reasonEn: `${spec.id} is non-public credit information and is provided only with the enterprise's authorisation; there is none in force for your institution`,
+});
+
+export const lapsedNote = (spec: CategorySpec) => ({
+  category: spec.id,
+  labelZh: spec.labelZh,
+  reasonZh: `该企业对平台的${spec.labelZh}归集授权已撤销或到期，依该授权采集的记录不再提供（待企业重新授权）`,
+  reasonEn: `the enterprise's authorisation to the platform to collect ${spec.id} was revoked or has expired; records collected under it are no longer provided until it authorises again`,
 });

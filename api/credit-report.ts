@@ -9,7 +9,8 @@ import { appendAccess, entryHash, reportEntry, type AccessActor } from '../store
 import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { categoryCutoffs, readableCutoff, recordsAsOf, type RecordAsOf } from '../store/evaluations.ts';
-import { isGatedCategory, pastPublicity, viewFields } from './access.ts';
+import { isGatedCategory } from '../schemas/sensitivity.ts';
+import { pastPublicity, viewFields } from './access.ts';
 import { Errors } from './errors.ts';
 
 export type ReportFormat = 'json' | 'pdf' | 'html';
@@ -38,8 +39,8 @@ async function content(db: Db, l: Omit<Logged, 'sha256' | 'format'>, card: Card)
 export interface IssueRequest {
   readonly uscc: string;
   readonly actor: AccessActor;
-  /** The institution whose grants apply; null for the platform's own staff. */
-  readonly institution: string | null;
+  /** The institution whose grants apply (registry id and name); null for the platform's own staff. */
+  readonly institution: { readonly id: string; readonly name: string } | null;
   readonly requestId: string | null;
   readonly now: Date;
   readonly card: Card;
@@ -51,12 +52,12 @@ export async function issueReport(db: Db, q: IssueRequest): Promise<{ content: R
   const generatedAt = q.now.toISOString();
   const grants: Logged['grants'] = {};
   // Latest expiry first: the grant lasting longest stands for the category.
-  for (const g of await authorisationsInForce(db, { enterpriseUscc: q.uscc, institution: q.institution, at: generatedAt })) {
+  for (const g of await authorisationsInForce(db, { enterpriseUscc: q.uscc, institutionId: q.institution?.id ?? null, at: generatedAt })) {
     for (const c of g.categories) grants[c] ??= { id: g.id, expiresAt: g.expires_at };
   }
   const l = {
     reportNo: newReportNo(q.now), uscc: q.uscc, generatedAt, asOf: generatedAt.slice(0, 10), dataCutoff: await readableCutoff(db, q.now),
-    card: { id: q.card.id, version: q.card.version }, reader: { role: q.actor.role, unit: q.actor.unit, institution: q.institution }, grants,
+    card: { id: q.card.id, version: q.card.version }, reader: { role: q.actor.role, unit: q.actor.unit, institution: q.institution?.name ?? null }, grants,
   };
   const c = await content(db, l, q.card);
   const sha256 = reportHash(c);
@@ -99,7 +100,9 @@ export async function verifyReport(db: Db, reportNo: string, sha256: string | un
     return { reportNo, genuine: false, unaltered: sha256 === undefined ? null : false, reproducible: null, issuedAt: null, enterprise: null, recordedSha256: null,
       messageZh: '本平台未出具过该编号的报告', messageEn: 'no report with this number was issued by this platform' };
   }
-  const intact = entryHash(e.prevHash, e.seq, e) === e.hash;
+  // The entry verifies under the key it names (the access log's keyed chain); an unknown key cannot vouch for it.
+  const key = e.keyId === null ? null : db.audit.byId.get(e.keyId);
+  const intact = key !== undefined && entryHash(e.prevHash, e.seq, e, key) === e.hash;
   const recorded = (e.detail as { sha256: string }).sha256;
   const unaltered = sha256 === undefined ? null : sha256.toLowerCase() === recorded;
   const rebuilt = intact ? await rebuildReport(db, reportNo).catch(() => undefined) : undefined;

@@ -133,8 +133,16 @@ describe('publicity period and search', () => {
     const { body } = await profile(bank);
     const penalty = body.categories.find((c: any) => c.category === 'penalty');
     expect(penalty.records.map((r: any) => r.fields.publicity_end)).toEqual(['2025-09-22']);
-    expect(body.pastPublicityHidden).toBe(1);
-    expect((await h.app.inject({ url: `/enterprises/${DEMO_USCC}?includePastPublicity=true`, headers: bank })).statusCode).toBe(403);
+    // Analysts are not told how many were left out (the count would disclose them); the log and admins are.
+    expect(body).not.toHaveProperty('pastPublicityHidden');
+    const read = await h.t.db.knex('access_log').where({ action: 'enterprise.read', actor_unit: BANK }).orderBy('seq', 'desc').first();
+    expect(read.detail.pastPublicityHidden).toBe(1);
+    expect((await profile(admin)).body.pastPublicityHidden).toBe(1);
+    const refused = await h.app.inject({ url: `/enterprises/${DEMO_USCC}?includePastPublicity=true`, headers: bank });
+    expect(refused.statusCode).toBe(403);
+    // The refusal is an access attempt, logged with what was asked.
+    expect(await h.t.db.knex('access_log').where({ action: 'access.denied', request_id: refused.headers['x-request-id'] }).first())
+      .toMatchObject({ actor_unit: BANK, enterprises: [DEMO_USCC], detail: { code: 'E_FORBIDDEN', method: 'GET', route: '/enterprises/:uscc' } });
     const all = await profile(admin, '?includePastPublicity=true');
     expect(all.body.categories.find((c: any) => c.category === 'penalty').records).toHaveLength(2);
   });

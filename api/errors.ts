@@ -18,6 +18,10 @@ export const Errors = {
   batchNotFound: () => new ApiError(404, 'E_BATCH_NOT_FOUND', '批次不存在，或不是本单位报送的', 'no such batch, or not delivered by your unit'),
   notFound: (what: string, whatZh: string) => new ApiError(404, 'E_NOT_FOUND', `${whatZh}不存在`, `no such ${what}`),
   badRequest: (zh: string, en: string) => new ApiError(400, 'E_BAD_REQUEST', zh, en),
+  invalidText: (where: string, field: string) => new ApiError(400, 'E_INVALID_TEXT', `请求${where === 'body' ? '体' : '参数'}中的“${field}”含有空字符（NUL）或无效字符`,
+    `the request's ${where} field "${field}" holds a NUL or an invalid character`),
+  unknownInstitution: (name: string) => new ApiError(400, 'E_UNKNOWN_INSTITUTION', `金融机构“${name}”未登记（credit-etl institutions add 或 POST /admin/institutions）`,
+    `the institution "${name}" is not registered (credit-etl institutions add, or POST /admin/institutions)`),
   unknownProvider: (unit: string) => new ApiError(400, 'E_UNKNOWN_PROVIDER', `未知的数据提供单位“${unit}”`, `unknown provider unit "${unit}"`),
   unknownEncoding: (detail: string) => new ApiError(400, 'E_UNKNOWN_ENCODING', '不支持的文件编码', detail),
   unsupportedMediaType: (detail: string) => new ApiError(415, 'E_UNSUPPORTED_MEDIA_TYPE', '不支持的请求内容类型', `unsupported content type: ${detail}`),
@@ -35,6 +39,7 @@ export const Errors = {
   bodyTooLarge: () => new ApiError(413, 'E_BODY_TOO_LARGE', '请求体过大', 'request body too large'),
   batchHasRecords: () => new ApiError(409, 'E_BATCH_HAS_RECORDS', '该批次的数据已入库，不能删除（入库数据的来源须可追溯）',
     'records in the store came from this batch; it cannot be deleted (stored data must keep its provenance)'),
+  authRateLimited: () => new ApiError(429, 'E_AUTH_RATE_LIMITED', '该地址身份验证失败次数过多，请一分钟后再试', 'too many failed authentications from this address; try again in a minute'),
   rateLimited: () => new ApiError(429, 'E_RATE_LIMITED', '请求过于频繁，请稍后再试', 'too many requests; try again later'),
   internal: () => new ApiError(500, 'E_INTERNAL', '服务内部错误', 'internal error'),
 } as const;

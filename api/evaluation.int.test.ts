@@ -14,6 +14,7 @@ import { reportHash } from '../evaluation/report.ts';
 import { rebuildEvaluation } from '../evaluation/read.ts';
 import { evaluatePages } from '../jobs/evaluate.ts';
 import { grantAuthorisation } from '../store/authorisations.ts';
+import { registerInstitution } from '../store/institutions.ts';
 import { createApiHarness, type ApiHarness } from '../test/helpers/api.ts';
 import { fixture, ingest } from '../test/helpers/ingest.ts';
 import { canonicalJson } from '../store/access-log.ts';
@@ -83,7 +84,7 @@ describe('GET /enterprises/:uscc/evaluation', () => {
   });
 
   it('with the authorisation in force for the gated categories: the enriched tier too, citing only records the bank may now read', async () => {
-    await grantAuthorisation(h.t.db, { enterpriseUscc: DEMO_USCC, categories: ['licensing', 'penalty', 'enforcement', ...GATED] as any, institution: BANK,
+    await grantAuthorisation(h.t.db, { enterpriseUscc: DEMO_USCC, categories: ['licensing', 'penalty', 'enforcement', ...GATED] as any, institution: (await registerInstitution(h.t.db, BANK)).institution,
       grantedAt: '2025-06-01T00:00:00Z', expiresAt: '2026-06-01T00:00:00Z', evidenceKind: '线上', recordedBy: 'test' });
     const body = (await get(`/enterprises/${DEMO_USCC}/evaluation`)).json();
     expect(body.enriched.coverage.categories).toEqual(['licensing', 'penalty', 'enforcement', ...GATED]);

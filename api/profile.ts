@@ -2,16 +2,17 @@
 // under the rules of api/access.ts, and the account of what was shown, masked or withheld that the
 // access log keeps.
 import { categories, category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
-import { authorisationsInForce, type Authorisation } from '../store/authorisations.ts';
+import { authorisationsInForce, lapsedCollections, type Authorisation } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import { enterpriseRecords, type ProfileRecord } from '../store/queries.ts';
 import { shanghaiToday } from '../lib/utility-indicators.ts';
 import { utilityIndicators } from '../store/indicators.ts';
-import { isGatedCategory, pastPublicity, viewFields, withheldNote } from './access.ts';
+import { isGatedCategory } from '../schemas/sensitivity.ts';
+import { lapsedNote, pastPublicity, viewFields, withheldNote } from './access.ts';
 
 export interface Viewer {
-  /** The institution authorisations must name; null for the platform's own staff. */
-  readonly institution: string | null;
+  /** The registry id of the institution authorisations must name; null for the platform's own staff. */
+  readonly institutionId: string | null;
   readonly includePastPublicity: boolean;
   readonly now: Date;
   /** The day the indicators are computed as of (YYYY-MM-DD); today in Asia/Shanghai when not given. */
@@ -24,6 +25,8 @@ export interface ProfileAccess {
   readonly withheld: CategoryId[];
   readonly masked: Partial<Record<CategoryId, string[]>>;
   readonly authorisations: Partial<Record<CategoryId, string>>;
+  /** Records left out because they were collected under a platform authorisation no longer in force. */
+  readonly lapsed: Partial<Record<CategoryId, number>>;
   pastPublicityHidden: number;
 }
 
@@ -44,12 +47,19 @@ const shownUnder = (spec: CategorySpec, grant: Authorisation | undefined) => !is
 export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
-  const [all, grants] = await Promise.all([enterpriseRecords(db, uscc), authorisationsInForce(db, { enterpriseUscc: uscc, institution: viewer.institution, at })]);
+  const [all, grants, lapsed] = await Promise.all([
+    enterpriseRecords(db, uscc),
+    authorisationsInForce(db, { enterpriseUscc: uscc, institutionId: viewer.institutionId, at }),
+    lapsedCollections(db, { enterpriseUscc: uscc, at }).then((ls) => new Map(ls.map((l) => [l.category, l.since]))),
+  ]);
   const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], ReturnType<typeof utilityIndicators>>> = {};
   for (const c of INDICATOR_CATEGORIES) {
-    if (shownUnder(category(c), grantOf(grants, c))) shownIndicators[c] = utilityIndicators(all.filter((r) => r.category === c), viewer.asOf ?? shanghaiToday(viewer.now));
+    // Indicators over data collected under a lapsed authorisation would disclose it.
+    if (shownUnder(category(c), grantOf(grants, c)) && !lapsed.has(c)) {
+      shownIndicators[c] = utilityIndicators(all.filter((r) => r.category === c), viewer.asOf ?? shanghaiToday(viewer.now));
+    }
   }
-  const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, pastPublicityHidden: 0 };
+  const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, lapsed: {}, pastPublicityHidden: 0 };
   const shown = [];
   const withheld = [];
   let name: string | null = null;
@@ -68,7 +78,12 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
       return v.fields;
     };
     const records = [];
+    const lapsedSince = lapsed.get(spec.id);
     for (const r of all.filter((x) => x.category === spec.id)) {
+      if (lapsedSince !== undefined && r.loaded_at >= lapsedSince) {
+        access.lapsed[spec.id] = (access.lapsed[spec.id] ?? 0) + 1;
+        continue;
+      }
       if (!viewer.includePastPublicity && pastPublicity(spec.id, r.fields, today)) {
         access.pastPublicityHidden++;
         continue;
@@ -79,6 +94,7 @@ export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
         history: r.history.map((h) => ({ fields: view(h.fields), provenance: provenanceView(h), supersededAt: (h as typeof h & { superseded_at: string }).superseded_at })),
       });
     }
+    if (access.lapsed[spec.id]) withheld.push(lapsedNote(spec));
     access.returned.push(spec.id);
     if (masked.size) access.masked[spec.id] = [...masked].sort();
     shown.push({

@@ -95,7 +95,7 @@ export const profileSchema = {
         gas: { type: 'object', additionalProperties: true },
       },
     },
-    pastPublicityHidden: { ...int, description: '已过公示截止期而未显示的记录数 / records past their publicity end left out' },
+    pastPublicityHidden: { ...int, description: '已过公示截止期而未显示的记录数（仅管理员可见）/ records past their publicity end left out (admins only: for an analyst the count would disclose them)' },
   },
 } as const;
 
@@ -121,7 +121,7 @@ export const tokenSchema = {
   $id: 'ApiToken',
   type: 'object',
   properties: {
-    id: str, role: { type: 'string', enum: [...ROLES] }, unit: str, label: nstr, created_by: str, created_at: str, revoked_at: nstr,
+    id: str, role: { type: 'string', enum: [...ROLES] }, unit: str, label: nstr, institution_id: nstr, created_by: str, created_at: str, revoked_at: nstr,
     token: { ...str, description: '仅在创建时返回一次 / returned once, at creation' },
   },
 } as const;
@@ -130,7 +130,7 @@ export const authorisationSchema = {
   $id: 'Authorisation',
   type: 'object',
   properties: {
-    id: str, enterprise_uscc: str, categories: { type: 'array', items: { type: 'string', enum: [...CATEGORY_IDS] } }, institution: nstr,
+    id: str, enterprise_uscc: str, categories: { type: 'array', items: { type: 'string', enum: [...CATEGORY_IDS] } }, institution: nstr, institution_id: nstr,
     granted_at: str, expires_at: str, revoked_at: nstr, evidence_kind: { type: 'string', enum: ['书面', '线上'] }, evidence_ref: nstr,
     recorded_by: str, recorded_at: str,
   },
@@ -142,6 +142,10 @@ export const chainReportSchema = {
   properties: {
     ok: { type: 'boolean' }, entries: int,
     problems: { type: 'array', items: { type: 'object', properties: { seq: int, kind: str, messageZh: str, messageEn: str } } },
+    checkpoint: {
+      type: ['object', 'null'], description: '校验所依据的检查点（库外签名保存）；null 表示没有检查点，无法发现末尾被删除的记录 / the checkpoint checked against; null: none, a cut-off end goes unseen',
+      properties: { seq: int, hash: str, at: str },
+    },
   },
 } as const;
 

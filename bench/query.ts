@@ -26,6 +26,7 @@ import { COUNTIES, buildUscc, createRng, orgCodeBody } from '../testkit/syntheti
 import { categories, category, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import { appendAccess } from '../store/access-log.ts';
 import { createApiToken } from '../store/api-tokens.ts';
+import { registerInstitution } from '../store/institutions.ts';
 import { databaseUrl, dropDatabase } from '../store/databases.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
@@ -280,7 +281,10 @@ async function main() {
     const usccs: string[] = (await k('bench_enterprises').select('uscc').orderBy('ord')).map((r: { uscc: string }) => r.uscc);
     const usccFile = path.join(dir, 'usccs.txt');
     writeFileSync(usccFile, `${usccs.join('\n')}\n`);
-    const { token, record } = await createApiToken(db, { role: 'analyst', unit: INSTITUTION, label: 'query bench', createdBy: 'bench' });
+    // The bank as the service knows it: registered, its grants and token referring to its id.
+    const { institution } = await registerInstitution(db, INSTITUTION);
+    await k('enterprise_authorisations').where({ institution: INSTITUTION }).update({ institution_id: institution.id });
+    const { token, record } = await createApiToken(db, { role: 'analyst', unit: INSTITUTION, label: 'query bench', createdBy: 'bench', institutionId: institution.id });
     const tokenHash = (await k('api_tokens').where({ id: record.id }).first('token_hash')).token_hash as string;
     // The chain needs a head before pgbench's script reads it.
     await appendAccess(db, { at: new Date().toISOString(), requestId: null, actor: { role: 'admin', unit: 'bench', tokenId: null }, action: 'token.create', enterprises: [], detail: { tokenId: record.id } });

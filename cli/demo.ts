@@ -1,14 +1,13 @@
 // `npm start`: the fixture batch of every category into the store, the reconciled summary, and the
 // profile of the one enterprise that appears in all seven.
 import { fileURLToPath } from 'node:url';
+import { cliReader, readEnterprise } from '../api/governed.ts';
 import { formatRunReport } from '../jobs/format-run.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import { category, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
 import type { Db } from '../store/db.ts';
-import { enterpriseRecords } from '../store/queries.ts';
-import { enterpriseUtilityIndicators } from '../store/indicators.ts';
 import { formatProfile, formatSummaryTable } from './format.ts';
 import { config } from './context.ts';
 
@@ -32,9 +31,8 @@ export async function runDemo(db: Db, log: Logger): Promise<BatchReport[]> {
     reports.push(await ingestFile(db, { file, category: category(b.category), deliverer: findProviderUnit(b.provider)! }, { log }));
   }
   console.log(formatSummaryTable(reports));
-  const records = await enterpriseRecords(db, DEMO_USCC);
   // the fixtures' bills end in 2025-05: as of their own day the indicators have something to show
-  console.log(`\n${formatProfile(DEMO_USCC, records, enterpriseUtilityIndicators(records, AS_OF))}`);
+  console.log(`\n${formatProfile(await readEnterprise(db, cliReader(`demo profile ${DEMO_USCC}`), DEMO_USCC, { now: new Date(), asOf: AS_OF }))}`);
   const run = await collectFromStandIns(db, log, config.databaseUrl);
   console.log(`\n采集演示 one collection run against the bundled stand-in providers:\n${formatRunReport(run)}`);
   console.log('\nNext: credit-etl batches | credit-etl profile <统一社会信用代码> | credit-etl ingest <file> --category 行政处罚 --provider 市发展改革委');

@@ -1,7 +1,6 @@
 // Human-readable output of the CLI: reconciled batch summaries and enterprise profiles.
 import type { BatchReport } from '../pipelines/run-batch.ts';
-import type { UtilityIndicators } from '../store/indicators.ts';
-import type { ProfileRecord } from '../store/queries.ts';
+import type { readEnterprise } from '../api/governed.ts';
 import { category, type CategoryId } from '../schemas/registry.ts';
 
 const STATUS_ZH: Record<string, string> = { loaded: '已入库', refused: '已退回', failed: '失败', received: '处理中' };
@@ -36,22 +35,22 @@ export function formatSummaryTable(reports: readonly BatchReport[]): string {
   return [head, ...rows].map((row) => row.map((c, i) => pad(c, widths[i])).join('  ').trimEnd()).join('\n');
 }
 
-export function formatProfile(uscc: string, records: readonly ProfileRecord[], indicators: Partial<Record<'water' | 'gas', UtilityIndicators>>): string {
-  if (records.length === 0) return `未找到企业 no records for ${uscc}`;
-  const name = String(records.find((r) => r.fields.subject_name)?.fields.subject_name ?? '');
-  const out = [`企业信用档案 profile: ${name} (${uscc})`];
-  for (const spec of ['licensing', 'penalty', 'enforcement', 'water', 'gas', 'rnd', 'agri'].map((c) => category(c as CategoryId))) {
-    const rs = records.filter((r) => r.category === spec.id);
-    if (rs.length === 0) continue;
-    out.push(`\n${spec.labelZh} (${spec.id}): ${rs.length}`);
-    for (const r of rs.slice(0, 5)) {
-      out.push(`  ${r.event_date ?? ''}  ${r.natural_key}  v${r.version}`);
-      out.push(`    来源 source ${r.source_unit}; 报送 delivered by ${r.delivered_by}; batch ${r.batch_id} line ${r.source_line}; loaded ${r.loaded_at}`);
-      for (const h of r.history) out.push(`    历史版本 earlier v${h.version}: batch ${h.batch_id} line ${h.source_line}, superseded ${(h as any).superseded_at}`);
+/** The governed profile (api/governed.ts readEnterprise) for a terminal: masked as the reader may see it. */
+export function formatProfile(p: Awaited<ReturnType<typeof readEnterprise>>): string {
+  if (p.categories.every((c) => c.records.length === 0)) return `未找到企业 no records for ${p.uscc}`;
+  const out = [`企业信用档案 profile: ${p.name ?? ''} (${p.uscc})  as of ${p.asOf}`];
+  for (const c of p.categories) {
+    if (c.records.length === 0) continue;
+    out.push(`\n${c.labelZh} (${c.category}): ${c.records.length}${c.maskedFields.length ? `  已遮蔽 masked: ${c.maskedFields.join(', ')}` : ''}`);
+    for (const r of c.records.slice(0, 5)) {
+      out.push(`  ${r.eventDate ?? ''}  ${r.naturalKey}  v${r.provenance.version}`);
+      out.push(`    来源 source ${r.provenance.sourceUnit}; 报送 delivered by ${r.provenance.deliveredBy}; batch ${r.provenance.batchId} line ${r.provenance.sourceLine}; loaded ${r.provenance.loadedAt}`);
+      for (const h of r.history) out.push(`    历史版本 earlier v${h.provenance.version}: batch ${h.provenance.batchId} line ${h.provenance.sourceLine}, superseded ${h.supersededAt}`);
     }
-    if (rs.length > 5) out.push(`  … ${rs.length - 5} more (--json for all)`);
+    if (c.records.length > 5) out.push(`  … ${c.records.length - 5} more (--json for all)`);
   }
-  for (const [id, ind] of Object.entries(indicators)) {
+  for (const w of p.withheld) out.push(`\n${w.labelZh} (${w.category}): 未提供 withheld — ${w.reasonZh}`);
+  for (const [id, ind] of Object.entries(p.indicators)) {
     const avg = (w: { average: number | null; statusZh: string; missingMonths: readonly string[] }) =>
       `${w.average ?? '—'}（${w.statusZh}${w.average !== null && w.missingMonths.length ? `，缺 ${w.missingMonths.join('、')}` : ''}）`;
     for (const a of ind.accounts) {

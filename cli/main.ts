@@ -11,8 +11,9 @@ import type { BatchReport } from '../pipelines/run-batch.ts';
 import { categories } from '../schemas/registry.ts';
 import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
-import { enterpriseUtilityIndicators } from '../store/indicators.ts';
-import { enterpriseRecords, getBatch, listBatches, rejectedRows } from '../store/queries.ts';
+import { cliReader, readEnterprise, readRejects } from '../api/governed.ts';
+import { findInstitution } from '../store/institutions.ts';
+import { getBatch, listBatches } from '../store/queries.ts';
 import { formatBatchReport, formatProfile } from './format.ts';
 import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
 
@@ -109,8 +110,9 @@ program.command('rejects').description('write the rejection report of a batch (E
     const write = async (s: string) => {
       if (!out.write(s)) await once(out, 'drain');
     };
+    const rows = await readRejects(db, cliReader(`rejects ${batchId}`), batch, new Date());
     await write(reportHeader(batch.headers));
-    for await (const r of rejectedRows(db, batchId)) await write(reportLine(batch.headers.length, r.line, r.cells, r.issues));
+    for await (const r of rows) await write(reportLine(batch.headers.length, r.line, r.cells, r.issues));
     if (opts.out) {
       (out as ReturnType<typeof createWriteStream>).end();
       await once(out, 'finish');
@@ -130,16 +132,20 @@ program.command('batches').description('list recent batches with their reconcile
     }
   }));
 
-program.command('profile').description('every record of one enterprise across the categories, with provenance and history')
+program.command('profile').description('one enterprise across the categories, with provenance and history, as the service shows it (masked, logged)')
   .argument('<uscc>')
-  .option('--json', 'JSON output')
+  .option('--institution <name>', 'read as an analyst of this institution (under its authorisations); default: as platform staff')
+  .option('--include-past-publicity', 'include penalties past their 公示截止期 (platform staff only)')
+  .option('--json', 'JSON output (the shape of GET /enterprises/{uscc})')
   .option('--as-of <YYYY-MM-DD>', 'the day the water and gas indicators are computed as of (default: today in Asia/Shanghai)', isoDay)
   .action(async (uscc: string, opts) => withDb(async (db) => {
-    const code = uscc.trim().toUpperCase();
-    const records = await enterpriseRecords(db, code);
-    const indicators = enterpriseUtilityIndicators(records, opts.asOf);
-    console.log(opts.json ? JSON.stringify({ uscc: code, records, indicators }) : formatProfile(code, records, indicators));
-    if (records.length === 0) process.exitCode = 1;
+    const institution = opts.institution === undefined ? undefined : await findInstitution(db, opts.institution);
+    if (opts.institution !== undefined && !institution) throw new UsageError(`未登记的金融机构 unknown institution "${opts.institution}" (credit-etl institutions list)`);
+    const reader = cliReader(`profile ${uscc}${opts.institution ? ` --institution ${opts.institution}` : ''}`, { institution });
+    if (opts.includePastPublicity && reader.role !== 'admin') throw new UsageError('只有平台工作人员可查看已过公示截止期的处罚 / only platform staff may include penalties past their publicity end');
+    const profile = await readEnterprise(db, reader, uscc, { includePastPublicity: opts.includePastPublicity, now: new Date(), asOf: opts.asOf });
+    console.log(opts.json ? JSON.stringify(profile) : formatProfile(profile));
+    if (profile.categories.every((c) => c.records.length === 0)) process.exitCode = 1;
   }));
 
 program.command('demo').description('migrate, load the fixture batch of every category, print the summary and a sample profile (npm start)')
@@ -161,7 +167,7 @@ program.command('contract').description('write the data-contract document genera
 const STORE_COMMANDS = ['migrate', 'ingest', 'rejects', 'batches', 'profile', 'demo', 'contract'];
 if (!STORE_COMMANDS.includes(process.argv[2])) {
   for (const m of await Promise.all([import('./commands/serve.ts'), import('./commands/tokens.ts'), import('./commands/authz.ts'),
-    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/evaluation.ts')])) m.register(program);
+    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/institutions.ts'), import('./commands/evaluation.ts')])) m.register(program);
 }
 
 try {

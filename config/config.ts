@@ -10,9 +10,32 @@ export interface AppConfig {
   readonly redisUrl?: string;
   readonly dataDir: string;
   /** Where the service keeps uploads that wait in the queue (shared with the workers); default <dataDir>/uploads. */
-  readonly uploadDir?: string;
+  readonly uploadDir: string;
   readonly logLevel: string;
   readonly limits: IngestLimits;
+  /** The access log's keys: configured (CREDIT_ETL_AUDIT_KEY, _OLD_KEYS), else a key file in the data folder. */
+  readonly auditKeys: { readonly key?: string; readonly oldKeys?: readonly string[]; readonly keyFile: string };
+  readonly audit: AuditConfig;
+  /** What the service accepts, apart from what a delivery may be (limits). */
+  readonly service: ServiceConfig;
+}
+
+export interface AuditConfig {
+  /** Where signed checkpoints of the access log are written: outside the database, ideally on other storage. */
+  readonly checkpointDir: string;
+  /** How often `serve` writes one (when the log has grown). */
+  readonly checkpointEveryMs: number;
+  /** Also POSTed here when set. */
+  readonly checkpointWebhook?: string;
+}
+
+export interface ServiceConfig {
+  /** The largest upload the service takes: smaller than what `ingest` reads from disk. */
+  readonly uploadBytes: number;
+  /** Failed authentications from one address in a minute before it is refused for the rest of the minute. */
+  readonly authFailuresPerMinute: number;
+  /** Days that records collected under an authorisation are kept after it ended, unserved, before they are purged. */
+  readonly revokedRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -39,10 +62,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxRecordChars: positive('CREDIT_ETL_MAX_RECORD_CHARS', DEFAULT_LIMITS.maxRecordChars),
     maxColumns: positive('CREDIT_ETL_MAX_COLUMNS', DEFAULT_LIMITS.maxColumns),
   };
+  const service: ServiceConfig = {
+    uploadBytes: positive('CREDIT_ETL_SERVICE_MAX_UPLOAD_MB', 200 * 1024 * 1024, 1024 * 1024),
+    authFailuresPerMinute: positive('CREDIT_ETL_AUTH_FAILURES_PER_MINUTE', 20),
+    revokedRetentionDays: positive('CREDIT_ETL_REVOKED_RETENTION_DAYS', 30),
+  };
+  const checkpointEveryMs = positive('CREDIT_ETL_AUDIT_CHECKPOINT_MS', 5 * 60_000);
+  const checkpointWebhook = env.CREDIT_ETL_AUDIT_WEBHOOK || undefined;
+  if (checkpointWebhook && !/^https?:\/\//.test(checkpointWebhook)) problems.push('CREDIT_ETL_AUDIT_WEBHOOK must be an http(s) URL');
   if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
   const dataDir = path.resolve(env.CREDIT_ETL_DATA_DIR || 'data');
+  const auditDir = path.join(dataDir, 'audit');
   return {
-    databaseUrl, dbSchema, logLevel, limits, dataDir,
+    databaseUrl, dbSchema, logLevel, limits, dataDir, service,
+    auditKeys: { key: env.CREDIT_ETL_AUDIT_KEY || undefined, oldKeys: (env.CREDIT_ETL_AUDIT_OLD_KEYS ?? '').split(',').filter(Boolean), keyFile: path.join(auditDir, 'key') },
+    audit: {
+      checkpointDir: env.CREDIT_ETL_AUDIT_CHECKPOINT_DIR ? path.resolve(env.CREDIT_ETL_AUDIT_CHECKPOINT_DIR) : path.join(auditDir, 'checkpoints'),
+      checkpointEveryMs, checkpointWebhook,
+    },
     redisUrl: env.REDIS_URL || undefined,
     uploadDir: env.CREDIT_ETL_UPLOAD_DIR ? path.resolve(env.CREDIT_ETL_UPLOAD_DIR) : path.join(dataDir, 'uploads'),
   };

@@ -5,6 +5,7 @@
 // transaction as the rows before it, and pulls the next message only once that is committed (a
 // connector may act on a committed checkpoint when it resumes, e.g. move a delivered file aside).
 import type { Logger } from '../lib/logger.ts';
+import type { ConnectorError } from './errors.ts';
 import type { CategoryId } from '../schemas/registry.ts';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
@@ -36,6 +37,11 @@ export interface ConnectorContext {
   authorisedEnterprises(category: CategoryId): Promise<readonly string[]>;
   /** Where the secrets named in a source's configuration are read from; default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * One key (a per-enterprise source: an enterprise) the connector could not read and went on from;
+   * the runner keeps it against the run. Absent: the connector only logs it.
+   */
+  skipped?(key: string, error: ConnectorError): void;
 }
 
 /** What every source has in the sources file; each kind adds its own fields (its configSchema). */

@@ -12,11 +12,11 @@ export const toEvalRecord = (r: RecordAsOf): EvalRecord => ({
   id: r.record_id, version: r.version, category: r.category, naturalKey: r.natural_key, batchId: r.batch_id, contentHash: r.content_hash, fields: r.fields,
 });
 
-/** Per enterprise, the categories covered by grants in force at `at` for the recipient (null: the platform). */
-export async function grantedCategories(db: Db, usccs: readonly string[], institution: string | null, at: string): Promise<Map<string, Set<CategoryId>>> {
+/** Per enterprise, the categories covered by grants in force at `at` for the recipient (an institution's registry id; null: the platform). */
+export async function grantedCategories(db: Db, usccs: readonly string[], institutionId: string | null, at: string): Promise<Map<string, Set<CategoryId>>> {
   const out = new Map<string, Set<CategoryId>>();
   if (usccs.length === 0) return out;
-  for (const g of await authorisationsInForce(db, { enterpriseUscc: usccs, institution, at })) {
+  for (const g of await authorisationsInForce(db, { enterpriseUscc: usccs, institutionId, at })) {
     let s = out.get(g.enterprise_uscc);
     if (!s) out.set(g.enterprise_uscc, (s = new Set()));
     for (const c of g.categories) s.add(c);
@@ -45,9 +45,9 @@ export async function rebuildEvaluation(db: Db, card: Card, uscc: string, tier: 
  * grants in force now cover its non-public categories. Today is read up to now (readableCutoff); a past date is
  * rebuilt (equal to what was stored for it, when something was).
  */
-export async function evaluateForReader(db: Db, q: { card: Card; uscc: string; asOf: string; now: Date; institution: string | null }) {
+export async function evaluateForReader(db: Db, q: { card: Card; uscc: string; asOf: string; now: Date; institutionId: string | null }) {
   const at = q.now.toISOString();
-  const grants = (await grantedCategories(db, [q.uscc], q.institution, at)).get(q.uscc) ?? new Set<CategoryId>();
+  const grants = (await grantedCategories(db, [q.uscc], q.institutionId, at)).get(q.uscc) ?? new Set<CategoryId>();
   const allowed = enrichedAllowed(q.card, grants);
   const granted = [...grants].sort();
   if (q.asOf !== at.slice(0, 10)) {

@@ -2,7 +2,8 @@
 // change of a shown value changes it; penalties past 公示截止期 are left out; gated categories are
 // withheld without a grant, and authorised fields masked.
 import { describe, expect, it } from 'vitest';
-import { isGatedCategory, pastPublicity, viewFields } from '../api/access.ts';
+import { isGatedCategory } from '../schemas/sensitivity.ts';
+import { pastPublicity, viewFields } from '../api/access.ts';
 import { licence, penalty, USCC, waterMonth } from '../testkit/evaluation-records.ts';
 import { shippedCard } from './card.ts';
 import { buildReport, reportHash, type ReportInput, type ReportRecord } from './report.ts';

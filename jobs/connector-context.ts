@@ -14,6 +14,8 @@ export interface ContextOptions {
   readonly now?: () => Date;
   /** Is the runner holding a batch's transaction open right now? (runSource; default never) */
   readonly batchOpen?: () => boolean;
+  /** Where a connector's per-key refusals go (runSource keeps them against the run). */
+  readonly skipped?: ConnectorContext['skipped'];
 }
 
 export function connectorContext(o: ContextOptions): ConnectorContext {
@@ -27,6 +29,7 @@ export function connectorContext(o: ContextOptions): ConnectorContext {
     signal: o.signal ?? new AbortController().signal,
     now,
     env: o.env,
+    skipped: o.skipped,
     authorisedEnterprises: async (category) => {
       if (o.db.oneConnection && o.batchOpen?.()) return lastAnswer.get(category) ?? [];
       const list = await authorisedEnterprises(o.db, category, now().toISOString());

@@ -11,6 +11,7 @@ export function formatRunReport(r: RunReport): string {
     lines.push(`  ${s.sourceId.padEnd(24)} ${s.status.padEnd(9)} attempts ${s.attempts}  batches ${s.batches}  read ${s.read} = ${s.accepted} + ${s.rejected} rejected;`
       + ` +${s.inserted} ~${s.updated} =${s.unchanged} dup ${s.duplicates}  ${s.reconciled ? 'reconciles' : 'DOES NOT RECONCILE'}`);
     if (s.status !== 'succeeded') lines.push(`    ${s.errorCode ?? 'E_UNKNOWN'}: ${s.error ?? 'did not finish'}`);
+    for (const k of (r.skipped ?? []).filter((x) => x.sourceId === s.sourceId)) lines.push(`    未采集 skipped ${k.key}: ${k.code} ${k.message}`);
   }
   return lines.join('\n');
 }

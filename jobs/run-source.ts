@@ -11,6 +11,7 @@ import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import { rowsSource, type BatchReport } from '../pipelines/run-batch.ts';
 import { category as categorySpec, findProviderUnit } from '../schemas/registry.ts';
+import { recordSkips, type CollectionSkip } from '../store/collection-skips.ts';
 import type { Db } from '../store/db.ts';
 import { SourceConfigError } from '../connectors/errors.ts';
 import { connectorContext } from './connector-context.ts';
@@ -44,7 +45,11 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
   const deliverer = findProviderUnit(source.provider);
   if (!deliverer) throw new SourceConfigError([`source "${source.id}" names an unknown provider unit "${source.provider}"`]);
   let batchOpen = false;
-  const ctx = connectorContext({ db, log, signal, env: opts.env, batchOpen: () => batchOpen });
+  const skips: CollectionSkip[] = [];
+  const ctx = connectorContext({
+    db, log, signal, env: opts.env, batchOpen: () => batchOpen,
+    skipped: (key, e) => void skips.push({ sourceId: source.id, key, code: e.code, message: e.message }),
+  });
 
   let saved = await readCursor(db, source.id);
   const messages = connector.read(source, ctx, saved)[Symbol.asyncIterator]();
@@ -101,6 +106,7 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
   } finally {
     // However the run ends, the connector's own finally blocks run (open connections, pending requests).
     await messages.return?.(undefined).catch(() => undefined);
+    await recordSkips(db, runId, skips);
   }
   return { batches, rows };
 

@@ -23,11 +23,11 @@ it('chains many concurrent appends in the order they were asked for, each resolv
   const stored = [];
   for await (const e of accessEntries(t.db)) stored.push(e);
   expect(stored.map((e) => [e.seq, e.requestId, e.hash, e.enterprises])).toEqual(appended.map((a) => [a.seq, a.requestId, a.hash, a.enterprises]));
-  expect(await verifyAccessLog(t.db)).toEqual({ ok: true, entries: 60, problems: [] });
+  expect(await verifyAccessLog(t.db)).toEqual({ ok: true, entries: 60, problems: [], checkpoint: null });
 });
 
 it('fails only the caller whose entry cannot be stored, and the others still chain', async () => {
   const results = await Promise.allSettled([entry(100), entry(101), entry(102, 'not-a-uuid'), entry(103)].map((e) => appendAccess(t.db, e)));
   expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
-  expect(await verifyAccessLog(t.db)).toEqual({ ok: true, entries: 63, problems: [] });
+  expect(await verifyAccessLog(t.db)).toEqual({ ok: true, entries: 63, problems: [], checkpoint: null });
 });

@@ -1,7 +1,11 @@
-// The tamper-evident access and operation log. Every entry's hash covers its own content and the
-// previous entry's hash; appends are serialised so the chain has one order. `verifyAccessLog` walks
-// the chain and reports every entry whose content, link or place no longer fits.
-import { createHash } from 'node:crypto';
+// The tamper-evident access and operation log. Every entry's hash is an HMAC, under a key held
+// outside the database (store/audit-keys.ts), over its own content and the previous entry's hash;
+// appends are serialised so the chain has one order. `verifyAccessLog` walks the chain and reports
+// every entry whose content, link, key or place no longer fits, and checks the chain against the
+// latest checkpoint exported outside the database (store/audit-checkpoint.ts), which is what catches
+// entries cut off the end.
+import { createHash, createHmac } from 'node:crypto';
+import type { AuditKey, AuditKeyring } from './audit-keys.ts';
 import type { Db } from './db.ts';
 import { utcIso } from './sql.ts';
 
@@ -24,7 +28,13 @@ export interface AccessEntry extends AccessEntryInput {
   readonly seq: number;
   readonly prevHash: string;
   readonly hash: string;
+  /** The key whose HMAC the hash is; null for an entry written before the chain was keyed (plain SHA-256). */
+  readonly keyId: string | null;
 }
+
+/** The entry a process writes first when its key is not the one the last entry was signed with. */
+export const KEY_ROTATION_ACTION = 'audit.key-rotation';
+const SYSTEM_ACTOR: AccessActor = { role: 'system', unit: 'credit-etl', tokenId: null };
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -38,11 +48,16 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function entryHash(prevHash: string, seq: number, e: AccessEntryInput): string {
+/**
+ * The entry's hash: HMAC-SHA256 under the key (whose id is part of what is signed), or, for an entry
+ * written before the chain was keyed, plain SHA-256, which anyone can recompute.
+ */
+export function entryHash(prevHash: string, seq: number, e: AccessEntryInput, key: AuditKey | null): string {
   const body = canonicalJson({
     seq, at: e.at, requestId: e.requestId, actor: e.actor, action: e.action, enterprises: e.enterprises, detail: e.detail,
+    ...(key ? { keyId: key.id } : {}),
   });
-  return createHash('sha256').update(`${prevHash}\n${body}`).digest('hex');
+  return (key ? createHmac('sha256', key.secret) : createHash('sha256')).update(`${prevHash}\n${body}`).digest('hex');
 }
 
 const APPEND_LOCK = 'credit-etl access_log append';
@@ -98,34 +113,43 @@ async function drain(db: Db, q: { pending: Pending[]; appending: boolean }): Pro
   }
 }
 
+/**
+ * Appends entries after the head under the store's current key. When the last entry was signed with
+ * another key (or none), a rotation entry naming both goes first, so every change of key is in the
+ * chain itself and the verifier accepts a new key nowhere else.
+ */
 async function appendGroup(db: Db, entries: readonly AccessEntryInput[]): Promise<AccessEntry[]> {
+  const key = db.audit.current;
   return db.knex.transaction(async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [APPEND_LOCK]);
-    const head = await trx('access_log_head').select('seq', 'hash').first();
+    const head = await trx('access_log_head').select('seq', 'hash', 'key_id').first();
     let seq = head ? Number(head.seq) : 0;
     let prevHash: string = head ? head.hash : GENESIS_HASH;
-    const appended = entries.map((e) => {
+    const rotation: AccessEntryInput[] = head && head.key_id !== key.id
+      ? [{ at: entries[0].at, requestId: null, actor: SYSTEM_ACTOR, action: KEY_ROTATION_ACTION, enterprises: [], detail: { from: head.key_id, to: key.id } }]
+      : [];
+    const appended = [...rotation, ...entries].map((e) => {
       seq += 1;
-      const entry = { ...e, seq, prevHash, hash: entryHash(prevHash, seq, e) };
+      const entry: AccessEntry = { ...e, seq, prevHash, hash: entryHash(prevHash, seq, e, key), keyId: key.id };
       prevHash = entry.hash;
       return entry;
     });
     await trx('access_log').insert(appended.map((a) => ({
       seq: a.seq, at: a.at, request_id: a.requestId, actor_role: a.actor.role, actor_unit: a.actor.unit, actor_token_id: a.actor.tokenId,
-      action: a.action, enterprises: [...a.enterprises], detail: JSON.stringify(a.detail), prev_hash: a.prevHash, hash: a.hash,
+      action: a.action, enterprises: [...a.enterprises], detail: JSON.stringify(a.detail), prev_hash: a.prevHash, hash: a.hash, key_id: a.keyId,
     })));
-    await trx.raw(`INSERT INTO access_log_head (one, seq, hash) VALUES (true, ?, ?)
-      ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash`, [seq, prevHash]);
-    return appended;
+    await trx.raw(`INSERT INTO access_log_head (one, seq, hash, key_id) VALUES (true, ?, ?, ?)
+      ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, key_id = EXCLUDED.key_id`, [seq, prevHash, key.id]);
+    return appended.slice(rotation.length);
   });
 }
 
-const COLUMNS = ['seq', 'request_id', 'actor_role', 'actor_unit', 'actor_token_id', 'action', 'enterprises', 'detail', 'prev_hash', 'hash'];
+const COLUMNS = ['seq', 'request_id', 'actor_role', 'actor_unit', 'actor_token_id', 'action', 'enterprises', 'detail', 'prev_hash', 'hash', 'key_id'];
 
 function toEntry(r: any): AccessEntry {
   return {
     seq: Number(r.seq), at: r.at, requestId: r.request_id, actor: { role: r.actor_role, unit: r.actor_unit, tokenId: r.actor_token_id },
-    action: r.action, enterprises: r.enterprises, detail: r.detail, prevHash: r.prev_hash, hash: r.hash,
+    action: r.action, enterprises: r.enterprises, detail: r.detail, prevHash: r.prev_hash, hash: r.hash, keyId: r.key_id,
   };
 }
 
@@ -141,7 +165,7 @@ export async function* accessEntries(db: Db, pageSize = 1000): AsyncGenerator<Ac
   }
 }
 
-export type ChainProblemKind = 'content' | 'link' | 'gap' | 'head';
+export type ChainProblemKind = 'content' | 'link' | 'gap' | 'head' | 'key' | 'unkeyed' | 'checkpoint';
 export interface ChainProblem {
   readonly seq: number;
   readonly kind: ChainProblemKind;
@@ -149,42 +173,99 @@ export interface ChainProblem {
   readonly messageEn: string;
 }
 
+/** What a verified checkpoint vouches for: the chain had entry `seq`, with this hash, at `at`. */
+export interface ChainCheckpoint {
+  readonly seq: number;
+  readonly hash: string;
+  readonly at: string;
+}
+
 export interface ChainReport {
   readonly ok: boolean;
   readonly entries: number;
   readonly problems: readonly ChainProblem[];
+  /** The checkpoint the chain was checked against; null: none was given, so a cut-off end goes unseen. */
+  readonly checkpoint: ChainCheckpoint | null;
 }
 
-/** Walks the whole chain: each entry's hash, its link to the one before, gaps in seq, and the head. */
-export async function verifyAccessLog(db: Db): Promise<ChainReport> {
+const problem = (seq: number, kind: ChainProblemKind, messageZh: string, messageEn: string): ChainProblem => ({ seq, kind, messageZh, messageEn });
+
+/**
+ * Walks the whole chain: each entry's HMAC under the key it names, its link to the one before, gaps
+ * in seq, changes of key outside a rotation entry, and the head; then the checkpoint, which must name
+ * an entry still in the chain with the same hash. Keys come from the store's keyring (`keys` to
+ * verify with others). Unkeyed entries (written before the chain was keyed) are vouched for only by a
+ * keyed entry after them, whose HMAC covers their hashes.
+ */
+export async function verifyAccessLog(db: Db, opts: { checkpoint?: ChainCheckpoint | null; keys?: AuditKeyring } = {}): Promise<ChainReport> {
+  const keys = opts.keys ?? db.audit;
+  const cp = opts.checkpoint ?? null;
   const problems: ChainProblem[] = [];
   let expectedSeq = 1;
   let prevHash = GENESIS_HASH;
+  let prevKeyId: string | null | undefined;
   let entries = 0;
+  let lastUnkeyed = 0;
+  let lastKeyed = 0;
+  let hashAtCheckpoint: string | undefined;
   for await (const e of accessEntries(db)) {
     entries++;
     if (e.seq !== expectedSeq) {
-      problems.push({ seq: e.seq, kind: 'gap', messageZh: `第 ${expectedSeq}–${e.seq - 1} 条记录缺失（被删除）`, messageEn: `entries ${expectedSeq}-${e.seq - 1} are missing (deleted)` });
+      problems.push(problem(e.seq, 'gap', `第 ${expectedSeq}–${e.seq - 1} 条记录缺失（被删除）`, `entries ${expectedSeq}-${e.seq - 1} are missing (deleted)`));
     }
     if (e.prevHash !== prevHash) {
-      problems.push({ seq: e.seq, kind: 'link', messageZh: `第 ${e.seq} 条记录与前一条记录的哈希不衔接`, messageEn: `entry ${e.seq} does not link to the entry before it` });
+      problems.push(problem(e.seq, 'link', `第 ${e.seq} 条记录与前一条记录的哈希不衔接`, `entry ${e.seq} does not link to the entry before it`));
     }
-    if (entryHash(e.prevHash, e.seq, e) !== e.hash) {
-      problems.push({ seq: e.seq, kind: 'content', messageZh: `第 ${e.seq} 条记录内容与其哈希不符（被修改）`, messageEn: `entry ${e.seq} does not match its hash (edited)` });
+    const key = e.keyId === null ? null : keys.byId.get(e.keyId);
+    if (key === undefined) {
+      problems.push(problem(e.seq, 'key', `第 ${e.seq} 条记录的签名密钥 ${e.keyId} 未配置，无法校验（请在 CREDIT_ETL_AUDIT_OLD_KEYS 中提供）`,
+        `entry ${e.seq} is signed with key ${e.keyId}, which is not configured (give it in CREDIT_ETL_AUDIT_OLD_KEYS)`));
+    } else if (entryHash(e.prevHash, e.seq, e, key) !== e.hash) {
+      problems.push(problem(e.seq, 'content', `第 ${e.seq} 条记录内容与其哈希不符（被修改）`, `entry ${e.seq} does not match its hash (edited)`));
     }
+    if (e.keyId === null) {
+      if (lastKeyed) {
+        problems.push(problem(e.seq, 'key', `第 ${e.seq} 条记录没有密钥签名，却在已签名的记录之后（被无密钥地重算）`,
+          `entry ${e.seq} is unkeyed after keyed entries (re-chained by someone without the key)`));
+      }
+      lastUnkeyed = e.seq;
+    } else {
+      const rotated = e.action === KEY_ROTATION_ACTION && e.detail.to === e.keyId && (e.detail.from ?? null) === (prevKeyId ?? null);
+      if (prevKeyId !== undefined && e.keyId !== prevKeyId && !rotated) {
+        problems.push(problem(e.seq, 'key', `第 ${e.seq} 条记录更换了签名密钥，但没有密钥轮换记录`, `entry ${e.seq} changes the signing key without a rotation entry`));
+      }
+      lastKeyed = e.seq;
+    }
+    if (cp && e.seq === cp.seq) hashAtCheckpoint = e.hash;
     prevHash = e.hash;
+    prevKeyId = e.keyId;
     expectedSeq = e.seq + 1;
+  }
+  if (lastUnkeyed > lastKeyed) {
+    problems.push(problem(lastUnkeyed, 'unkeyed', `第 ${lastUnkeyed} 条及之前的记录没有密钥签名，其后也没有已签名的记录为其担保`,
+      `entries up to ${lastUnkeyed} are unkeyed and no keyed entry after them vouches for them`));
   }
   const head = await db.knex('access_log_head').select('seq', 'hash').first();
   const lastSeq = expectedSeq - 1;
   if ((head ? Number(head.seq) : 0) !== lastSeq || (head ? head.hash : GENESIS_HASH) !== prevHash) {
-    problems.push({
-      seq: head ? Number(head.seq) : 0, kind: 'head',
-      messageZh: `日志末尾与记录的最后一条（第 ${head ? head.seq : 0} 条）不符（末尾记录被删除或修改）`,
-      messageEn: `the log does not end at its recorded last entry ${head ? head.seq : 0} (entries cut off or edited at the end)`,
-    });
+    problems.push(problem(head ? Number(head.seq) : 0, 'head',
+      `日志末尾与记录的最后一条（第 ${head ? head.seq : 0} 条）不符（末尾记录被删除或修改）`,
+      `the log does not end at its recorded last entry ${head ? head.seq : 0} (entries cut off or edited at the end)`));
   }
-  return { ok: problems.length === 0, entries, problems };
+  if (cp && cp.seq > 0 && hashAtCheckpoint === undefined) {
+    problems.push(problem(cp.seq, 'checkpoint', `检查点（${cp.at}）记载日志已有 ${cp.seq} 条，现在只有 ${lastSeq} 条：末尾记录被删除`,
+      `the checkpoint of ${cp.at} saw ${cp.seq} entries; the log now ends at ${lastSeq}: entries were cut off`));
+  } else if (cp && cp.seq > 0 && hashAtCheckpoint !== cp.hash) {
+    problems.push(problem(cp.seq, 'checkpoint', `第 ${cp.seq} 条记录的哈希与检查点（${cp.at}）不符：日志被改写或重算`,
+      `entry ${cp.seq} no longer has the hash the checkpoint of ${cp.at} recorded: the log was rewritten or re-chained`));
+  }
+  return { ok: problems.length === 0, entries, problems, checkpoint: cp ? { seq: cp.seq, hash: cp.hash, at: cp.at } : null };
+}
+
+/** The chain's last entry as the head records it (what a checkpoint vouches for). */
+export async function accessLogHead(db: Db): Promise<{ seq: number; hash: string }> {
+  const head = await db.knex('access_log_head').select('seq', 'hash').first();
+  return head ? { seq: Number(head.seq), hash: head.hash } : { seq: 0, hash: GENESIS_HASH };
 }
 
 /** The entry of an issued report, by its number (report.issue entries carry it in detail.reportNo). */

@@ -12,6 +12,8 @@ export interface ApiToken {
   role: Role;
   unit: string;
   label: string | null;
+  /** An analyst's institution in the registry (store/institutions.ts); unit holds its name. */
+  institution_id: string | null;
   created_by: string;
   created_at: string;
   revoked_at: string | null;
@@ -21,13 +23,13 @@ const TOKEN_PREFIX = 'cetl_';
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 function select(db: Db) {
-  return db.knex('api_tokens').select(['id', 'role', 'unit', 'label', 'created_by', ...['created_at', 'revoked_at'].map((c) => db.knex.raw(ts(c)))]);
+  return db.knex('api_tokens').select(['id', 'role', 'unit', 'label', 'institution_id', 'created_by', ...['created_at', 'revoked_at'].map((c) => db.knex.raw(ts(c)))]);
 }
 
-export async function createApiToken(db: Db, t: { role: Role; unit: string; label?: string; createdBy: string }): Promise<{ token: string; record: ApiToken }> {
+export async function createApiToken(db: Db, t: { role: Role; unit: string; label?: string; createdBy: string; institutionId?: string }): Promise<{ token: string; record: ApiToken }> {
   const id = randomUUID();
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
-  await db.knex('api_tokens').insert({ id, token_hash: hashToken(token), role: t.role, unit: t.unit, label: t.label ?? null, created_by: t.createdBy });
+  await db.knex('api_tokens').insert({ id, token_hash: hashToken(token), role: t.role, unit: t.unit, label: t.label ?? null, institution_id: t.institutionId ?? null, created_by: t.createdBy });
   return { token, record: (await select(db).where({ id }).first()) as ApiToken };
 }
 

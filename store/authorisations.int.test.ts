@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
+import { registerInstitution } from './institutions.ts';
 import { authorisationInForce, authorisedEnterprises, grantAuthorisation, listAuthorisations, revokeAuthorisation } from './authorisations.ts';
 
 let t: TestDb;
@@ -13,11 +14,15 @@ afterAll(async () => {
 const U = '91371300328348377N';
 
 it('answers whether a grant is in force for an enterprise, category and recipient, and stops after a revoke or expiry', async () => {
+  const bank = (await registerInstitution(t.db, '临沂某银行')).institution;
+  const other = (await registerInstitution(t.db, '另一银行')).institution;
   const g = await grantAuthorisation(t.db, {
-    enterpriseUscc: U, categories: ['water', 'gas'], institution: '临沂某银行', grantedAt: '2026-01-01T00:00:00Z',
+    enterpriseUscc: U, categories: ['water', 'gas'], institution: bank, grantedAt: '2026-01-01T00:00:00Z',
     expiresAt: '2027-01-01T00:00:00Z', evidenceKind: '线上', recordedBy: 'admin',
   });
-  const ask = (category: 'water' | 'rnd', institution: string | null, at: string) => authorisationInForce(t.db, { enterpriseUscc: U, category, institution, at });
+  const ids: Record<string, string> = { 临沂某银行: bank.id, 另一银行: other.id };
+  const ask = (category: 'water' | 'rnd', institution: string | null, at: string) =>
+    authorisationInForce(t.db, { enterpriseUscc: U, category, institutionId: institution === null ? null : ids[institution], at });
   expect((await ask('water', '临沂某银行', '2026-06-01T00:00:00Z'))?.id).toBe(g.id);
   expect(await ask('rnd', '临沂某银行', '2026-06-01T00:00:00Z')).toBeUndefined();
   expect(await ask('water', '另一银行', '2026-06-01T00:00:00Z')).toBeUndefined();

@@ -12,7 +12,9 @@ export interface Authorisation {
   id: string;
   enterprise_uscc: string;
   categories: CategoryId[];
+  /** The institution's name as registered; null for the platform's own collection. */
   institution: string | null;
+  institution_id: string | null;
   granted_at: string;
   expires_at: string;
   revoked_at: string | null;
@@ -25,8 +27,8 @@ export interface Authorisation {
 export interface GrantInput {
   enterpriseUscc: string;
   categories: readonly CategoryId[];
-  /** the lending institution; null for the platform's own collection */
-  institution: string | null;
+  /** the lending institution, as registered (store/institutions.ts); null for the platform's own collection */
+  institution: { readonly id: string; readonly name: string } | null;
   grantedAt: string;
   expiresAt: string;
   evidenceKind: EvidenceKind;
@@ -34,7 +36,7 @@ export interface GrantInput {
   recordedBy: string;
 }
 
-const COLUMNS = ['id', 'enterprise_uscc', 'categories', 'institution', 'evidence_kind', 'evidence_ref', 'recorded_by'];
+const COLUMNS = ['id', 'enterprise_uscc', 'categories', 'institution', 'institution_id', 'evidence_kind', 'evidence_ref', 'recorded_by'];
 
 function select(db: Db) {
   return db.knex('enterprise_authorisations').select([...COLUMNS, ...['granted_at', 'expires_at', 'revoked_at', 'recorded_at'].map((c) => db.knex.raw(ts(c)))]);
@@ -43,7 +45,7 @@ function select(db: Db) {
 export async function grantAuthorisation(db: Db, g: GrantInput): Promise<Authorisation> {
   const id = randomUUID();
   await db.knex('enterprise_authorisations').insert({
-    id, enterprise_uscc: g.enterpriseUscc, categories: [...g.categories], institution: g.institution,
+    id, enterprise_uscc: g.enterpriseUscc, categories: [...g.categories], institution: g.institution?.name ?? null, institution_id: g.institution?.id ?? null,
     granted_at: g.grantedAt, expires_at: g.expiresAt, evidence_kind: g.evidenceKind, evidence_ref: g.evidenceRef ?? null, recorded_by: g.recordedBy,
   });
   return (await getAuthorisation(db, id))!;
@@ -69,17 +71,18 @@ export async function listAuthorisations(db: Db, enterpriseUscc?: string): Promi
 }
 
 /**
- * Every grant in force at `at` for this enterprise (or these enterprises) and recipient (institution
- * name, or null for the platform's own collection), latest expiry first. Revoked or expired grants never count.
+ * Every grant in force at `at` for this enterprise (or these enterprises) and recipient (the
+ * institution's registry id, or null for the platform's own collection), latest expiry first. Revoked
+ * or expired grants never count.
  */
-export async function authorisationsInForce(db: Db, q: { enterpriseUscc: string | readonly string[]; institution: string | null; at: string }): Promise<Authorisation[]> {
+export async function authorisationsInForce(db: Db, q: { enterpriseUscc: string | readonly string[]; institutionId: string | null; at: string }): Promise<Authorisation[]> {
   const usccs = typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
   const rows = inForce(select(db).whereIn('enterprise_uscc', usccs), q.at).orderBy('expires_at', 'desc');
-  return (await (q.institution === null ? rows.whereNull('institution') : rows.where({ institution: q.institution }))) as Authorisation[];
+  return (await (q.institutionId === null ? rows.whereNull('institution') : rows.where({ institution_id: q.institutionId }))) as Authorisation[];
 }
 
 /** The grant in force for one category (the one lasting longest), or undefined. */
-export async function authorisationInForce(db: Db, q: { enterpriseUscc: string; category: CategoryId; institution: string | null; at: string }): Promise<Authorisation | undefined> {
+export async function authorisationInForce(db: Db, q: { enterpriseUscc: string; category: CategoryId; institutionId: string | null; at: string }): Promise<Authorisation | undefined> {
   return (await authorisationsInForce(db, q)).find((g) => g.categories.includes(q.category));
 }
 
@@ -89,4 +92,33 @@ export async function authorisedEnterprises(db: Db, category: CategoryId, at: st
     .whereRaw('? = ANY(categories)', [category]).whereNull('institution'), at)
     .orderBy('enterprise_uscc');
   return rows.map((r: { enterprise_uscc: string }) => r.enterprise_uscc);
+}
+
+/**
+ * An enterprise's category whose data the platform collected under its own authorisation (a grant
+ * with institution null), none of which is in force any more: the records loaded since the first such
+ * grant are no longer served, to anyone, until a new grant is in force, and are purged once the last
+ * grant ended longer ago than the retention period. Records delivered before any such grant (a
+ * provider's bulk delivery) were not collected under one and are not affected.
+ */
+export interface LapsedCollection {
+  readonly enterprise_uscc: string;
+  readonly category: CategoryId;
+  /** When the first platform grant began: records loaded since were collected under the grants. */
+  readonly since: string;
+  /** When the last one ended (expired or revoked). */
+  readonly ended: string;
+}
+
+export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string; endedBefore?: string }): Promise<LapsedCollection[]> {
+  const r = await db.knex.raw(`
+    WITH g AS (
+      SELECT enterprise_uscc, unnest(categories) AS category, granted_at, LEAST(expires_at, COALESCE(revoked_at, expires_at)) AS ended
+      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${q.enterpriseUscc ? 'AND enterprise_uscc = :uscc' : ''})
+    SELECT enterprise_uscc, category, ${ts('since')}, ${ts('ended')} FROM (
+      SELECT enterprise_uscc, category, min(granted_at) AS since, max(ended) AS ended FROM g
+      GROUP BY enterprise_uscc, category
+      HAVING bool_and(ended <= :at) ${q.endedBefore ? 'AND max(ended) < :endedBefore' : ''}) x
+    ORDER BY enterprise_uscc, category`, { at: q.at, uscc: q.enterpriseUscc ?? null, endedBefore: q.endedBefore ?? null });
+  return r.rows;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { AppConfig } from '../config/config.ts';
+import { loadAuditKeyring, type AuditKeyring, type AuditKeySource } from './audit-keys.ts';
 
 export type DbKind = 'pg' | 'pglite';
 
@@ -14,6 +15,8 @@ export interface Db {
   readonly kind: DbKind;
   /** Where the store lives, for messages: a redacted URL or the PGlite folder. */
   readonly location: string;
+  /** The keys of the access log's chain (held outside the database; store/audit-keys.ts). */
+  readonly audit: AuditKeyring;
   /** What the store is, for messages: "PostgreSQL" or "embedded PGlite". */
   readonly label: string;
   /**
@@ -70,7 +73,8 @@ function lockFolder(dir: string): () => void {
 const toStderr = (level: string) => (message: unknown) => process.stderr.write(`knex ${level}: ${message instanceof Error ? message.message : String(message)}\n`);
 const knexLog = { warn: toStderr('warn'), error: toStderr('error'), deprecate: toStderr('deprecate'), debug: toStderr('debug') };
 
-export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' | 'dataDir'>): Promise<Db> {
+export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' | 'dataDir'> & { readonly auditKeys?: AuditKeySource }): Promise<Db> {
+  const audit = loadAuditKeyring(config.auditKeys ?? {});
   if (config.databaseUrl) {
     const knex = knexFactory({
       client: 'pg',
@@ -80,7 +84,7 @@ export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' 
       pool: { min: 0, max: 4 },
     });
     if (config.dbSchema) await knex.raw('CREATE SCHEMA IF NOT EXISTS ??', [config.dbSchema]);
-    return { knex, kind: 'pg', label: 'PostgreSQL', oneConnection: false, location: config.databaseUrl.replace(/:[^:@/]*@/, ':***@'), close: () => knex.destroy() };
+    return { knex, kind: 'pg', audit, label: 'PostgreSQL', oneConnection: false, location: config.databaseUrl.replace(/:[^:@/]*@/, ':***@'), close: () => knex.destroy() };
   }
   const dir = path.join(config.dataDir, 'pglite');
   mkdirSync(dir, { recursive: true });
@@ -90,7 +94,7 @@ export async function openDb(config: Pick<AppConfig, 'databaseUrl' | 'dbSchema' 
     const knex = knexFactory({ client: ClientPgLite as any, dialect: 'postgres', connection: { filename: dir } as any, log: knexLog });
     await knex.raw('select 1');
     return {
-      knex, kind: 'pglite', label: 'embedded PGlite', oneConnection: true, location: dir,
+      knex, kind: 'pglite', audit, label: 'embedded PGlite', oneConnection: true, location: dir,
       close: async () => {
         await knex.destroy();
         unlock();

@@ -3,16 +3,19 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { CATEGORY_IDS } from '../../schemas/registry.ts';
 import { verifyAccessLog } from '../../store/access-log.ts';
-import { listApiTokens, ROLES, type Role } from '../../store/api-tokens.ts';
-import { listAuthorisations } from '../../store/authorisations.ts';
+import { CheckpointError, latestCheckpoint } from '../../store/audit-checkpoint.ts';
+import { ROLES, type Role } from '../../store/api-tokens.ts';
 import type { Db } from '../../store/db.ts';
 import { actorOf, identityOf } from '../identity.ts';
-import { createToken, grant, revoke, revokeToken, type GrantRequest } from '../operations.ts';
+import { addInstitution, createToken, grant, listGrants, listTokens, revoke, revokeToken, type GrantRequest } from '../operations.ts';
+import { listInstitutions } from '../../store/institutions.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
 
 export interface AdminRouteOptions {
   readonly db: Db;
   readonly now: () => Date;
+  /** Where the access log's signed checkpoints are; absent: verified without one. */
+  readonly checkpointDir?: string;
 }
 
 const admin = { roles: ['admin'] as const };
@@ -45,7 +48,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
   app.get('/admin/tokens', {
     config: admin,
     schema: { tags: ['admin'], summary: '令牌列表（不含明文）/ tokens, without their secrets', response: { 200: { type: 'array', items: { $ref: 'ApiToken#' } }, ...errorResponses(401, 403, 429) } },
-  }, async () => listApiTokens(db));
+  }, async (req) => listTokens(db, ctx(req)));
 
   app.post('/admin/tokens/:id/revoke', {
     config: admin,
@@ -54,6 +57,25 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
     await revokeToken(db, ctx(req), (req.params as { id: string }).id);
     return reply.status(204).send();
   });
+
+  const institution = { type: 'object', properties: { id: { type: 'string', format: 'uuid' }, name: { type: 'string' }, created_at: { type: 'string' } } } as const;
+  app.post('/admin/institutions', {
+    config: admin,
+    schema: {
+      tags: ['admin'],
+      summary: '登记金融机构（名称规范化后去重）/ register a lending institution (one per normalised name)',
+      body: { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 200 } } },
+      response: { 200: institution, 201: institution, ...errorResponses(400, 401, 403, 429) },
+    },
+  }, async (req, reply) => {
+    const { institution: i, created } = await addInstitution(db, ctx(req), (req.body as { name: string }).name);
+    return reply.status(created ? 201 : 200).send(i);
+  });
+
+  app.get('/admin/institutions', {
+    config: admin,
+    schema: { tags: ['admin'], summary: '金融机构登记 / the institution registry', response: { 200: { type: 'array', items: institution }, ...errorResponses(401, 403, 429) } },
+  }, async () => listInstitutions(db));
 
   app.post('/admin/authorisations', {
     config: admin,
@@ -67,9 +89,9 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
         properties: {
           enterpriseUscc: { type: 'string', pattern: '^[0-9A-Za-z]{18}$' },
           categories: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', enum: [...CATEGORY_IDS] } },
-          institution: { type: ['string', 'null'], minLength: 1, maxLength: 200, description: '金融机构；null 为平台自身（归集）/ the institution; null for the platform itself' },
-          grantedAt: { type: 'string', format: 'date-time' },
-          expiresAt: { type: 'string', format: 'date-time' },
+          institution: { type: ['string', 'null'], minLength: 1, maxLength: 200, description: '已登记的金融机构（id 或名称）；null 为平台自身（归集）/ a registered institution (id or name); null for the platform itself' },
+          grantedAt: { type: 'string', anyOf: [{ format: 'date' }, { format: 'date-time' }], description: '日期（北京时间当日零时起）或时刻 / a date (from the start of that day, Beijing time) or an instant' },
+          expiresAt: { type: 'string', anyOf: [{ format: 'date' }, { format: 'date-time' }], description: '日期（至北京时间当日结束）或时刻 / a date (to the end of that day, Beijing time) or an instant' },
           evidenceKind: { type: 'string', enum: ['书面', '线上'] },
           evidenceRef: { type: 'string', maxLength: 200 },
         },
@@ -86,7 +108,7 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
       querystring: { type: 'object', properties: { uscc: { type: 'string', pattern: '^[0-9A-Za-z]{18}$' } } },
       response: { 200: { type: 'array', items: { $ref: 'Authorisation#' } }, ...errorResponses(400, 401, 403, 429) },
     },
-  }, async (req) => listAuthorisations(db, (req.query as { uscc?: string }).uscc?.toUpperCase()));
+  }, async (req) => listGrants(db, ctx(req), (req.query as { uscc?: string }).uscc?.toUpperCase()));
 
   app.post('/admin/authorisations/:id/revoke', {
     config: admin,
@@ -96,5 +118,17 @@ export const adminRoutes: FastifyPluginAsync<AdminRouteOptions> = async (app, op
   app.get('/admin/audit/verify', {
     config: admin,
     schema: { tags: ['admin'], summary: '校验访问日志哈希链 / verify the access log\'s hash chain', response: { 200: { $ref: 'ChainReport#' }, ...errorResponses(401, 403, 429) } },
-  }, async () => verifyAccessLog(db));
+  }, async () => {
+    let checkpoint = null;
+    try {
+      checkpoint = opts.checkpointDir ? latestCheckpoint(opts.checkpointDir, db.audit) : null;
+    } catch (e) {
+      // A forged or unreadable checkpoint is itself a finding, not a failure of the check.
+      if (!(e instanceof CheckpointError)) throw e;
+      const r = await verifyAccessLog(db);
+      const [zh, en] = e.message.split(' / ');
+      return { ...r, ok: false, problems: [...r.problems, { seq: 0, kind: 'checkpoint', messageZh: zh, messageEn: en ?? zh }] };
+    }
+    return verifyAccessLog(db, { checkpoint });
+  });
 };

@@ -10,10 +10,10 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { reportHeader, reportLine } from '../../pipelines/report.ts';
 import { ENCODING_NAMES, parseEncodingOption } from '../../pipelines/stages/decode.ts';
 import { category as categorySpec, CATEGORY_IDS, findCategory } from '../../schemas/registry.ts';
-import { appendAccess } from '../../store/access-log.ts';
 import type { Db } from '../../store/db.ts';
-import { getBatch, listBatches, rejectedRows, type BatchRow } from '../../store/queries.ts';
+import { getBatch, listBatches, type BatchRow } from '../../store/queries.ts';
 import { Errors } from '../errors.ts';
+import { apiReader, readRejects } from '../governed.ts';
 import { actorOf, identityOf, type Identity } from '../identity.ts';
 import { removeBatch } from '../operations.ts';
 import { errorResponses, uuidParam } from '../schemas.ts';
@@ -188,14 +188,10 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
   }, async (req, reply) => {
     const who = identityOf(req);
     const b = await visibleBatch(db, who, (req.params as { id: string }).id);
-    // The rejected rows hold enterprises' data as delivered, so handing them out is an access too.
-    await appendAccess(db, {
-      at: opts.now().toISOString(), requestId: req.id, actor: actorOf(who), action: 'batch.rejects', enterprises: [],
-      detail: { batchId: b.id, rejectedRows: b.rejected },
-    });
+    const rows = await readRejects(db, apiReader(who, req), b, opts.now());
     async function* csv() {
       yield reportHeader(b.headers);
-      for await (const r of rejectedRows(db, b.id)) yield reportLine(b.headers.length, r.line, r.cells, r.issues);
+      for await (const r of rows) yield reportLine(b.headers.length, r.line, r.cells, r.issues);
     }
     const base = b.file_name.replace(/\.csv$/i, '');
     return reply

@@ -2,15 +2,9 @@
 // non-public fields and categories only under the enterprise's authorisation for the institution.
 // Every answer is recorded in the access log with what was returned, masked or withheld.
 import type { FastifyPluginAsync } from 'fastify';
-import { category as categorySpec, findCategory, type CategoryId } from '../../schemas/registry.ts';
-import { appendAccess } from '../../store/access-log.ts';
-import { authorisationsInForce } from '../../store/authorisations.ts';
 import type { Db } from '../../store/db.ts';
-import { searchRecords } from '../../store/record-search.ts';
-import { isGatedCategory, publicCategories, publicityEndFields, viewFields } from '../access.ts';
-import { Errors } from '../errors.ts';
-import { actorOf, identityOf, type Identity } from '../identity.ts';
-import { enterpriseProfile, provenanceView } from '../profile.ts';
+import { apiReader, readEnterprise, searchPublicRecords, type RecordQuery } from '../governed.ts';
+import { identityOf } from '../identity.ts';
 import { errorResponses } from '../schemas.ts';
 
 export interface EnterpriseRouteOptions {
@@ -22,14 +16,6 @@ const includePastPublicity = {
   type: 'boolean', default: false,
   description: '包含已过公示截止期的处罚（仅管理员）/ include penalties past their 公示截止期 (admin only)',
 } as const;
-
-/** Analysts read under their institution's authorisations; the platform's own staff under the platform's. */
-const institutionOf = (who: Identity) => (who.role === 'analyst' ? who.unit : null);
-
-function pastPublicityAllowed(who: Identity, asked: boolean): boolean {
-  if (asked && who.role !== 'admin') throw Errors.forbidden();
-  return asked;
-}
 
 export const enterpriseRoutes: FastifyPluginAsync<EnterpriseRouteOptions> = async (app, opts) => {
   const { db } = opts;
@@ -50,17 +36,10 @@ export const enterpriseRoutes: FastifyPluginAsync<EnterpriseRouteOptions> = asyn
       response: { 200: { $ref: 'EnterpriseProfile#' }, ...errorResponses(400, 401, 403, 429) },
     },
   }, async (req) => {
-    const who = identityOf(req);
-    const uscc = (req.params as { uscc: string }).uscc.toUpperCase();
     const query = req.query as { includePastPublicity: boolean; asOf?: string };
-    const include = pastPublicityAllowed(who, query.includePastPublicity);
-    const now = opts.now();
-    const { body, access } = await enterpriseProfile(db, uscc, { institution: institutionOf(who), includePastPublicity: include, now, asOf: query.asOf });
-    await appendAccess(db, {
-      at: now.toISOString(), requestId: req.id, actor: actorOf(who), action: 'enterprise.read', enterprises: [uscc],
-      detail: { ...access, includePastPublicity: include },
+    return readEnterprise(db, apiReader(identityOf(req), req), (req.params as { uscc: string }).uscc, {
+      includePastPublicity: query.includePastPublicity, now: opts.now(), asOf: query.asOf,
     });
-    return body;
   });
 
   app.get('/records', {
@@ -84,52 +63,5 @@ export const enterpriseRoutes: FastifyPluginAsync<EnterpriseRouteOptions> = asyn
       },
       response: { 200: { $ref: 'RecordPage#' }, ...errorResponses(400, 401, 403, 429) },
     },
-  }, async (req) => {
-    const who = identityOf(req);
-    const q = req.query as { category?: string; from?: string; to?: string; authority?: string; q?: string; page: number; pageSize: number; includePastPublicity: boolean };
-    const include = pastPublicityAllowed(who, q.includePastPublicity);
-    let cats: CategoryId[] = publicCategories();
-    if (q.category) {
-      const spec = findCategory(q.category);
-      if (!spec) throw Errors.unknownCategory(q.category);
-      if (isGatedCategory(spec)) throw Errors.categoryNeedsAuthorisation(spec.labelZh, spec.id);
-      cats = [spec.id];
-    }
-    const now = opts.now();
-    const at = now.toISOString();
-    const { total, rows } = await searchRecords(db, {
-      categories: cats, from: q.from, to: q.to, authority: q.authority, q: q.q, page: q.page, pageSize: q.pageSize,
-      publicityEnd: include ? undefined : { fields: publicityEndFields(), endsBefore: at.slice(0, 10) },
-    });
-    const enterprises = [...new Set(rows.map((r) => r.subject_uscc))].sort();
-    // One query for the page: every grant in force for its enterprises, latest expiry first.
-    const inForce = enterprises.length ? await authorisationsInForce(db, { enterpriseUscc: enterprises, institution: institutionOf(who), at }) : [];
-    const grants = new Map<string, string | null>();
-    const masked: Record<string, string[]> = {};
-    const items = [];
-    for (const r of rows) {
-      const key = `${r.subject_uscc}|${r.category}`;
-      if (!grants.has(key)) {
-        const g = inForce.find((x) => x.enterprise_uscc === r.subject_uscc && x.categories.includes(r.category));
-        grants.set(key, g?.id ?? null);
-      }
-      const grantId = grants.get(key)!;
-      const v = viewFields(categorySpec(r.category), r.fields, grantId !== null);
-      if (v.masked.length) masked[key] = [...new Set([...(masked[key] ?? []), ...v.masked])].sort();
-      items.push({
-        category: r.category, naturalKey: r.natural_key, subjectUscc: r.subject_uscc, subjectName: r.subject_name, eventDate: r.event_date,
-        fields: v.fields, maskedFields: v.masked, authorisationId: grantId, provenance: provenanceView(r),
-      });
-    }
-    await appendAccess(db, {
-      at, requestId: req.id, actor: actorOf(who), action: 'records.search', enterprises,
-      detail: {
-        query: { category: q.category ?? null, from: q.from ?? null, to: q.to ?? null, authority: q.authority ?? null, q: q.q ?? null, page: q.page, pageSize: q.pageSize },
-        categories: cats, returned: rows.length, masked,
-        authorisations: Object.fromEntries([...grants].filter(([, id]) => id !== null)),
-        includePastPublicity: include,
-      },
-    });
-    return { page: q.page, pageSize: q.pageSize, total, items };
-  });
+  }, async (req) => searchPublicRecords(db, apiReader(identityOf(req), req), req.query as RecordQuery, opts.now()));
 };

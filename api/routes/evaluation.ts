@@ -20,7 +20,8 @@ export interface EvaluationRouteOptions {
   readonly now: () => Date;
 }
 
-const institutionOf = (who: Identity) => (who.role === 'analyst' ? who.unit : null);
+/** Analysts read under their institution's grants (its registry id), the platform's staff under the platform's. */
+const institutionOf = (who: Identity) => (who.role === 'analyst' && who.institutionId ? { id: who.institutionId, name: who.unit } : null);
 const usccParam = { type: 'object', required: ['uscc'], properties: { uscc: { type: 'string', pattern: '^[0-9A-Za-z]{18}$', description: '统一社会信用代码' } } } as const;
 const cardQuery = { type: 'string', pattern: '^[a-z][a-z0-9-]{1,40}$', default: DEFAULT_CARD, description: '评分卡编号 / scoring card id' } as const;
 
@@ -73,7 +74,7 @@ export const evaluationRoutes: FastifyPluginAsync<EvaluationRouteOptions> = asyn
     const asOf = q.asOf ?? today;
     if (asOf > today) throw Errors.badRequest(`评价日期 ${asOf} 晚于今天`, `as-of date ${asOf} is in the future`);
     const card = cardOf(q.card);
-    const r = await evaluateForReader(db, { card, uscc, asOf, now, institution: institutionOf(who) });
+    const r = await evaluateForReader(db, { card, uscc, asOf, now, institutionId: institutionOf(who)?.id ?? null });
     const missing = enrichedOnly(card).filter((c) => !r.granted.includes(c));
     const body = {
       uscc, card: { id: card.id, version: card.version }, asOf,

@@ -2,7 +2,9 @@
 // and the access-log trail they leave.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { userInfo } from 'node:os';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { findApiToken } from '../../store/api-tokens.ts';
 import { CLI, runCli } from '../../test/helpers/cli.ts';
@@ -10,12 +12,15 @@ import { createTestDb, type TestDb } from '../../test/helpers/pg.ts';
 
 let t: TestDb;
 let env: Record<string, string>;
+let dataDir: string;
 beforeAll(async () => {
   t = await createTestDb('cli_admin');
-  env = { DATABASE_URL: t.url };
+  dataDir = mkdtempSync(path.join(tmpdir(), 'credit-etl-cli-admin-'));
+  env = { DATABASE_URL: t.url, CREDIT_ETL_DATA_DIR: dataDir };
 });
 afterAll(async () => {
   await t?.drop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 it('creates a provider token bound to the unit\'s id, stores only its hash, and refuses an unknown unit', async () => {
@@ -35,6 +40,13 @@ it('creates a provider token bound to the unit\'s id, stores only its hash, and 
   expect(await findApiToken(t.db, created.token)).toBeUndefined();
 });
 
+it('registers an institution once whatever its spacing, and refuses a grant to one not registered', async () => {
+  expect((await runCli(['authz', 'grant', '--uscc', '91371326765330802K', '--categories', 'water', '--institution', '临沂某银行',
+    '--until', '2027-01-01', '--evidence', '书面'], env)).stderr).toContain('未登记');
+  expect((await runCli(['institutions', 'add', ' 临沂某银行 '], env)).code).toBe(0);
+  expect((await runCli(['institutions', 'add', '临沂某银行'], env)).stdout).toContain('already registered');
+});
+
 it('grants, lists and revokes an authorisation, and logs every operation as the operating-system user', async () => {
   const g = await runCli(['authz', 'grant', '--uscc', '91371326765330802k', '--categories', 'water,燃气费', '--institution', '临沂某银行',
     '--from', '2026-01-01T00:00:00Z', '--until', '2027-01-01T00:00:00Z', '--evidence', '书面', '--ref', '授权书-001', '--json'], env);
@@ -50,15 +62,15 @@ it('grants, lists and revokes an authorisation, and logs every operation as the 
   expect(rv.stdout).toContain('revoked');
 
   const log = await t.db.knex('access_log').orderBy('seq');
-  expect(log.map((e) => e.action)).toEqual(['token.create', 'token.revoke', 'authorisation.grant', 'authorisation.revoke']);
+  expect(log.map((e) => e.action)).toEqual(['token.create', 'token.revoke', 'institution.register', 'authorisation.grant', 'authorisation.list', 'authorisation.revoke']);
   expect(new Set(log.map((e) => e.actor_unit))).toEqual(new Set([`cli:${userInfo().username}`]));
-  expect(log[2].enterprises).toEqual(['91371326765330802K']);
+  expect(log[3].enterprises).toEqual(['91371326765330802K']);
   const verify = await runCli(['audit', 'verify'], env);
   expect(verify.code).toBe(0);
-  expect(verify.stdout).toContain('4 entries');
+  expect(verify.stdout).toContain('6 entries');
 });
 
-it('`serve` listens, answers, and stops cleanly on SIGTERM', async () => {
+it('`serve` listens, answers, keeps uploads in the data folder (mode 0700), and stops cleanly on SIGTERM', async () => {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0'], { env: { ...process.env, ...env, LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -71,6 +83,8 @@ it('`serve` listens, answers, and stops cleanly on SIGTERM', async () => {
   });
   const page = await fetch(url);
   expect(page.status).toBe(200);
+  // Uploads wait in the data folder, readable by the service's user alone.
+  expect(statSync(path.join(dataDir, 'uploads')).mode & 0o777).toBe(0o700);
   expect(await page.text()).toContain('信用信息报送');
   const exited = once(child, 'exit');
   child.kill('SIGTERM');

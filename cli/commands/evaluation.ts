@@ -11,6 +11,7 @@ import { renderReportHtml } from '../../evaluation/render-html.ts';
 import { renderReportPdf } from '../../evaluation/render-pdf.ts';
 import { evaluateForReader } from '../../evaluation/read.ts';
 import { allEnterprises, evaluatePages, pagesOf, type EnterpriseEvaluations } from '../../jobs/evaluate.ts';
+import { findInstitution } from '../../store/institutions.ts';
 import { appendAccess } from '../../store/access-log.ts';
 import { UsageError, withDb } from '../context.ts';
 
@@ -76,7 +77,7 @@ export function register(program: Command): void {
         };
         if (usccs && !opts.store) {
           // One by one, as the service answers: a past date rebuilt to the cut-off of the evaluation stored for it.
-          for (const uscc of usccs) print({ uscc, ...(await evaluateForReader(db, { card: c, uscc, asOf, now, institution: null })) });
+          for (const uscc of usccs) print({ uscc, ...(await evaluateForReader(db, { card: c, uscc, asOf, now, institutionId: null })) });
         } else {
           const pages = usccs ? pagesOf(usccs) : allEnterprises(db, asOf, now);
           for await (const r of evaluatePages(db, pages, { card: c, asOf, now, store: opts.store ? 'cli' : undefined })) print(r);
@@ -100,8 +101,10 @@ export function register(program: Command): void {
       const format: ReportFormat = ext === 'pdf' ? 'pdf' : ext === 'json' ? 'json' : 'html';
       const code = uscc.trim().toUpperCase();
       await withDb(async (db) => {
+        const institution = opts.institution === undefined ? null : await findInstitution(db, opts.institution);
+        if (institution === undefined) throw new UsageError(`未登记的金融机构 unknown institution "${opts.institution}" (credit-etl institutions list)`);
         const { content, sha256 } = await issueReport(db, {
-          uscc: code, actor: commandLineActor(), institution: opts.institution ?? null, requestId: null, now: new Date(), card: cardOption(opts.card), format,
+          uscc: code, actor: commandLineActor(), institution, requestId: null, now: new Date(), card: cardOption(opts.card), format,
         });
         const verifyUrl = `/reports/${content.reportNo}/verify?sha256=${sha256}`;
         if (format === 'pdf') writeFileSync(opts.out, await renderReportPdf(content, sha256, verifyUrl));

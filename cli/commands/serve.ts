@@ -1,12 +1,15 @@
 // credit-etl serve: the provider and analyst service (api/app.ts) on a port, until SIGINT/SIGTERM.
 import { once } from 'node:events';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { Queue } from 'bullmq';
 import { buildApp } from '../../api/app.ts';
+import { commandLineActor, purgeLapsed } from '../../api/operations.ts';
 import { connectProducer } from '../../jobs/connection.ts';
 import { queuedRunUpload } from '../../jobs/ingest-upload.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
 import { loadCollectionConfig } from '../../config/config.ts';
+import { startCheckpoints } from '../../store/audit-checkpoint.ts';
 import { config, log, withDb } from '../context.ts';
 
 const port = (v: string) => {
@@ -25,17 +28,33 @@ export function register(program: Command): void {
       const collection = loadCollectionConfig();
       const conn = collection.redisUrl ? connectProducer(collection) : undefined;
       const queue = conn ? new Queue<JobPayloads[typeof QUEUE.upload]>(QUEUE.upload, { connection: conn.connection, prefix: conn.prefix }) : undefined;
+      // Uploads hold enterprises' data as delivered: in the data folder, readable by the service's user alone.
+      mkdirSync(config.uploadDir, { recursive: true, mode: 0o700 });
+      chmodSync(config.uploadDir, 0o700);
+      const stopCheckpoints = startCheckpoints(db, {
+        dir: config.audit.checkpointDir, webhook: config.audit.checkpointWebhook, everyMs: config.audit.checkpointEveryMs, log,
+      });
+      // Records collected under platform authorisations that lapsed are purged after the retention period.
+      const purge = setInterval(() => {
+        purgeLapsed(db, { actor: { ...commandLineActor(), unit: 'credit-etl serve' }, requestId: null, now: new Date() }, config.service.revokedRetentionDays)
+          .catch((err) => log.error({ err }, 'purge of lapsed collections failed'));
+      }, 3_600_000);
+      purge.unref();
       try {
-        // One file-size setting (CREDIT_ETL_MAX_FILE_MB) for uploads and every other delivery.
+        // The service's own upload limit (CREDIT_ETL_SERVICE_MAX_UPLOAD_MB, 200 MB), smaller than what
+        // `ingest` reads from disk (CREDIT_ETL_MAX_FILE_MB): a network upload is held and parsed by the service.
         const app = await buildApp({
-          db, log, ingestLimits: config.limits, limits: { fileBytes: config.limits.maxFileBytes },
-          ...(queue ? { runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }), uploadDir: config.uploadDir } : {}),
+          db, log, ingestLimits: config.limits, limits: { fileBytes: Math.min(config.service.uploadBytes, config.limits.maxFileBytes) },
+          uploadDir: config.uploadDir, checkpointDir: config.audit.checkpointDir, authFailuresPerMinute: config.service.authFailuresPerMinute,
+          ...(queue ? { runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }) } : {}),
         });
         await app.listen({ host: opts.host, port: opts.port });
         console.error(`credit-etl serve: http://${opts.host}:${(app.server.address() as { port: number }).port}/upload  (OpenAPI: /docs)${queue ? `; uploads queued (${conn!.prefix})` : ''}`);
         await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
         await app.close();
       } finally {
+        stopCheckpoints();
+        clearInterval(purge);
         await queue?.close();
         await conn?.connection.quit();
       }

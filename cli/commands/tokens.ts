@@ -1,8 +1,8 @@
 // credit-etl tokens create|list|revoke: API tokens of provider units, analyst institutions and admins.
 import { Command, Option } from 'commander';
 import { ApiError } from '../../api/errors.ts';
-import { commandLineActor, createToken, revokeToken } from '../../api/operations.ts';
-import { listApiTokens, ROLES, type Role } from '../../store/api-tokens.ts';
+import { commandLineActor, createToken, listTokens, revokeToken } from '../../api/operations.ts';
+import { ROLES, type Role } from '../../store/api-tokens.ts';
 import { UsageError, withDb } from '../context.ts';
 
 const usage = (e: unknown) => (e instanceof ApiError && e.statusCode < 500 ? new UsageError(`${e.messageZh} / ${e.messageEn}`) : e);
@@ -27,7 +27,7 @@ export function register(program: Command): void {
 
   tokens.command('list').description('list tokens (never their secrets)').option('--json', 'JSON output')
     .action(async (opts) => withDb(async (db) => {
-      const rows = await listApiTokens(db);
+      const rows = await listTokens(db, { actor: commandLineActor(), requestId: null, now: new Date() });
       if (opts.json) return console.log(JSON.stringify(rows));
       for (const t of rows) console.log(`${t.id}  ${t.role.padEnd(8)} ${t.unit}  ${t.created_at}${t.revoked_at ? `  revoked ${t.revoked_at}` : ''}${t.label ? `  ${t.label}` : ''}`);
     }));

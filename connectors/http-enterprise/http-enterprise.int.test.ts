@@ -139,8 +139,34 @@ describe('http-enterprise under authorisation', () => {
     }
   });
 
-  it('a data error for one enterprise fails the read with the typed error', async () => {
-    s.control.api('agri').fail(400);
-    await expect(readAll(cfg(s, 'agri'), ctxOf(s))).rejects.toMatchObject({ code: 'E_PROVIDER_REJECTED', retryable: false });
+  it('one 400 among ten enterprises: recorded against that enterprise, the other nine collected, the read goes on', async () => {
+    const db = await createTestDb('conn_skip');
+    try {
+      const ten = [...s.enterprises('water')].slice(0, 10).sort();
+      for (const uscc of ten) {
+        await grantAuthorisation(db.db, {
+          enterpriseUscc: uscc, categories: ['water'], institution: null, grantedAt: '2025-01-01T00:00:00Z', expiresAt: '2099-01-01T00:00:00Z', evidenceKind: '线上', recordedBy: 'test',
+        });
+      }
+      const skipped: [string, string][] = [];
+      const ctx = { ...connectorContext({ db: db.db, log, env: s.env }), skipped: (key: string, e: { code: string }) => void skipped.push([key, e.code]) };
+      s.control.api('water').fail(400, 1);
+      const { rows, cursor } = await readAll(cfg(s, 'water'), ctx);
+      expect(skipped).toEqual([[ten[0], 'E_PROVIDER_REJECTED']]);
+      expect(s.calls.list('water').map((c) => c.uscc).filter((u, i, a) => a.indexOf(u) === i)).toEqual(ten);
+      const nine = s.control.api('water').records().filter((r) => ten.slice(1).includes(r.canonical.subject_uscc));
+      expect(nine.length).toBeGreaterThan(0);
+      expect(rows.map((r) => String(r.billId)).sort()).toEqual(nine.map((r) => r.id).sort());
+      // The refused enterprise has no watermark: the next run asks for all of its records.
+      expect(Object.keys((cursor as { watermarks: Record<string, unknown> }).watermarks).sort()).toEqual(ten.slice(1).filter((u) => nine.some((r) => r.canonical.subject_uscc === u)));
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('refusals above the allowed share fail the read with the typed error, naming the enterprises', async () => {
+    s.control.api('agri').fail(400, 50);
+    await expect(readAll(cfg(s, 'agri'), ctxOf(s))).rejects.toMatchObject({ code: 'E_PROVIDER_REJECTED', retryable: false, details: { refused: expect.any(Array) } });
+    s.control.api('agri').reset();
   });
 });

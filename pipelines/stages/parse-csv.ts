@@ -26,6 +26,8 @@ export interface ParseCsvOptions {
 
 export const DEFAULT_MAX_RECORD_CHARS = 1_000_000;
 const RAW_MAX_CHARS = 2000;
+/** Characters split at a time. */
+const PIECE_CHARS = 16 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
 const REPLACEMENT = Buffer.from('\ufffd'); // EF BF BD: what the decoder put in place of invalid bytes
@@ -47,13 +49,20 @@ export async function* parseCsv(text: AsyncIterable<string>, opts: ParseCsvOptio
       const last = chunk.charCodeAt(chunk.length - 1);
       carry = last >= 0xd800 && last <= 0xdbff ? chunk.slice(-1) : '';
       if (carry !== '') chunk = chunk.slice(0, -1);
-      if (chunk.length === 0) continue;
-      splitter.write(Buffer.from(chunk, 'utf8'));
-      const out = splitter.take();
-      for (let i = 0; i < out.length; i++) yield out[i];
-      // A parser dropped after an error leaves callbacks on Node's nextTick queue, which holds it (and
-      // its buffers) until the queue runs; fed from memory, a pipeline of promises never lets it run.
-      if (splitter.takeDropped()) await nextMacrotask();
+      // Bounded work per piece, whatever the chunk: a megabyte of one-character lines is a quarter of
+      // a million records, which must go on as they are split, not pile up before the first is handed on.
+      for (let at = 0; at < chunk.length; at += PIECE_CHARS) {
+        let end = Math.min(chunk.length, at + PIECE_CHARS);
+        const c = chunk.charCodeAt(end - 1);
+        if (end < chunk.length && c >= 0xd800 && c <= 0xdbff) end++;
+        splitter.write(Buffer.from(chunk.slice(at, end), 'utf8'));
+        at = end - PIECE_CHARS;
+        const out = splitter.take();
+        for (let i = 0; i < out.length; i++) yield out[i];
+        // A parser dropped after an error leaves callbacks on Node's nextTick queue, which holds it (and
+        // its buffers) until the queue runs; fed from memory, a pipeline of promises never lets it run.
+        if (splitter.takeDropped()) await nextMacrotask();
+      }
     }
     if (carry !== '') splitter.write(Buffer.from(carry, 'utf8'));
     splitter.end();
@@ -135,7 +144,16 @@ class RecordSplitter {
       if (this.fedTo < this.winEnd) {
         const data = this.win.subarray(this.fedTo - this.winBase);
         this.fedTo = this.winEnd;
-        parser.write(data);
+        // csv-parse builds a CsvError, stack trace and all, for every record whose length differs from
+        // the first one's, even with relax_column_count; a file of one-character lines under a long
+        // header would spend most of its time capturing stacks nobody reads.
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+          parser.write(data);
+        } finally {
+          Error.stackTraceLimit = limit;
+        }
       }
       if (this.failure === null && this.ended) parser.end(); // _flush runs synchronously
       if (this.failure !== null) this.recover();
@@ -166,6 +184,9 @@ class RecordSplitter {
           this.onRecord(cells, ctx.bytes);
           this.csvCursorLine = ctx.lines + 1;
         }
+        // The next record is compared with this one, so only a change of length costs an error object (see pump).
+        const state = (parser as unknown as { state?: { expectedRecordLength?: number } }).state;
+        if (state) state.expectedRecordLength = cells.length;
         return null; // nothing is pushed to the stream's readable side
       },
       on_skip: (err) => {

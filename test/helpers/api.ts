@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../api/app.ts';
 import { queuedRunUpload, type UploadQueue } from '../../jobs/ingest-upload.ts';
 import { createApiToken, type Role } from '../../store/api-tokens.ts';
+import { registerInstitution } from '../../store/institutions.ts';
 import { createTestDb, type TestDb } from './pg.ts';
 
 export interface ApiHarness {
@@ -23,10 +24,14 @@ export async function createApiHarness(label: string, { uploadQueue, ...deps }: 
   const t = await createTestDb(label);
   // The harness's own upload folder unless the test brings one (and cleans it up itself).
   const ownDir = deps.uploadDir ? undefined : mkdtempSync(path.join(tmpdir(), `credit-etl-${label}-`));
-  const app = await buildApp({ db: t.db, uploadDir: ownDir, ...(uploadQueue ? { runUpload: queuedRunUpload(t.db, uploadQueue) } : {}), ...deps });
+  const app = await buildApp({ db: t.db, ...(uploadQueue ? { runUpload: queuedRunUpload(t.db, uploadQueue) } : {}), ...deps, uploadDir: deps.uploadDir ?? ownDir! });
   return {
     t, app,
-    token: async (role, unit) => ({ authorization: `Bearer ${(await createApiToken(t.db, { role, unit, createdBy: 'test' })).token}` }),
+    token: async (role, unit) => {
+      // An analyst's institution is registered first, as an admin would.
+      const institution = role === 'analyst' ? (await registerInstitution(t.db, unit)).institution : undefined;
+      return { authorization: `Bearer ${(await createApiToken(t.db, { role, unit: institution?.name ?? unit, createdBy: 'test', institutionId: institution?.id })).token}` };
+    },
     close: async () => {
       await app.close();
       await t.drop();

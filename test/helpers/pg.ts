@@ -7,6 +7,9 @@ import { migrateLatest } from '../../store/migrate.ts';
 
 export const ADMIN_URL = process.env.TEST_DATABASE_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
+/** The access log's key in tests, shared with CLI runs (test/helpers/cli.ts) so both verify one chain. */
+export const TEST_AUDIT_KEY = 'a5'.repeat(32);
+
 export interface TestDb {
   readonly db: Db;
   readonly url: string;
@@ -17,7 +20,7 @@ export interface TestDb {
 export async function createTestDb(label = 'test'): Promise<TestDb> {
   const name = `credit_etl_${label}_${process.pid}_${randomBytes(4).toString('hex')}`;
   const url = await createDatabase(ADMIN_URL, name);
-  const db = await openDb({ databaseUrl: url, dataDir: '' });
+  const db = await openDb({ databaseUrl: url, dataDir: '', auditKeys: { key: TEST_AUDIT_KEY } });
   await migrateLatest(db.knex);
   return {
     db, url, name,

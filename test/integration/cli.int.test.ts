@@ -1,6 +1,6 @@
 // The CLI contract other tools rely on: --json shape, exit codes, the rejection report, profiles.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +15,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   t = await createTestDb('cli');
   dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-cli-'));
-  env = { DATABASE_URL: t.url };
+  env = { DATABASE_URL: t.url, CREDIT_ETL_DATA_DIR: dir };
 });
 afterAll(async () => {
   await t?.drop();
@@ -85,17 +85,42 @@ describe('credit-etl batches and profile', () => {
     const b = await runCli(['batches', '--json'], env);
     const batches = JSON.parse(b.stdout);
     expect(batches.map((x: any) => x.file_name)).toEqual(expect.arrayContaining(['licensing.csv', 'water.csv', 'penalty.missing-columns.csv']));
-    const p = await runCli(['profile', DEMO_USCC, '--json', '--as-of', '2025-06-30'], env);
+    const p = await runCli(['profile', DEMO_USCC, '--json'], env);
     expect(p.code).toBe(0);
     const profile = JSON.parse(p.stdout);
-    expect(new Set(profile.records.map((r: any) => r.category))).toEqual(new Set(['licensing', 'water']));
-    for (const r of profile.records) {
-      expect(r.source_unit).toBeTruthy();
-      expect(r.batch_id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(r.source_line).toBeGreaterThan(1);
+    // As platform staff without the platform's authorisation: licensing shown, its ID fields masked; water withheld.
+    expect(profile.categories.map((c: any) => c.category)).toEqual(['licensing', 'penalty', 'enforcement']);
+    const licensing = profile.categories[0];
+    expect(licensing.maskedFields).toEqual(expect.arrayContaining(['legal_rep_id_number']));
+    for (const r of licensing.records) {
+      expect(r.provenance.sourceUnit).toBeTruthy();
+      expect(r.provenance.batchId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(r.provenance.sourceLine).toBeGreaterThan(1);
     }
-    expect(profile.indicators.water.asOf).toBe('2025-06-30');
-    expect(profile.indicators.water.accounts.length).toBeGreaterThan(0);
-    expect(profile.indicators.water.accounts[0].avg3m.average).toBeGreaterThan(0);
+    expect(profile.withheld.map((w: any) => w.category)).toContain('water');
+    expect(profile.indicators.water).toBeUndefined();
+    const ids = (await t.db.knex('credit_records').where({ subject_uscc: DEMO_USCC, category: 'licensing' }).select(t.db.knex.raw("fields->>'legal_rep_id_number' AS id")))
+      .map((r: { id: string | null }) => r.id).filter(Boolean);
+    expect(ids.length).toBeGreaterThan(0);
+    const human = await runCli(['profile', DEMO_USCC], env);
+    for (const out of [p.stdout, human.stdout]) for (const id of ids) expect(out).not.toContain(id);
+  });
+
+  it('logs every CLI read of enterprise data with the operating-system user and the command', async () => {
+    expect((await runCli(['profile', DEMO_USCC, '--institution', '临沂某银行'], env)).code).toBe(2);
+    expect((await runCli(['institutions', 'add', '临沂某银行'], env)).code).toBe(0);
+    expect((await runCli(['profile', DEMO_USCC.toLowerCase(), '--institution', '临沂某银行', '--json'], env)).code).toBe(0);
+    const log = await t.db.knex('access_log').where('action', 'enterprise.read').orderBy('seq');
+    expect(log.map((e) => [e.actor_role, e.actor_unit, e.enterprises, e.detail.via])).toEqual([
+      ['admin', `cli:${userInfo().username}`, [DEMO_USCC], { door: 'cli', command: `profile ${DEMO_USCC}`, osUser: userInfo().username }],
+      ['admin', `cli:${userInfo().username}`, [DEMO_USCC], { door: 'cli', command: `profile ${DEMO_USCC}`, osUser: userInfo().username }],
+      ['analyst', `cli:${userInfo().username}@临沂某银行`, [DEMO_USCC],
+        { door: 'cli', command: `profile ${DEMO_USCC.toLowerCase()} --institution 临沂某银行`, osUser: userInfo().username }],
+    ]);
+    expect(log[0].detail.masked.licensing).toContain('legal_rep_id_number');
+    const rejects = await t.db.knex('access_log').where('action', 'batch.rejects');
+    expect(rejects.map((e) => [e.actor_unit, e.detail.via.command.split(' ')[0]])).toEqual([[`cli:${userInfo().username}`, 'rejects']]);
+    const verify = await runCli(['audit', 'verify'], env);
+    expect(verify.code).toBe(0);
   });
 });
