@@ -31,6 +31,7 @@ const STATED = `企业名称,统一社会信用代码,水用户信息(户名户�
 
 let h: ApiHarness;
 let dir: string;
+let bank: { authorization: string };
 beforeAll(async () => {
   h = await createApiHarness('api_indicators', { now: () => NOW });
   dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-indicators-'));
@@ -39,6 +40,7 @@ beforeAll(async () => {
     const r = await ingestFile(h.t.db, { file: path.join(dir, name), category: category('water'), deliverer: findProviderUnit('water-utility')!, receivedAt }, { log: silentLog });
     expect(r).toMatchObject({ status: 'loaded', rejected: 0 });
   }
+  bank = await h.token('analyst', BANK); // registers the institution the grant names
   const admin = await h.token('admin', '平台运营');
   const g = await h.app.inject({
     method: 'POST', url: '/admin/authorisations', headers: admin,
@@ -52,7 +54,6 @@ afterAll(async () => {
 });
 
 it('the profile shows per-account and per-enterprise water indicators by the documented rule, the provider\'s figures beside them', async () => {
-  const bank = await h.token('analyst', BANK);
   const r = await h.app.inject({ url: `/enterprises/${USCC}`, headers: bank });
   expect(r.statusCode).toBe(200);
   const water = r.json().indicators.water;
