@@ -8,6 +8,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import pino from 'pino';
+import type { ErrorBudgets } from '../pipelines/error-budget.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import { appendAccess } from '../store/access-log.ts';
@@ -42,6 +43,8 @@ export interface AppDeps {
   readonly authFailuresPerMinute?: number;
   /** Where the access log's signed checkpoints are (GET /admin/audit/verify checks against the latest). */
   readonly checkpointDir?: string;
+  /** Each category's default error budget for uploads (CREDIT_ETL_ERROR_BUDGET); none: no upload is refused for its rejected rows. */
+  readonly errorBudgets?: ErrorBudgets;
 }
 
 export const DEFAULT_SERVICE_LIMITS = { fileBytes: 200 * 1024 * 1024, bodyBytes: 64 * 1024, requestsPerMinute: 300 } as const;
@@ -146,7 +149,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const uploadDir = deps.uploadDir;
   const runUpload: RunUpload = deps.runUpload ?? ((u) => ingestUpload(deps.db, u, { log, limits: deps.ingestLimits }));
-  await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes });
+  await app.register(batchRoutes, { db: deps.db, now, uploadDir, runUpload, fileBytes: limits.fileBytes, errorBudgets: deps.errorBudgets });
   await app.register(enterpriseRoutes, { db: deps.db, now });
   await app.register(evaluationRoutes, { db: deps.db, now });
   await app.register(adminRoutes, { db: deps.db, now, checkpointDir: deps.checkpointDir });

@@ -11,7 +11,7 @@ import type { Role } from '../store/api-tokens.ts';
 import { authorisationsInForce } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
 import type { Institution } from '../store/institutions.ts';
-import { rejectedRows, type BatchRow } from '../store/queries.ts';
+import { rejectedRows, type BatchRow, type RejectStatus } from '../store/queries.ts';
 import { searchRecords } from '../store/record-search.ts';
 import { viewFields } from './access.ts';
 import { Errors } from './errors.ts';
@@ -141,11 +141,14 @@ export async function searchPublicRecords(db: Db, r: Reader, q: RecordQuery, now
  * The rejected rows of a batch, as delivered (they hold enterprises' data, so handing them out is an
  * access too). The caller has already decided the reader may see this batch (its deliverer, or an admin).
  */
-export async function readRejects(db: Db, r: Reader, batch: Pick<BatchRow, 'id' | 'rejected'>, now: Date) {
+export async function readRejects(
+  db: Db, r: Reader, batch: Pick<BatchRow, 'id' | 'rejected'>, now: Date,
+  opts: { status?: RejectStatus; pageSize?: number; format?: string } = {},
+) {
   mayRead(r, ['provider', 'admin']);
   await appendAccess(db, {
     at: now.toISOString(), requestId: r.requestId, actor: r.actor, action: 'batch.rejects', enterprises: [],
-    detail: { batchId: batch.id, rejectedRows: batch.rejected, via: r.via },
+    detail: { batchId: batch.id, rejectedRows: batch.rejected, via: r.via, ...opts },
   });
-  return rejectedRows(db, batch.id);
+  return rejectedRows(db, batch.id, { status: opts.status, pageSize: opts.pageSize });
 }

@@ -37,7 +37,39 @@ export const batchSchema = {
     },
     refusal: issue,
     error: nstr,
-    links: { type: 'object', properties: { self: str, rejects: str } },
+    warnings: { type: 'array', description: '警告（前100条）/ warnings, the first 100', items: issue },
+    corrects: { ...nstr, description: '本批次更正的批次 / the batch this one corrects' },
+    openRejects: { type: 'integer', description: '尚未更正的错误行数 / rejected rows not yet corrected' },
+    progress: {
+      type: ['object', 'null'],
+      description: '处理中批次的进度 / how far a running batch has got',
+      properties: { rows: int, bytes: int, totalBytes: { type: ['integer', 'null'] } },
+    },
+    links: { type: 'object', properties: { self: str, rejects: str, rejectsXlsx: str, rejectList: str } },
+  },
+} as const;
+
+export const rejectListSchema = {
+  $id: 'RejectList',
+  type: 'object',
+  description: '批次的错误行及其更正状态 / a batch\'s rejected rows and whether a correction loaded them',
+  properties: {
+    batchId: str,
+    total: int,
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          line: int,
+          status: { type: 'string', enum: ['open', 'resolved'] },
+          resolvedBy: nstr,
+          resolvedLine: { type: ['integer', 'null'] },
+          cells: { type: 'array', items: str },
+          issues: { type: 'array', items: issue },
+        },
+      },
+    },
   },
 } as const;
 
@@ -149,7 +181,7 @@ export const chainReportSchema = {
   },
 } as const;
 
-export const sharedSchemas = [errorResponseSchema, batchSchema, batchListSchema, profileSchema, recordPageSchema, tokenSchema, authorisationSchema, chainReportSchema];
+export const sharedSchemas = [errorResponseSchema, batchSchema, batchListSchema, rejectListSchema, profileSchema, recordPageSchema, tokenSchema, authorisationSchema, chainReportSchema];
 
 export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, { $ref: 'Error#' }]));
 export const uuidParam = { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } } as const;

@@ -5,15 +5,17 @@ import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ingestFile } from '../ingest/ingest-file.ts';
+import { budgetFor } from '../pipelines/error-budget.ts';
 import { ENCODING_NAMES, parseEncodingOption } from '../pipelines/stages/decode.ts';
 import { reportHeader, reportLine } from '../pipelines/report.ts';
+import { writeXlsxReport } from '../pipelines/report-xlsx.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import { categories } from '../schemas/registry.ts';
 import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
 import { cliReader, readEnterprise, readRejects } from '../api/governed.ts';
 import { findInstitution } from '../store/institutions.ts';
-import { getBatch, listBatches } from '../store/queries.ts';
+import { getBatch, listBatches, openRejects } from '../store/queries.ts';
 import { formatBatchReport, formatProfile } from './format.ts';
 import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
 
@@ -72,13 +74,15 @@ program.command('migrate').description('bring the store schema up to date').acti
   }
 });
 
-program.command('ingest').description('load one CSV batch from a provider unit')
-  .argument('<file>', 'CSV file (UTF-8 or GBK/GB18030, Chinese or English headers)')
+program.command('ingest').description('load one batch from a provider unit (CSV or .xlsx)')
+  .argument('<file>', 'CSV file (UTF-8 or GBK/GB18030) or Excel workbook (.xlsx); Chinese or English headers')
   .requiredOption('--category <id>', `category: ${categories().map((c) => `${c.id}|${c.labelZh}`).join(', ')}`)
   .requiredOption('--provider <unit>', 'delivering unit (id, name or alias, e.g. 市发展改革委)')
   .addOption(new Option('--encoding <enc>', 'file encoding').default('auto').choices(ENCODING_NAMES))
   .option('--max-reject-ratio <r>', 'refuse the batch when more than this share of rows is rejected', ratio)
   .option('--max-rejects <n>', 'refuse the batch when more than this many rows are rejected', count)
+  .option('--sheet <name>', 'the worksheet of an .xlsx file (default: the first)')
+  .option('--corrects <batchId>', 'the batch this file corrects: its rejected rows at the lines loaded now become resolved (a corrected rejection report is recognised without it)')
   .option('--json', 'print one JSON object instead of the summary')
   .action(async (file: string, opts) => {
     const category = resolveCategory(opts.category);
@@ -92,31 +96,59 @@ program.command('ingest').description('load one CSV batch from a provider unit')
       throw new UsageError(`文件不存在 no such file: ${file}`);
     }
     const bar = opts.json ? { update: () => undefined, stop: () => undefined } : progressBar(file);
-    const report = await withDb((db) => ingestFile(db, {
-      file, category, deliverer, encoding: parseEncodingOption(opts.encoding), maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, limits: config.limits,
-    }, { log, onProgress: bar.update }));
+    const report = await withDb(async (db) => {
+      if (opts.corrects !== undefined) {
+        const original = await getBatch(db, opts.corrects);
+        if (!original || original.delivered_by !== deliverer.name || original.category !== category.id) {
+          throw new UsageError(`--corrects ${opts.corrects}: 没有${deliverer.name}报送的${category.labelZh}批次 / no ${category.id} batch of this unit with that id`);
+        }
+      }
+      return ingestFile(db, {
+        file, category, deliverer, encoding: parseEncodingOption(opts.encoding), limits: config.limits, sheet: opts.sheet, corrects: opts.corrects,
+        ...budgetFor(config.errorBudgets, category.id, { maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects }),
+      }, { log, onProgress: bar.update });
+    });
     bar.stop();
     console.log(opts.json ? JSON.stringify(reportJson(report)) : formatBatchReport(report));
     process.exitCode = exitCodeOf(report);
   });
 
-program.command('rejects').description('write the rejection report of a batch (Excel-friendly CSV, UTF-8 with BOM)')
+program.command('rejects').description('write the rejection report of a batch (Excel-friendly CSV, UTF-8 with BOM; or .xlsx), or list its rejected rows as open or resolved')
   .argument('<batchId>')
-  .option('--out <file>', 'write to a file instead of stdout')
+  .option('--out <file>', 'write to a file instead of stdout (a .xlsx name writes a workbook)')
+  .option('--open', 'only the rows no correction has loaded yet')
+  .option('--json', 'list the rows (line, status, resolvedBy, issues) as JSON lines instead of the report')
   .action(async (batchId: string, opts) => withDb(async (db) => {
     const batch = await getBatch(db, batchId);
     if (!batch) throw new UsageError(`未知批次 unknown batch ${batchId}`);
+    const rows = await readRejects(db, cliReader(`rejects ${batchId}`), batch, new Date(), {
+      status: opts.open ? 'open' : undefined, format: opts.json ? 'json' : opts.out && /\.xlsx$/i.test(opts.out) ? 'xlsx' : 'csv',
+    });
+    if (opts.json) {
+      for await (const r of rows) console.log(JSON.stringify({ line: r.line, status: r.status, resolvedBy: r.resolvedBy, resolvedLine: r.resolvedLine, issues: r.issues.map((i) => i.messageZh) }));
+      return;
+    }
+    if (opts.out && /\.xlsx$/i.test(opts.out)) {
+      const out = createWriteStream(opts.out);
+      await writeXlsxReport(out, batch.headers, rows);
+      if (!out.writableFinished) await once(out, 'finish');
+      console.error(`${opts.open ? await openRejects(db, batchId) : batch.rejected} rejected rows written to ${opts.out}`);
+      return;
+    }
     const out = opts.out ? createWriteStream(opts.out) : process.stdout;
     const write = async (s: string) => {
       if (!out.write(s)) await once(out, 'drain');
     };
-    const rows = await readRejects(db, cliReader(`rejects ${batchId}`), batch, new Date());
     await write(reportHeader(batch.headers));
-    for await (const r of rows) await write(reportLine(batch.headers.length, r.line, r.cells, r.issues));
+    let n = 0;
+    for await (const r of rows) {
+      await write(reportLine(batch.headers.length, r.line, r.cells, r.issues));
+      n++;
+    }
     if (opts.out) {
       (out as ReturnType<typeof createWriteStream>).end();
       await once(out, 'finish');
-      console.error(`${batch.rejected} rejected rows written to ${opts.out}`);
+      console.error(`${n} rejected rows written to ${opts.out}`);
     }
   }));
 

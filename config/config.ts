@@ -1,6 +1,7 @@
 // The one place that reads the environment. Everything else receives an AppConfig.
 import path from 'node:path';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
+import { ERROR_BUDGET_ENV, parseErrorBudgets, type ErrorBudgets } from '../pipelines/error-budget.ts';
 
 export interface AppConfig {
   /** PostgreSQL connection string; absent: the embedded PGlite store in dataDir. */
@@ -18,6 +19,8 @@ export interface AppConfig {
   readonly audit: AuditConfig;
   /** What the service accepts, apart from what a delivery may be (limits). */
   readonly service: ServiceConfig;
+  /** Default error budget per category (CREDIT_ETL_ERROR_BUDGET); none: a batch is never refused for its rejected rows. */
+  readonly errorBudgets: ErrorBudgets;
 }
 
 export interface AuditConfig {
@@ -70,11 +73,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const checkpointEveryMs = positive('CREDIT_ETL_AUDIT_CHECKPOINT_MS', 5 * 60_000);
   const checkpointWebhook = env.CREDIT_ETL_AUDIT_WEBHOOK || undefined;
   if (checkpointWebhook && !/^https?:\/\//.test(checkpointWebhook)) problems.push('CREDIT_ETL_AUDIT_WEBHOOK must be an http(s) URL');
+  let errorBudgets: ErrorBudgets = {};
+  try {
+    errorBudgets = parseErrorBudgets(env[ERROR_BUDGET_ENV]);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
   if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
   const dataDir = path.resolve(env.CREDIT_ETL_DATA_DIR || 'data');
   const auditDir = path.join(dataDir, 'audit');
   return {
-    databaseUrl, dbSchema, logLevel, limits, dataDir, service,
+    databaseUrl, dbSchema, logLevel, limits, dataDir, service, errorBudgets,
     auditKeys: { key: env.CREDIT_ETL_AUDIT_KEY || undefined, oldKeys: (env.CREDIT_ETL_AUDIT_OLD_KEYS ?? '').split(',').filter(Boolean), keyFile: path.join(auditDir, 'key') },
     audit: {
       checkpointDir: env.CREDIT_ETL_AUDIT_CHECKPOINT_DIR ? path.resolve(env.CREDIT_ETL_AUDIT_CHECKPOINT_DIR) : path.join(auditDir, 'checkpoints'),

@@ -11,6 +11,10 @@ const baseProperties = {
   schedule: { type: 'string', pattern: '^\\S+( \\S+){4,5}$' },
   fieldMapping: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
   description: { type: 'string' },
+  errorBudget: {
+    type: 'object', additionalProperties: false, minProperties: 1,
+    properties: { maxRejectRatio: { type: 'number', minimum: 0, maximum: 1 }, maxRejects: { type: 'integer', minimum: 0 } },
+  },
 } as const;
 const baseRequired = ['id', 'kind', 'category', 'provider', 'schedule'] as const;
 

@@ -4,6 +4,7 @@
 // ingestSource + pipelines/run-batch.ts rowsSource), and saves a checkpoint's cursor in the same
 // transaction as the rows before it, and pulls the next message only once that is committed (a
 // connector may act on a committed checkpoint when it resumes, e.g. move a delivered file aside).
+import type { ErrorBudget } from '../pipelines/error-budget.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { ConnectorError } from './errors.ts';
 import type { CategoryId } from '../schemas/registry.ts';
@@ -57,6 +58,8 @@ export interface SourceConfigBase {
   readonly schedule: string;
   /** source field name -> schema field key, where the source's names differ */
   readonly fieldMapping?: Readonly<Record<string, string>>;
+  /** This source's error budget; default the category's from configuration (pipelines/error-budget.ts). */
+  readonly errorBudget?: ErrorBudget;
 }
 
 export interface Connector<Cfg extends SourceConfigBase = SourceConfigBase> {

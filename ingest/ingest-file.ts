@@ -2,14 +2,17 @@
 // (ingestFile) or the rows a connector fetched (ingestSource with rowsSource). The CLI, the upload
 // API and queue workers all come through here.
 import { randomUUID } from 'node:crypto';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
+import { isZip, xlsxSource } from '../pipelines/stages/read-xlsx.ts';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad, type BatchMeta } from '../store/batch-load.ts';
+import { progressWriter } from '../store/progress.ts';
 import type { Db } from '../store/db.ts';
 import { workerCsvSource } from './worker-source.ts';
 
@@ -28,6 +31,10 @@ export interface DeliveryOptions {
   readonly receivedAt?: string;
   /** A header wider than this refuses the batch. */
   readonly maxColumns?: number;
+  /** The batch this delivery corrects (checked by the caller: same unit and category). */
+  readonly corrects?: string;
+  /** Rows and bytes read are written to batch_progress while the batch runs (uploads the page follows). */
+  readonly progress?: { readonly ref?: string; readonly totalBytes?: number };
 }
 
 export interface IngestDeps {
@@ -45,23 +52,29 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
   const req = {
     batchId, category: opts.category, deliverer: opts.deliverer, fileName: opts.name, receivedAt: opts.receivedAt ?? new Date().toISOString(),
-    maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, maxColumns: opts.maxColumns,
+    maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, maxColumns: opts.maxColumns, corrects: opts.corrects,
   } as const;
   log.info({ name: opts.name }, 'batch received');
   const sink = await BatchLoad.begin(db, {
     id: batchId, category: opts.category.id, fileName: opts.name, deliveredBy: opts.deliverer.name,
-    schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, inTransaction: opts.inTransaction,
+    schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, corrects: opts.corrects, inTransaction: opts.inTransaction,
   });
-  const report = await runBatch(source, req, {
-    sink,
-    onProgress: (p) => {
-      log.debug(p, 'progress');
-      failpoint('ingest.progress');
-      deps.onProgress?.(p);
-    },
-  });
-  logOutcome(log, report);
-  return report;
+  const shown = opts.progress ? progressWriter(db, { batchId, deliveredBy: opts.deliverer.name, ...opts.progress }, log) : undefined;
+  try {
+    const report = await runBatch(source, req, {
+      sink,
+      onProgress: (p) => {
+        log.debug(p, 'progress');
+        failpoint('ingest.progress');
+        shown?.update(p);
+        deps.onProgress?.(p);
+      },
+    });
+    logOutcome(log, report);
+    return report;
+  } finally {
+    await shown?.done();
+  }
 }
 
 export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
@@ -70,16 +83,39 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
   /** The name the registry shows; default the file's base name (an upload keeps the clerk's file name). */
   readonly name?: string;
   readonly limits?: IngestLimits;
+  /** The worksheet of an .xlsx file to read; default the first. */
+  readonly sheet?: string;
+}
+
+/**
+ * An .xlsx workbook (a ZIP container) whatever the file is called; anything else is read as CSV. A
+ * file that cannot be opened is left to the CSV path, whose batch then fails and is recorded as such.
+ */
+async function isWorkbook(file: string): Promise<boolean> {
+  const fh = await open(file).catch(() => undefined);
+  if (!fh) return false;
+  try {
+    const head = new Uint8Array(4);
+    const { bytesRead } = await fh.read(head, 0, 4, 0);
+    return bytesRead === 4 && isZip(head);
+  } finally {
+    await fh.close();
+  }
 }
 
 /**
  * A file: decoded, parsed and checked on a worker thread (ingest/worker-source.ts) while this thread
- * stamps and loads the rows it already has, so the two halves of the CPU work overlap.
+ * stamps and loads the rows it already has, so the two halves of the CPU work overlap. A workbook is
+ * read on this thread (exceljs's streaming reader; its shared strings would not fit the worker's heap cap).
  */
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
-  const source = workerCsvSource(opts.file, opts.encoding ?? 'auto', opts.limits ?? DEFAULT_LIMITS, { category: opts.category.id, deliverer: opts.deliverer });
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const source = await isWorkbook(opts.file)
+    ? { ...xlsxSource(opts.file, { sheet: opts.sheet, limits }), close: async () => undefined }
+    : workerCsvSource(opts.file, opts.encoding ?? 'auto', limits, { category: opts.category.id, deliverer: opts.deliverer });
   try {
-    return await ingestSource(db, source, { ...opts, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
+    const progress = opts.progress && { ...opts.progress, totalBytes: opts.progress.totalBytes ?? (await stat(opts.file).catch(() => undefined))?.size };
+    return await ingestSource(db, source, { ...opts, progress, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
   } finally {
     await source.close();
   }

@@ -2,6 +2,7 @@
 // serves the in-process path of the upload route and a queue worker that picks the upload up later.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import type { ErrorBudget } from '../pipelines/error-budget.ts';
 import { ingestFile, type IngestDeps } from './ingest-file.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
@@ -18,6 +19,14 @@ export interface StoredUpload {
   /** The provider unit the uploading token belongs to: the batch's deliverer. */
   readonly providerId: string;
   readonly encoding: Encoding | 'auto';
+  /** The worksheet of a workbook to read; default the first. */
+  readonly sheet?: string;
+  /** The batch this upload corrects, checked by the route (same unit and category). */
+  readonly corrects?: string;
+  /** The page's reference for the upload, under which its progress can be followed before the batch id is known. */
+  readonly ref?: string;
+  /** The error budget decided when the upload was received (the category's default from configuration). */
+  readonly budget?: ErrorBudget;
 }
 
 export class UploadPayloadError extends Error {
@@ -56,6 +65,7 @@ export async function ingestUpload(db: Db, upload: StoredUpload, deps: IngestDep
     }
     const report = await ingestFile(db, {
       file: upload.file, name: upload.fileName, category, deliverer, encoding: upload.encoding, limits: deps.limits, batchId: deps.batchId, receivedAt: deps.receivedAt,
+      sheet: upload.sheet, corrects: upload.corrects, ...upload.budget, progress: { ref: upload.ref },
     }, deps);
     finished = report.status !== 'failed';
     return report;

@@ -38,7 +38,7 @@ export async function collectSource(deps: CollectDeps, req: CollectRequest): Pro
     await markStarted(db, req.runId, req.sourceId);
     failpoint('collect.started');
     const { source, connector } = resolveSource(deps.catalog, req.sourceId);
-    const result = await runSource(source, connector, { db, log, runId: req.runId, signal: req.signal, env: deps.catalog.env });
+    const result = await runSource(source, connector, { db, log, runId: req.runId, signal: req.signal, env: deps.catalog.env, budgets: deps.catalog.budgets });
     await markFinished(db, req.runId, req.sourceId, { status: 'succeeded' });
     log.info(result, 'source collected');
     failpoint('collect.succeeded');

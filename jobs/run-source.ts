@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { schemaKeys, toSchemaRecord } from '../connectors/field-mapping.ts';
 import type { Connector, JsonValue, SourceConfigBase, SourceMessage } from '../connectors/types.ts';
+import { budgetFor, type ErrorBudgets } from '../pipelines/error-budget.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import { rowsSource, type BatchReport } from '../pipelines/run-batch.ts';
@@ -31,6 +32,8 @@ export interface RunSourceOptions {
   readonly signal: AbortSignal;
   /** Where the connector reads the secrets its configuration names. */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Each category's default error budget (a source's own errorBudget comes first). */
+  readonly budgets?: ErrorBudgets;
 }
 
 export interface SourceRunResult {
@@ -79,6 +82,7 @@ export async function runSource(source: SourceConfigBase, connector: Connector, 
     batchOpen = true;
     const report = await ingest({
       category: spec, deliverer, batchId, name: `${source.id} from ${JSON.stringify(saved ?? null)}`,
+      ...budgetFor(opts.budgets, source.category, source.errorBudget),
       inTransaction: async (trx, outcome) => {
         const c = covered();
         // A file's rows are the records it holds, which only the pipeline has counted.

@@ -52,6 +52,11 @@ export const ISSUES = {
   E_SOURCE_UNIT_NOT_PERMITTED: { severity: 'error', zh: (p) => `数据提供单位${v(p)}与报送单位不符：${p.detail}`, en: (p) => `Source unit${ve(p)} is not one the delivering unit may deliver for: ${de(p)}` },
   E_COMPOSITE: { severity: 'error', zh: (p) => `「${p.column}」${v(p)}无法按附件格式拆分，可写作：${p.detail}`, en: (p) => `${p.column}${ve(p)} cannot be split into its fields; accepted forms: ${de(p)}` },
   E_UTILITY_EMPTY: { severity: 'error', zh: (p) => `该行既没有缴费明细（「${p.column}」），也没有近3/6个月月均用量或当前是否欠费`, en: (p) => `The row has neither a monthly bill (${p.column}) nor the provider's averages or arrears flag` },
+  E_SCIENTIFIC_NOTATION: {
+    severity: 'error',
+    zh: (p) => `「${p.column}」${v(p)}被表格软件显示成了科学计数法，后几位数字已经丢失，无法还原。请在原始数据中把该列设置为“文本”格式后重新填写完整代码（或在代码前加英文单引号 '），不要从 CSV 打开后直接保存`,
+    en: (p) => `${p.column}${ve(p)} was turned into scientific notation by a spreadsheet, and its last digits are lost; format the column as Text in the source, enter the full code again (or prefix it with an apostrophe), and do not save a CSV opened in Excel as is`,
+  },
   E_INVALID: { severity: 'error', zh: (p) => `「${p.column}」${v(p)}不符合要求：${p.detail}`, en: (p) => `${p.column}${ve(p)} is invalid: ${de(p)}` },
   // warnings: the row is kept
   W_UNKNOWN_COLUMN: { severity: 'warning', zh: (p) => `未识别的列「${p.column}」，该列不入库`, en: (p) => `Unknown column "${p.column}" is not loaded` },
@@ -68,6 +73,13 @@ export const ISSUES = {
   R_HEADER_UNREADABLE: { severity: 'refusal', zh: (p) => `表头行无法解析：${p.detail}`, en: (p) => `The header row cannot be read: ${de(p)}` },
   R_FILE_TOO_LARGE: { severity: 'refusal', zh: (p) => `文件超过大小上限：${p.detail}，整批退回`, en: (p) => `The file exceeds the size limit: ${de(p)}; the batch is refused` },
   R_TOO_MANY_COLUMNS: { severity: 'refusal', zh: (p) => `表头列数超过上限：${p.detail}`, en: (p) => `The header has more columns than allowed: ${de(p)}` },
+  R_WORKBOOK_UNREADABLE: { severity: 'refusal', zh: (p) => `无法读取 Excel 工作簿：${p.detail}；请在 Excel 中另存为 .xlsx 或 CSV 后重新上传`, en: (p) => `The Excel workbook cannot be read: ${de(p)}; save it from Excel as .xlsx or CSV and upload again` },
+  R_SHEET_NOT_FOUND: { severity: 'refusal', zh: (p) => `工作簿中没有指定的工作表：${p.detail}`, en: (p) => `The workbook has no such sheet: ${de(p)}` },
+  R_OTHER_CATEGORY: {
+    severity: 'refusal',
+    zh: (p) => `此文件看起来是${p.value}数据：表头与「${p.value}」更吻合，而不是所选类别（缺少必填列：${p.detail}）。请选择类别「${p.value}」后重新上传`,
+    en: (p) => `This file looks like ${p.value} data: its headers match that category better than the one chosen (required columns missing: ${de(p)}); choose ${p.value} and upload again`,
+  },
   R_EMPTY_FILE: { severity: 'refusal', zh: () => '文件为空，没有表头', en: () => 'The file is empty: no header row' },
   R_OVER_BUDGET: { severity: 'refusal', zh: (p) => `错误行超过允许范围（${p.detail}），整批退回，未入库任何数据`, en: (p) => `Rejected rows exceed the error budget (${de(p)}); the batch is refused and nothing was loaded` },
 } satisfies Record<string, IssueDef>;

@@ -11,8 +11,8 @@ import { validateRecord } from './stages/validate.ts';
 import { findProviderUnit } from '../schemas/registry.ts';
 import type { RowIssue } from './types.ts';
 
-// Standard designations, formats and characters a Chinese message names as such.
-const ZH_ALLOWED = /GB(?:\/T)? ?\d+|UTF-8|GBK|CSV|NUL|Y{4}[-/]?M{1,2}(?:[-/]?D{1,2})?|YYYY年M月D日|[IOSVZX](?=[、）)]|$)/g;
+// Standard designations, file formats, products and characters a Chinese message names as such.
+const ZH_ALLOWED = /GB(?:\/T)? ?\d+|UTF-8|GBK|CSV|NUL|Excel|WPS|\.xlsx|Y{4}[-/]?M{1,2}(?:[-/]?D{1,2})?|YYYY年M月D日|[IOSVZX](?=[、）)]|$)/g;
 // The Chinese an English message cites as the thing to type: 是/否, 罚款, the date spelling 年月日.
 const EN_ALLOWED = /YYYY年M月D日|是|否|罚款/g;
 const MARK = '⟦⟧';

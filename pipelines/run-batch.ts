@@ -9,9 +9,11 @@ import { finishRow, processRow } from './process-row.ts';
 import { createDecoder, detectEncoding, UnsupportedEncodingError, type Encoding } from './stages/decode.ts';
 import { mapHeaders } from './stages/map-headers.ts';
 import { parseCsv } from './stages/parse-csv.ts';
+import { WorkbookError } from './stages/read-xlsx.ts';
 import type { BatchCounts, BatchOutcome, CreditRecord, HeaderMap, ParsedRecord, RowIssue, BatchInput } from './types.ts';
 
 export const REPORT_ISSUE_LIMIT = 100;
+const PROGRESS_EVERY_ROWS = 2_000;
 const DETECT_SAMPLE_BYTES = 1 << 20;
 
 export interface IngestRequest {
@@ -23,6 +25,8 @@ export interface IngestRequest {
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
   readonly maxColumns?: number;
+  /** The batch this one corrects (its rejected rows at the lines loaded here become resolved). */
+  readonly corrects?: string;
 }
 
 export interface SinkClose {
@@ -36,6 +40,12 @@ export interface SinkClose {
   readonly warningCount: number;
   readonly warnings: readonly RowIssue[];
   readonly refusal: RowIssue | null;
+  /**
+   * Collected when the batch names a batch it corrects or is a corrected rejection report (has 行号):
+   * for each loaded row, the line of the original batch it corrects (its 行号, or its own line when
+   * the whole file is resubmitted) and its own line.
+   */
+  readonly corrections?: { readonly fromReport: boolean; readonly lines: readonly (readonly [number, number])[] };
 }
 
 /** Where a batch's rows go: the store's batch transaction in production. */
@@ -186,6 +196,7 @@ export async function runBatch(
   let header: HeaderMap | null = null;
   let lastLine = 0;
   let refusal: RowIssue | null = null;
+  let corrected: [number, number][] | undefined;
   const warn = (ws: readonly RowIssue[]) => {
     warningCount += ws.length;
     for (const w of ws) if (warnings.length < REPORT_ISSUE_LIMIT) warnings.push(w);
@@ -198,6 +209,7 @@ export async function runBatch(
   const closeOf = (): SinkClose => ({
     ...source.describe(),
     headers: header?.headers ?? [], read, accepted, rejected, warningCount, warnings, refusal,
+    ...(corrected ? { corrections: { fromReport: header?.reportLine !== undefined, lines: corrected } } : {}),
   });
 
   try {
@@ -207,6 +219,7 @@ export async function runBatch(
           const h = readHeader(spec, rec, req.maxColumns ?? DEFAULT_LIMITS.maxColumns, source.progress().encoding);
           if (!h) continue;
           header = h.map;
+          if (req.corrects !== undefined || header?.reportLine !== undefined) corrected = [];
           warn(h.warnings);
           if (h.refusal) {
             refusal = h.refusal;
@@ -228,15 +241,19 @@ export async function runBatch(
           warn(out.warnings);
           if (out.kind === 'accepted') {
             accepted++;
+            // a row added to a corrected report (no 行号) corrects nothing in particular
+            const original = out.corrects ?? (header.reportLine === undefined ? rec.row.line : undefined);
+            if (original !== undefined) corrected?.push([original, rec.row.line]);
             await sink.write(out.record);
           } else {
             await rejectRow(rec.row.line, rec.row.cells, out.issues);
           }
         }
-        if (read % 10_000 === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
+        if (read % PROGRESS_EVERY_ROWS === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
       }
     } catch (e) {
       if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.zh, detailEn: e.en });
+      else if (e instanceof WorkbookError) refusal = makeIssue(e.issueCode, { line: null, detail: e.message });
       else if (e instanceof FileTooLargeError) refusal = makeIssue('R_FILE_TOO_LARGE', { line: lastLine + 1, detail: `超过 ${e.limitBytes} 字节，在第 ${lastLine + 1} 行`, detailEn: `> ${e.limitBytes} bytes, at line ${lastLine + 1}` });
       else throw e;
     }

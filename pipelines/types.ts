@@ -28,7 +28,11 @@ export type BatchInput = ParsedRecord | { readonly kind: 'checked'; readonly row
 
 /** A row normalised, validated and given its source unit; not yet stamped. */
 export type CheckedRow =
-  | { readonly kind: 'valid'; readonly fields: Fields; readonly sourceUnit: string; readonly warnings: readonly RowIssue[] }
+  | {
+    readonly kind: 'valid'; readonly fields: Fields; readonly sourceUnit: string; readonly warnings: readonly RowIssue[];
+    /** The 行号 of a corrected rejection report's row: the line of the original batch it corrects. */
+    readonly corrects?: number;
+  }
   | { readonly kind: 'rejected'; readonly issues: readonly RowIssue[]; readonly warnings: readonly RowIssue[] }
   | { readonly kind: 'blank' };
 
@@ -42,6 +46,8 @@ export interface HeaderMap {
   readonly composites: readonly (readonly [number, CompositeSpec])[];
   /** Field key -> the (trimmed) header the file used for it. */
   readonly headerOf: (key: string) => string | undefined;
+  /** Column index of 行号 when the file is a corrected rejection report: the line of the original batch each row corrects. */
+  readonly reportLine?: number;
 }
 
 /** _original (a record's cells as delivered, for values converted from another unit) is the one object value. */

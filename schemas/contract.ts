@@ -3,9 +3,10 @@
 import { categories, codeLists, commonSchema, keyPartFields, resolveComposite, resolveHeader, type CategorySpec, type FieldSpec } from './registry.ts';
 
 const cell = (s: string | undefined) => (s ?? '').replaceAll('|', '\\|').replaceAll('\n', ' ');
-const KINDS = (commonSchema as any).$defs as Record<string, { 'x-kind-zh': string; description: string }>;
+export const KINDS = (commonSchema as any).$defs as Record<string, { 'x-kind-zh': string; description: string }>;
 
-function typeOf(f: FieldSpec): string {
+/** A field's type in Chinese, with its unit and length limit (the template's field sheet shows the same). */
+export function typeOf(f: FieldSpec): string {
   const base = KINDS[f.kind]['x-kind-zh'];
   return `${base}${f.unit && !base.includes(f.unit) ? `（${f.unit}）` : ''}${f.maxLength ? ` ≤${f.maxLength}` : ''}`;
 }

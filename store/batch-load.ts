@@ -19,6 +19,8 @@ export interface BatchMeta {
   readonly receivedAt: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
+  /** The batch this one corrects, when named by the deliverer (else detected from a corrected report's 行号). */
+  readonly corrects?: string;
   /** Work that must commit or roll back with the batch (a connector's cursor, a run ledger entry). */
   readonly inTransaction?: (trx: Knex.Transaction, outcome: { status: 'loaded' | 'refused' }) => Promise<void>;
 }
@@ -137,6 +139,7 @@ export class BatchLoad implements BatchSink {
         warnings: pgJson(close.warnings), refusal: close.refusal ? pgJson(close.refusal) : null,
         ...counts,
       });
+      if (close.corrections) await this.linkCorrection(close.corrections, !close.refusal);
       await this.meta.inTransaction?.(this.trx, { status: close.refusal ? 'refused' : 'loaded' });
       failpoint('batch.before-commit');
       await this.trx.commit();
@@ -147,6 +150,34 @@ export class BatchLoad implements BatchSink {
       await this.trx.rollback().catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * Records which batch this one corrects (named, or found from a corrected report's 行号: the unit's
+   * latest batch of the category whose rejected rows include every line corrected here) and, when
+   * the batch loaded, marks those rejected rows resolved by it.
+   */
+  private async linkCorrection(c: NonNullable<SinkClose['corrections']>, loaded: boolean): Promise<void> {
+    const originals = c.lines.map(([o]) => o);
+    let target = this.meta.corrects;
+    if (target === undefined && c.fromReport && originals.length > 0) {
+      const { rows } = await this.trx.raw(`
+        SELECT b.id FROM (
+          SELECT id, received_at FROM batches WHERE delivered_by = :unit AND category = :category AND id <> :id
+            AND status IN ('loaded', 'refused') AND rejected > 0 ORDER BY received_at DESC LIMIT 50) b
+        WHERE NOT EXISTS (SELECT 1 FROM unnest(:lines::int[]) u(line)
+          WHERE NOT EXISTS (SELECT 1 FROM rejected_rows r WHERE r.batch_id = b.id AND r.line = u.line))
+        ORDER BY b.received_at DESC LIMIT 1`, { unit: this.meta.deliveredBy, category: this.meta.category, id: this.meta.id, lines: originals });
+      target = rows[0]?.id;
+    }
+    if (target === undefined) return;
+    await this.trx('batches').where({ id: this.meta.id }).update({ corrects: target });
+    if (!loaded || originals.length === 0) return;
+    await this.trx.raw(`
+      UPDATE rejected_rows r SET resolved_by = :id, resolved_line = u.new_line
+      FROM unnest(:originals::int[], :lines::int[]) u(line, new_line)
+      WHERE r.batch_id = :target AND r.line = u.line AND r.resolved_by IS NULL`,
+    { id: this.meta.id, target, originals, lines: c.lines.map(([, l]) => l) });
   }
 
   /** Rolls the batch back and records it as failed, with the error, in a transaction of its own. */

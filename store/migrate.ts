@@ -12,6 +12,7 @@ import * as collectionLedger from '../migrations/20261129002000_collection_ledge
 import * as queuedUploads from '../migrations/20261129003000_queued_uploads.ts';
 import * as annexSubjects from '../migrations/20261205001000_annex_subjects.ts';
 import * as viewsFingerprint from '../migrations/20261205001100_views_fingerprint.ts';
+import * as correctionsProgress from '../migrations/20261205002100_corrections_progress.ts';
 import * as accessLogKeys from '../migrations/20261205004100_access_log_keys.ts';
 import * as databaseRoles from '../migrations/20261205004200_database_roles.ts';
 import * as collectionSkips from '../migrations/20261205004300_collection_skips.ts';
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129003000_queued_uploads', queuedUploads],
   ['20261205001000_annex_subjects', annexSubjects],
   ['20261205001100_views_fingerprint', viewsFingerprint],
+  ['20261205002100_corrections_progress', correctionsProgress],
   ['20261205004100_access_log_keys', accessLogKeys],
   ['20261205004200_database_roles', databaseRoles],
   ['20261205004300_collection_skips', collectionSkips],

@@ -6,7 +6,7 @@ import type { Db } from './db.ts';
 import { utcIso } from './sql.ts';
 
 const BATCH_COLUMNS = ['id', 'category', 'file_name', 'sha256', 'size_bytes', 'encoding', 'delivered_by', 'status', 'schema_version',
-  'read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates', 'warning_count', 'refusal', 'error', 'headers'];
+  'read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates', 'warning_count', 'refusal', 'error', 'headers', 'corrects', 'warnings'];
 const ts = (knex: Knex, col: string) => knex.raw(utcIso(col));
 
 export interface BatchRow {
@@ -14,14 +14,19 @@ export interface BatchRow {
   delivered_by: string; status: BatchStatus; schema_version: string; received_at: string; finished_at: string | null;
   read: number; accepted: number; rejected: number; inserted: number; updated: number; unchanged: number; duplicates: number;
   warning_count: number; refusal: RowIssue | null; error: string | null; headers: string[];
+  corrects: string | null; warnings: RowIssue[];
 }
 
 const selectBatches = (k: Knex) => k('batches').select([...BATCH_COLUMNS, ts(k, 'received_at'), ts(k, 'finished_at')]);
 
-/** The latest batches; only those delivered by one unit (its full name, as batches.delivered_by holds it) when given. */
-export async function listBatches(db: Db, limit = 50, deliveredBy?: string): Promise<BatchRow[]> {
+/**
+ * The latest batches; only those delivered by one unit (its full name, as batches.delivered_by holds
+ * it) when given; with `withOpen`, each with the number of its rejected rows no correction has loaded.
+ */
+export async function listBatches(db: Db, limit = 50, deliveredBy?: string, opts: { withOpen?: boolean } = {}): Promise<(BatchRow & { open_rejects?: number })[]> {
   // the column, not the received_at text the select makes of it
   const q = selectBatches(db.knex).orderBy('batches.received_at', 'desc').limit(limit);
+  if (opts.withOpen) q.select(db.knex.raw('(SELECT count(*)::int FROM rejected_rows r WHERE r.batch_id = batches.id AND r.resolved_by IS NULL) AS open_rejects'));
   return deliveredBy === undefined ? q : q.where({ delivered_by: deliveredBy });
 }
 
@@ -30,15 +35,35 @@ export async function getBatch(db: Db, id: string): Promise<BatchRow | undefined
   return selectBatches(db.knex).where({ id }).first();
 }
 
-/** Rejected rows of a batch in line order, a page at a time, so a large report never sits in memory. */
-export async function* rejectedRows(db: Db, batchId: string, pageSize = 2000): AsyncGenerator<{ line: number; cells: string[]; issues: RowIssue[] }> {
+export type RejectStatus = 'open' | 'resolved';
+
+export interface RejectedRow {
+  line: number; cells: string[]; issues: RowIssue[];
+  /** resolved: a later batch (resolvedBy, at its line resolvedLine) loaded the corrected row. */
+  status: RejectStatus; resolvedBy: string | null; resolvedLine: number | null;
+}
+
+/** Rejected rows of a batch in line order, a page at a time, so a large report never sits in memory; only open or resolved ones when asked. */
+export async function* rejectedRows(db: Db, batchId: string, opts: { status?: RejectStatus; pageSize?: number } = {}): AsyncGenerator<RejectedRow> {
+  const pageSize = opts.pageSize ?? 2000;
   let after = -1;
   for (;;) {
-    const rows = await db.knex('rejected_rows').select('id', 'line', 'cells', 'issues').where('batch_id', batchId).andWhere('id', '>', after).orderBy('id').limit(pageSize);
-    for (const r of rows) yield { line: r.line, cells: r.cells, issues: r.issues };
+    const q = db.knex('rejected_rows').select('id', 'line', 'cells', 'issues', 'resolved_by', 'resolved_line').where('batch_id', batchId).andWhere('id', '>', after).orderBy('id').limit(pageSize);
+    if (opts.status === 'open') q.whereNull('resolved_by');
+    if (opts.status === 'resolved') q.whereNotNull('resolved_by');
+    const rows = await q;
+    for (const r of rows) {
+      yield { line: r.line, cells: r.cells, issues: r.issues, status: r.resolved_by ? 'resolved' : 'open', resolvedBy: r.resolved_by, resolvedLine: r.resolved_line };
+    }
     if (rows.length < pageSize) return;
     after = rows[rows.length - 1].id;
   }
+}
+
+/** How many of a batch's rejected rows are still open. */
+export async function openRejects(db: Db, batchId: string): Promise<number> {
+  const r = await db.knex('rejected_rows').where({ batch_id: batchId }).whereNull('resolved_by').count<{ n: string }[]>({ n: '*' });
+  return Number(r[0].n);
 }
 
 export interface ProfileRecord {

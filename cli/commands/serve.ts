@@ -46,6 +46,7 @@ export function register(program: Command): void {
         const app = await buildApp({
           db, log, ingestLimits: config.limits, limits: { fileBytes: Math.min(config.service.uploadBytes, config.limits.maxFileBytes) },
           uploadDir: config.uploadDir, checkpointDir: config.audit.checkpointDir, authFailuresPerMinute: config.service.authFailuresPerMinute,
+          errorBudgets: config.errorBudgets,
           ...(queue ? { runUpload: queuedRunUpload(db, { queue, retryDelayMs: collection.retryDelayMs }) } : {}),
         });
         await app.listen({ host: opts.host, port: opts.port });
