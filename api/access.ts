@@ -36,11 +36,8 @@ export function viewFields(spec: CategorySpec, fields: Readonly<Record<string, u
   return { fields: out, masked };
 }
 
-export function pastPublicity(category: CategoryId, fields: Readonly<Record<string, unknown>>, today: string): boolean {
-  const key = publicityEndFields().get(category);
-  const end = key ? fields[key] : undefined;
-  return typeof end === 'string' && end !== '' && end < today;
-}
+// Also the alert rules' (alerts/classify.ts), below the service: its home is schemas/sensitivity.ts.
+export { pastPublicity } from '../schemas/sensitivity.ts';
 
 export const withheldNote = (spec: CategorySpec) => ({
   category: spec.id,

@@ -16,6 +16,7 @@ import type { Db } from '../store/db.ts';
 import { ApiError, Errors } from './errors.ts';
 import { AuthFailures, actorOf, registerIdentity } from './identity.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { alertRoutes } from './routes/alerts.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { enterpriseRoutes } from './routes/enterprises.ts';
 import { evaluationRoutes } from './routes/evaluation.ts';
@@ -153,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(enterpriseRoutes, { db: deps.db, now });
   await app.register(evaluationRoutes, { db: deps.db, now });
   await app.register(adminRoutes, { db: deps.db, now, checkpointDir: deps.checkpointDir });
+  await app.register(alertRoutes, { db: deps.db, now });
   await app.register(pageRoutes);
   return app;
 }

@@ -3,10 +3,11 @@
 //   ingest: bench/ingest.ts, BENCH_ROWS (default 1,000,000) penalty rows through `credit-etl ingest` vs psql \copy
 //   query:  bench/query.ts, BENCH_RECORDS (default 10,000,000) records, profiles over HTTP vs pgbench
 //   evaluate: bench/evaluate.ts, BENCH_ENTERPRISES (default 1,000) enterprises, `evaluate --all` in enterprises/s
+//   alerts: bench/alerts.ts, BENCH_RECORDS (default 100,000) penalty records, BENCH_WATCHED (1,000) watched: commit-to-webhook p50/p95
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const PARTS = { ingest: 'ingest.ts', query: 'query.ts', evaluate: 'evaluate.ts' } as const;
+const PARTS = { ingest: 'ingest.ts', query: 'query.ts', evaluate: 'evaluate.ts', alerts: 'alerts.ts' } as const;
 type Part = keyof typeof PARTS;
 const asked = process.argv.slice(2);
 const unknown = asked.filter((a) => !(a in PARTS));

@@ -81,6 +81,7 @@ program.command('ingest').description('load one batch from a provider unit (CSV 
   .addOption(new Option('--encoding <enc>', 'file encoding').default('auto').choices(ENCODING_NAMES))
   .option('--max-reject-ratio <r>', 'refuse the batch when more than this share of rows is rejected', ratio)
   .option('--max-rejects <n>', 'refuse the batch when more than this many rows are rejected', count)
+  .option('--full', 'the file is the provider\'s whole current set of the category: its records missing from it are withdrawn')
   .option('--sheet <name>', 'the worksheet of an .xlsx file (default: the first)')
   .option('--corrects <batchId>', 'the batch this file corrects: its rejected rows at the lines loaded now become resolved (a corrected rejection report is recognised without it)')
   .option('--json', 'print one JSON object instead of the summary')
@@ -104,7 +105,7 @@ program.command('ingest').description('load one batch from a provider unit (CSV 
         }
       }
       return ingestFile(db, {
-        file, category, deliverer, encoding: parseEncodingOption(opts.encoding), limits: config.limits, sheet: opts.sheet, corrects: opts.corrects,
+        file, category, deliverer, encoding: parseEncodingOption(opts.encoding), limits: config.limits, sheet: opts.sheet, corrects: opts.corrects, fullDelivery: opts.full,
         ...budgetFor(config.errorBudgets, category.id, { maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects }),
       }, { log, onProgress: bar.update });
     });
@@ -199,7 +200,8 @@ program.command('contract').description('write the data-contract document genera
 const STORE_COMMANDS = ['migrate', 'ingest', 'rejects', 'batches', 'profile', 'demo', 'contract'];
 if (!STORE_COMMANDS.includes(process.argv[2])) {
   for (const m of await Promise.all([import('./commands/serve.ts'), import('./commands/tokens.ts'), import('./commands/authz.ts'),
-    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/institutions.ts'), import('./commands/evaluation.ts')])) m.register(program);
+    import('./commands/audit.ts'), import('./commands/collect.ts'), import('./commands/institutions.ts'), import('./commands/evaluation.ts'),
+    import('./commands/alerts.ts')])) m.register(program);
 }
 
 try {

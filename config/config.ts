@@ -131,3 +131,31 @@ export function loadCollectionConfig(env: NodeJS.ProcessEnv = process.env): Coll
     sourcesFile: env.CREDIT_ETL_SOURCES ? path.resolve(env.CREDIT_ETL_SOURCES) : undefined, env,
   };
 }
+
+/** The alert worker's settings (jobs/alerts.ts); each has a default there. */
+export interface AlertConfig {
+  readonly concurrency?: number;
+  readonly pollMs?: number;
+  readonly expiringDays?: number;
+  readonly scanEveryMs?: number;
+  readonly timeoutMs?: number;
+  readonly requeueMs?: number;
+}
+
+export function loadAlertConfig(env: NodeJS.ProcessEnv = process.env): AlertConfig {
+  const problems: string[] = [];
+  const whole = (name: string, min: number): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return undefined;
+    const n = Number(raw);
+    if (!(Number.isInteger(n) && n >= min)) problems.push(`${name} must be a whole number >= ${min} (got ${raw})`);
+    return n;
+  };
+  const cfg = {
+    concurrency: whole('CREDIT_ETL_ALERT_CONCURRENCY', 1), pollMs: whole('CREDIT_ETL_ALERT_POLL_MS', 50), expiringDays: whole('CREDIT_ETL_ALERT_EXPIRING_DAYS', 1),
+    scanEveryMs: whole('CREDIT_ETL_ALERT_SCAN_MS', 1000), timeoutMs: whole('CREDIT_ETL_ALERT_TIMEOUT_MS', 1000),
+    requeueMs: whole('CREDIT_ETL_ALERT_REQUEUE_MS', 500),
+  };
+  if (problems.length) throw new ConfigError(`Configuration problems:\n- ${problems.join('\n- ')}`);
+  return cfg;
+}

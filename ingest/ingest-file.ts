@@ -29,6 +29,9 @@ export interface DeliveryOptions {
   readonly inTransaction?: BatchMeta['inTransaction'];
   /** When the delivery arrived (a queued upload: when it was registered); default now. */
   readonly receivedAt?: string;
+  /** The deliverer's whole current set: its records missing from it are withdrawn (BatchMeta.fullDelivery). */
+  readonly fullDelivery?: boolean;
+  readonly withdrawShare?: BatchMeta['withdrawShare'];
   /** A header wider than this refuses the batch. */
   readonly maxColumns?: number;
   /** The batch this delivery corrects (checked by the caller: same unit and category). */
@@ -58,6 +61,7 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
   const sink = await BatchLoad.begin(db, {
     id: batchId, category: opts.category.id, fileName: opts.name, deliveredBy: opts.deliverer.name,
     schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, corrects: opts.corrects, inTransaction: opts.inTransaction,
+    fullDelivery: opts.fullDelivery, withdrawShare: opts.withdrawShare,
   });
   const shown = opts.progress ? progressWriter(db, { batchId, deliveredBy: opts.deliverer.name, ...opts.progress }, log) : undefined;
   try {

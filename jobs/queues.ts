@@ -12,6 +12,8 @@ export const QUEUE = {
   trigger: 'collect-trigger',
   /** One uploaded file (POST /batches with Redis configured), registered as a `received` batch. */
   upload: 'ingest-upload',
+  /** One attempt to deliver one alert to one webhook endpoint (jobs/alerts.ts). */
+  alertDeliver: 'alert-deliver',
 } as const;
 
 export interface JobPayloads {
@@ -20,6 +22,7 @@ export interface JobPayloads {
   [QUEUE.trigger]: { readonly sourceIds: readonly string[] };
   /** The deliverer (upload.providerId) is the uploading token's unit, never a form field or the file. */
   [QUEUE.upload]: { readonly batchId: string; readonly receivedAt: string; readonly upload: StoredUpload };
+  [QUEUE.alertDeliver]: { readonly deliveryId: number; readonly attempt: number };
 }
 
 /**
@@ -31,6 +34,8 @@ export const jobId = {
   report: (runId: string) => `${runId}.report`,
   /** The batch id itself: enqueueing an upload twice adds one job. */
   upload: (batchId: string) => batchId,
+  /** One job per attempt: re-adding a due attempt while its job exists adds nothing. */
+  alertDeliver: (deliveryId: number, attempt: number) => `${deliveryId}.${attempt}`,
 };
 
 /** A source job's attempts in all: transient failures retry with exponential backoff. */

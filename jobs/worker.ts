@@ -23,7 +23,7 @@ import { installSchedules } from './schedules.ts';
 
 export interface CollectionWorker {
   readonly workers: readonly Worker[];
-  readonly queues: { readonly [K in keyof JobPayloads]: Queue<JobPayloads[K]> };
+  readonly queues: { readonly [K in Exclude<keyof JobPayloads, typeof QUEUE.alertDeliver>]: Queue<JobPayloads[K]> };
   /** Graceful: a running source stops after the batch it is loading commits, and another worker resumes it. */
   close(): Promise<void>;
 }

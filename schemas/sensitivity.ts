@@ -1,5 +1,6 @@
 // What the schemas' field sensitivity means for a whole category, worked out in one place for every
-// door to the data: the service's masking (api/access.ts) and the database roles' views (store/role-views.ts).
+// door to the data: the service's masking (api/access.ts), the database roles' views (store/role-views.ts)
+// and the alert rules (alerts/classify.ts).
 import { categories, type CategoryId, type CategorySpec } from './registry.ts';
 
 /**
@@ -28,3 +29,9 @@ export function publicityEndFields(): ReadonlyMap<CategoryId, string> {
   return (publicityEnds = m);
 }
 
+/** Is the record past its category's 公示截止期 on `today` (YYYY-MM-DD)? */
+export function pastPublicity(category: CategoryId, fields: Readonly<Record<string, unknown>>, today: string): boolean {
+  const key = publicityEndFields().get(category);
+  const end = key ? fields[key] : undefined;
+  return typeof end === 'string' && end !== '' && end < today;
+}

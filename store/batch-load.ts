@@ -8,6 +8,7 @@ import type { BatchCounts, CreditRecord, RowIssue } from '../pipelines/types.ts'
 import { failpoint } from '../lib/failpoints.ts';
 import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
+import { captureEvents } from './events.ts';
 import { createStager, pgJson, STAGING_DDL, type Stager } from './staging.ts';
 
 export interface BatchMeta {
@@ -19,6 +20,13 @@ export interface BatchMeta {
   readonly receivedAt: string;
   readonly maxRejectRatio?: number;
   readonly maxRejects?: number;
+  /**
+   * The delivery is the deliverer's whole current set of the category: its records missing from it
+   * are withdrawn (moved to history), and each becomes a record.withdrawn event.
+   */
+  readonly fullDelivery?: boolean;
+  /** The mass-withdrawal guard's share (store/events.ts): above it, the batch's events are held for an operator. */
+  readonly withdrawShare?: number;
   /** The batch this one corrects, when named by the deliverer (else detected from a corrected report's 行号). */
   readonly corrects?: string;
   /** Work that must commit or roll back with the batch (a connector's cursor, a run ledger entry). */
@@ -35,6 +43,7 @@ const RECORD_COLUMNS = ['category', 'natural_key', 'subject_uscc', 'subject_name
  * on the narrow key columns finds them, where DISTINCT ON would sort whole staged rows (GBs on disk).
  * A changed record's previous version moves to credit_record_versions with its own provenance; an
  * unchanged one (same content hash) is not rewritten, so it keeps the provenance of the batch that set it.
+ * What was inserted or changed (with the old fields) goes to merge_touched, for the batch's events.
  */
 const MERGE_SQL = `
 WITH src AS (
@@ -57,10 +66,28 @@ WITH src AS (
     source_line = EXCLUDED.source_line, received_at = EXCLUDED.received_at, loaded_at = EXCLUDED.loaded_at,
     schema_version = EXCLUDED.schema_version
   WHERE credit_records.content_hash <> EXCLUDED.content_hash
-  RETURNING (xmax = 0) AS inserted
+  RETURNING id, (xmax = 0) AS inserted
+), touched AS (
+  INSERT INTO merge_touched (record_id, kind, old_fields)
+  SELECT u.id, CASE WHEN u.inserted THEN 'inserted' ELSE 'updated' END, c.fields FROM up u LEFT JOIN changed c ON c.id = u.id
 )
 SELECT (SELECT count(*) FROM stg WHERE kind = 'a')::int AS staged, (SELECT count(*) FROM src)::int AS distinct_rows,
   (SELECT count(*) FROM up WHERE inserted)::int AS inserted, (SELECT count(*) FROM up WHERE NOT inserted)::int AS updated`;
+
+/** A full delivery: the deliverer's records it no longer holds leave the store for history, and are reported as withdrawn. */
+const WITHDRAW_SQL = `
+WITH gone AS (
+  DELETE FROM credit_records r WHERE r.category = :category AND r.delivered_by = :deliveredBy
+    AND NOT EXISTS (SELECT 1 FROM stg s WHERE s.kind = 'a' AND s.natural_key = r.natural_key)
+  RETURNING r.*
+), history AS (
+  INSERT INTO credit_record_versions (record_id, ${RECORD_COLUMNS.join(', ')}, superseded_at, superseded_by_batch)
+  SELECT id, ${RECORD_COLUMNS.join(', ')}, now(), :batchId FROM gone
+), touched AS (
+  INSERT INTO merge_touched (record_id, kind, old_fields, version, subject_uscc, event_date)
+  SELECT id, 'withdrawn', fields, version, subject_uscc, event_date FROM gone
+)
+SELECT count(*)::int AS withdrawn FROM gone`;
 
 /** The registry row of a batch as it arrives (status received): registered ahead or adopted by the batch. */
 const receivedRow = (meta: Omit<BatchMeta, 'inTransaction'>) => ({
@@ -112,6 +139,7 @@ export class BatchLoad implements BatchSink {
       await this.trx.raw(`INSERT INTO rejected_rows (batch_id, line, cells, issues)
         SELECT ?, source_line, cells, issues FROM stg WHERE kind = 'r' ORDER BY source_line`, [this.meta.id]);
       let counts: MergeCounts = { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 };
+      let withdrawn = 0;
       if (!close.refusal) {
         // Merges of one category run one at a time, so two batches touching the same record cannot
         // both miss the other's version when they copy the old one to history.
@@ -119,11 +147,17 @@ export class BatchLoad implements BatchSink {
         // A temp table has no statistics until analysed: without them the planner guesses a few
         // thousand staged rows and picks plans that scan the whole category to join them.
         await this.trx.raw('ANALYZE stg');
+        // The outbox (store/events.ts): what the merge changes becomes credit_events rows in this transaction.
+        const events = await captureEvents(this.trx, this.meta);
         failpoint('batch.merge');
         const { rows } = await this.trx.raw(MERGE_SQL, {
           category: this.meta.category, batchId: this.meta.id, deliveredBy: this.meta.deliveredBy,
           receivedAt: this.meta.receivedAt, schemaVersion: this.meta.schemaVersion,
         });
+        if (this.meta.fullDelivery) {
+          withdrawn = (await this.trx.raw(WITHDRAW_SQL, { category: this.meta.category, deliveredBy: this.meta.deliveredBy, batchId: this.meta.id })).rows[0].withdrawn;
+        }
+        await events.write(withdrawn);
         failpoint('batch.merged');
         const m = rows[0];
         counts = {
@@ -137,7 +171,7 @@ export class BatchLoad implements BatchSink {
         sha256: close.sha256, size_bytes: close.sizeBytes, encoding: close.encoding, headers: pgJson(close.headers),
         read: close.read, accepted: close.accepted, rejected: close.rejected, warning_count: close.warningCount,
         warnings: pgJson(close.warnings), refusal: close.refusal ? pgJson(close.refusal) : null,
-        ...counts,
+        ...counts, withdrawn,
       });
       if (close.corrections) await this.linkCorrection(close.corrections, !close.refusal);
       await this.meta.inTransaction?.(this.trx, { status: close.refusal ? 'refused' : 'loaded' });

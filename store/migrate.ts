@@ -17,6 +17,7 @@ import * as accessLogKeys from '../migrations/20261205004100_access_log_keys.ts'
 import * as databaseRoles from '../migrations/20261205004200_database_roles.ts';
 import * as collectionSkips from '../migrations/20261205004300_collection_skips.ts';
 import * as institutions from '../migrations/20261205004400_institutions.ts';
+import * as alerts from '../migrations/20261205005000_alerts.ts';
 import * as evaluations from '../migrations/20261205006000_evaluations.ts';
 
 /** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
@@ -38,6 +39,7 @@ export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205004200_database_roles', databaseRoles],
   ['20261205004300_collection_skips', collectionSkips],
   ['20261205004400_institutions', institutions],
+  ['20261205005000_alerts', alerts],
   ['20261205006000_evaluations', evaluations],
 ];
 

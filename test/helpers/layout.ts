@@ -61,6 +61,8 @@ const RULES: Record<string, { only?: readonly string[]; never?: readonly string[
   lib: { only: [] },
   schemas: { only: ['lib'] },
   pipelines: { only: ['schemas', 'lib'] },
+  // the alert rules, signatures and list reading: pure, below the store that writes events by them
+  alerts: { only: ['schemas', 'lib', 'pipelines'] },
   connectors: { never: ['store', 'jobs', 'api', 'ingest', 'cli'] },
   store: { never: ['ingest', 'jobs', 'api', 'cli'] },
   ingest: { never: ['jobs', 'api', 'cli'] },
