@@ -17,6 +17,7 @@ import * as collectionSkips from '../migrations/20261205004300_collection_skips.
 import * as institutions from '../migrations/20261205004400_institutions.ts';
 import * as alerts from '../migrations/20261205005000_alerts.ts';
 import * as evaluations from '../migrations/20261205006000_evaluations.ts';
+import * as alertWithheldReasons from '../migrations/20261205008000_alert_withheld_reasons.ts';
 
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
 const MIGRATIONS: readonly [string, Migration][] = [
@@ -36,6 +37,7 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205004400_institutions', institutions],
   ['20261205005000_alerts', alerts],
   ['20261205006000_evaluations', evaluations],
+  ['20261205008000_alert_withheld_reasons', alertWithheldReasons],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
