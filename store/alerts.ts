@@ -28,13 +28,15 @@ export const WITHHELD_WHY: Record<WithheldReason, string> = {
 };
 
 /**
- * When the version of the record an event names was loaded (credit_events e): what the revocation
- * rule asks of a record. A version since purged (store/lapsed-purge.ts, which purges only what the rule
- * withholds) falls back to the event's detection, which is never before the load.
+ * When the record an event names (credit_events e) was loaded, as the revocation rule asks it of a
+ * record: its current version, as the profile and the purge judge a record with its history (a later
+ * version is never loaded earlier than the event's own); a withdrawn record's last version; a record
+ * since purged (store/lapsed-purge.ts purges only what the rule withholds) the event's detection,
+ * which is never before the load.
  */
 const RECORD_LOADED_AT = `to_char(COALESCE(
-    (SELECT r.loaded_at FROM credit_records r WHERE r.id = e.record_id AND r.version = e.record_version),
-    (SELECT max(v.loaded_at) FROM credit_record_versions v WHERE v.record_id = e.record_id AND v.version = e.record_version),
+    (SELECT r.loaded_at FROM credit_records r WHERE r.id = e.record_id),
+    (SELECT max(v.loaded_at) FROM credit_record_versions v WHERE v.record_id = e.record_id),
     e.detected_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 export interface RelayResult {
