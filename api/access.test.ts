@@ -18,6 +18,13 @@ describe('masking derived from field sensitivity', () => {
     expect(viewFields(spec, fields, true)).toEqual({ fields, masked: [] });
   });
 
+  it('shows the delivered spelling of a converted value as the field itself is shown', () => {
+    const v = viewFields(category('penalty'), { fine_amount: '0.5', _original: { fine_amount: '5000元' } }, false);
+    expect(v).toEqual({ fields: { fine_amount: '0.5', _original: { fine_amount: '5000元' } }, masked: [] });
+    const w = viewFields(category('water'), { amount_due: '100', _original: { amount_due: '0.01万' } }, false);
+    expect(w.fields._original).toEqual({ amount_due: '*****' });
+  });
+
   it('treats a field the schema does not know as not public', () => {
     expect(viewFields(category('licensing'), { old_field: 'abcdefghijkl' }, false)).toEqual({ fields: { old_field: 'abcd****ijkl' }, masked: ['old_field'] });
   });

@@ -21,7 +21,12 @@ export function viewFields(spec: CategorySpec, fields: Readonly<Record<string, u
   const out: Record<string, unknown> = {};
   const masked: string[] = [];
   for (const [key, value] of Object.entries(fields)) {
-    if (spec.field.get(key)?.sensitivity === 'public') {
+    if (key === '_original' && typeof value === 'object' && value !== null) {
+      // the cells as delivered of converted values: each as visible as the field it belongs to
+      const inner = viewFields(spec, value as Record<string, unknown>, false);
+      out[key] = inner.fields;
+      if (inner.masked.length) masked.push(key);
+    } else if (spec.field.get(key)?.sensitivity === 'public') {
       out[key] = value;
     } else {
       out[key] = maskAny(value);

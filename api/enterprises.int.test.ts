@@ -77,8 +77,9 @@ describe('reading an enterprise under its authorisation', () => {
     expect(body.withheld).toEqual([]);
     expect(body.categories.every((c: any) => c.authorisation?.id === grantId && c.maskedFields.length === 0)).toBe(true);
     expect(idFields(body).every(([type, n]: string[]) => type === '身份证' && n === idNumber)).toBe(true);
-    expect(body.indicators.water.length).toBeGreaterThan(0);
-    expect(body.indicators.water[0]).toHaveProperty('avg_usage_3m');
+    expect(body.indicators.water.accounts.length).toBeGreaterThan(0);
+    expect(body.indicators.water.accounts[0]).toHaveProperty('avg3m.average');
+    expect(body.indicators.water.enterprise).toHaveProperty('inArrears');
 
     // the grant is the bank's: another institution still sees the masked view
     const other = await profile(otherBank);

@@ -73,11 +73,11 @@ function pastPublicityAllowed(r: Reader, asked: boolean): boolean {
  * One enterprise's profile as the reader may see it. Analysts are not told how many penalties past
  * their 公示截止期 were left out (that count would disclose them); the log keeps it.
  */
-export async function readEnterprise(db: Db, r: Reader, uscc: string, o: { includePastPublicity?: boolean; now: Date }) {
+export async function readEnterprise(db: Db, r: Reader, uscc: string, o: { includePastPublicity?: boolean; now: Date; asOf?: string }) {
   mayRead(r, ['analyst', 'admin']);
   const include = pastPublicityAllowed(r, o.includePastPublicity ?? false);
   const code = uscc.trim().toUpperCase();
-  const { body, access } = await enterpriseProfile(db, code, { institutionId: r.institutionId, includePastPublicity: include, now: o.now });
+  const { body, access } = await enterpriseProfile(db, code, { institutionId: r.institutionId, includePastPublicity: include, now: o.now, asOf: o.asOf });
   await appendAccess(db, {
     at: o.now.toISOString(), requestId: r.requestId, actor: r.actor, action: 'enterprise.read', enterprises: [code],
     detail: { ...access, includePastPublicity: include, via: r.via },

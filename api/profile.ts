@@ -4,7 +4,9 @@
 import { categories, category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
 import { authorisationsInForce, collectedUnderLapsed, lapsedByEnterprise, type Authorisation } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
-import { enterpriseRecords, utilityIndicators, type ProfileRecord } from '../store/queries.ts';
+import { enterpriseRecords, type ProfileRecord } from '../store/queries.ts';
+import { shanghaiToday } from '../lib/utility-indicators.ts';
+import { utilityIndicators } from '../store/indicators.ts';
 import { isGatedCategory } from '../schemas/sensitivity.ts';
 import { lapsedNote, pastPublicity, viewFields, withheldNote } from './access.ts';
 
@@ -13,6 +15,8 @@ export interface Viewer {
   readonly institutionId: string | null;
   readonly includePastPublicity: boolean;
   readonly now: Date;
+  /** The day the indicators are computed as of (YYYY-MM-DD); today in Asia/Shanghai when not given. */
+  readonly asOf?: string;
 }
 
 /** What the access log records about one enterprise read. */
@@ -43,20 +47,18 @@ const shownUnder = (spec: CategorySpec, grant: Authorisation | undefined) => !is
 export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
-  const grantsRead = authorisationsInForce(db, { enterpriseUscc: uscc, institutionId: viewer.institutionId, at });
-  const lapsedRead = lapsedByEnterprise(db, [uscc], at).then((m) => m.get(uscc) ?? {});
-  // Which categories are shown depends on the grants alone, so the indicators are read beside the records.
-  const indicatorsRead = Promise.all([grantsRead, lapsedRead]).then(async ([grants, lapsed]) => {
-    const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], unknown[]>> = {};
+  const [all, grants, lapsed] = await Promise.all([
+    enterpriseRecords(db, uscc),
+    authorisationsInForce(db, { enterpriseUscc: uscc, institutionId: viewer.institutionId, at }),
+    lapsedByEnterprise(db, [uscc], at).then((m) => m.get(uscc) ?? {}),
+  ]);
+  const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], ReturnType<typeof utilityIndicators>>> = {};
+  for (const c of INDICATOR_CATEGORIES) {
     // Indicators over data collected under a lapsed authorisation would disclose it.
-    const indicatorsShown = INDICATOR_CATEGORIES.filter((c) => shownUnder(category(c), grantOf(grants, c)) && lapsed[c] === undefined);
-    if (indicatorsShown.length) {
-      const indicators = await utilityIndicators(db, uscc, indicatorsShown);
-      for (const c of indicatorsShown) shownIndicators[c] = indicators[c];
+    if (shownUnder(category(c), grantOf(grants, c)) && lapsed[c] === undefined) {
+      shownIndicators[c] = utilityIndicators(all.filter((r) => r.category === c), viewer.asOf ?? shanghaiToday(viewer.now));
     }
-    return shownIndicators;
-  });
-  const [all, grants, lapsed, shownIndicators] = await Promise.all([enterpriseRecords(db, uscc), grantsRead, lapsedRead, indicatorsRead]);
+  }
   const access: ProfileAccess = { returned: [], withheld: [], masked: {}, authorisations: {}, lapsed: {}, pastPublicityHidden: 0 };
   const shown = [];
   const withheld = [];

@@ -120,10 +120,11 @@ export const profileSchema = {
     },
     indicators: {
       type: 'object',
-      description: '水、燃气派生指标（近3/6个月月均用量、当前是否欠费）/ derived water and gas indicators',
+      description: '水、燃气派生指标（近3/6个月月均用量、当前是否欠费，按上海时区自然月计算，规则见数据接口规范），报送值并列，不一致时标记 / '
+        + 'derived water and gas indicators per account and per enterprise (rule in docs/data-contract.md), the provider-stated figures beside them, disagreements flagged',
       properties: {
-        water: { type: 'array', items: { type: 'object', additionalProperties: true } },
-        gas: { type: 'array', items: { type: 'object', additionalProperties: true } },
+        water: { type: 'object', additionalProperties: true },
+        gas: { type: 'object', additionalProperties: true },
       },
     },
     pastPublicityHidden: { ...int, description: '已过公示截止期而未显示的记录数（仅管理员可见）/ records past their publicity end left out (admins only: for an analyst the count would disclose them)' },

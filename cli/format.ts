@@ -50,9 +50,13 @@ export function formatProfile(p: Awaited<ReturnType<typeof readEnterprise>>): st
     if (c.records.length > 5) out.push(`  … ${c.records.length - 5} more (--json for all)`);
   }
   for (const w of p.withheld) out.push(`\n${w.labelZh} (${w.category}): 未提供 withheld — ${w.reasonZh}`);
-  for (const [id, rows] of Object.entries(p.indicators) as [string, any[]][]) {
-    for (const i of rows) {
-      out.push(`\n${id === 'water' ? '水费' : '燃气费'}指标 ${id} account ${i.account_no}: 近3个月月均 ${i.avg_usage_3m}, 近6个月月均 ${i.avg_usage_6m}, 当前是否欠费 ${i.in_arrears ? '是' : '否'} (latest ${i.latest_month})`);
+  for (const [id, ind] of Object.entries(p.indicators)) {
+    const avg = (w: { average: number | null; statusZh: string; missingMonths: readonly string[] }) =>
+      `${w.average ?? '—'}（${w.statusZh}${w.average !== null && w.missingMonths.length ? `，缺 ${w.missingMonths.join('、')}` : ''}）`;
+    for (const a of ind.accounts) {
+      const flag = a.disagreement ? '  ⚠ 与报送值不一致 differs from the provider-stated figures' : '';
+      out.push(`\n${id === 'water' ? '水费' : '燃气费'}指标 ${id} account ${a.accountNo} as of ${ind.asOf}: 近3个月月均 ${avg(a.avg3m)}, 近6个月月均 ${avg(a.avg6m)}, `
+        + `当前是否欠费 ${a.inArrears ? '是' : '否'} (余额 balance ${a.balance}, latest ${a.latestMonth ?? '—'})${flag}`);
     }
   }
   return out.join('\n');

@@ -15,7 +15,7 @@ import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
 import { cliReader, readEnterprise, readRejects } from '../api/governed.ts';
 import { findInstitution } from '../store/institutions.ts';
-import { enterpriseRecords, getBatch, listBatches, openRejects, utilityIndicators } from '../store/queries.ts';
+import { getBatch, listBatches, openRejects } from '../store/queries.ts';
 import { formatBatchReport, formatProfile } from './format.ts';
 import { config, log, resolveCategory, resolveProvider, UsageError, withDb } from './context.ts';
 
@@ -23,6 +23,10 @@ const ratio = (v: string) => {
   const x = Number(v);
   if (!(x >= 0 && x <= 1)) throw new InvalidArgumentError('a number between 0 and 1');
   return x;
+};
+const isoDay = (v: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(v))) throw new InvalidArgumentError('a date YYYY-MM-DD');
+  return v;
 };
 const count = (v: string) => {
   const x = Number(v);
@@ -166,12 +170,13 @@ program.command('profile').description('one enterprise across the categories, wi
   .option('--institution <name>', 'read as an analyst of this institution (under its authorisations); default: as platform staff')
   .option('--include-past-publicity', 'include penalties past their 公示截止期 (platform staff only)')
   .option('--json', 'JSON output (the shape of GET /enterprises/{uscc})')
+  .option('--as-of <YYYY-MM-DD>', 'the day the water and gas indicators are computed as of (default: today in Asia/Shanghai)', isoDay)
   .action(async (uscc: string, opts) => withDb(async (db) => {
     const institution = opts.institution === undefined ? undefined : await findInstitution(db, opts.institution);
     if (opts.institution !== undefined && !institution) throw new UsageError(`未登记的金融机构 unknown institution "${opts.institution}" (credit-etl institutions list)`);
     const reader = cliReader(`profile ${uscc}${opts.institution ? ` --institution ${opts.institution}` : ''}`, { institution });
     if (opts.includePastPublicity && reader.role !== 'admin') throw new UsageError('只有平台工作人员可查看已过公示截止期的处罚 / only platform staff may include penalties past their publicity end');
-    const profile = await readEnterprise(db, reader, uscc, { includePastPublicity: opts.includePastPublicity, now: new Date() });
+    const profile = await readEnterprise(db, reader, uscc, { includePastPublicity: opts.includePastPublicity, now: new Date(), asOf: opts.asOf });
     console.log(opts.json ? JSON.stringify(profile) : formatProfile(profile));
     if (profile.categories.every((c) => c.records.length === 0)) process.exitCode = 1;
   }));

@@ -4,6 +4,7 @@
 // 公共信用信息报告标准（2022年版）, limited to the platform's seven categories; the HTML and PDF
 // renderers only lay this content out.
 import { createHash } from 'node:crypto';
+import { accountIndicators } from '../lib/utility-indicators.ts';
 import { category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
 import { canonicalJson } from '../store/access-log.ts';
 import { collectedUnderLapsed, type Lapsed } from '../store/authorisations.ts';
@@ -89,8 +90,8 @@ const DISPLAY: Record<CategoryId, readonly string[]> = {
   enforcement: ['decision_no', 'reason', 'method', 'executed_at', 'authority_name'],
   water: [],
   gas: [],
-  rnd: ['national_high_tech', 'high_tech_cert_no', 'high_tech_valid_to', 'support_type', 'support_item', 'support_level', 'support_amount', 'support_date', 'granting_body'],
-  agri: ['entity_type', 'principal', 'location', 'business_scope', 'right_type', 'right_cert_no', 'area_mu', 'right_term_to', 'right_mortgaged'],
+  rnd: ['national_high_tech', 'high_tech_cert_no', 'high_tech_valid_to', 'support_info', 'support_type', 'support_item', 'support_level', 'support_amount', 'support_date', 'granting_body'],
+  agri: ['entity_type', 'principal', 'location', 'business_scope', 'land_right_info', 'housing_right_info', 'right_type', 'right_cert_no', 'area_mu', 'right_term_from', 'right_term_to', 'right_mortgaged'],
 };
 
 const ADMINISTRATIVE: readonly CategoryId[] = ['licensing', 'penalty', 'enforcement'];
@@ -120,9 +121,10 @@ const byOrder = (a: ReportRecord, b: ReportRecord) => (a.category < b.category ?
 const unpaidOf = (f: Readonly<Record<string, unknown>>) => Math.max(0, f.arrears !== undefined && f.arrears !== '' ? Number(f.arrears) : Number(f.amount_due ?? 0) - Number(f.amount_paid ?? 0));
 
 /** Water and gas are shown per account (户号), summarised from the monthly rows, not month by month. */
-function utilityTable(recs: readonly ReportRecord[], source: (r: ReportRecord) => string): Table {
+function utilityTable(recs: readonly ReportRecord[], source: (r: ReportRecord) => string, asOf: string): Table {
   const accounts = new Map<string, ReportRecord[]>();
-  for (const r of recs) {
+  // monthly bills only: a row of the provider's own figures (近3/6个月月均用量, 当前是否欠费) has no month
+  for (const r of recs.filter((x) => typeof x.fields.billing_month === 'string')) {
     const k = String(r.fields.account_no);
     accounts.set(k, [...(accounts.get(k) ?? []), r]);
   }
@@ -130,13 +132,16 @@ function utilityTable(recs: readonly ReportRecord[], source: (r: ReportRecord) =
     const monthsSorted = rs.map((r) => String(r.fields.billing_month)).sort();
     const last12 = rs.filter((r) => String(r.fields.billing_month) > monthsSorted[monthsSorted.length - 1].replace(/^(\d{4})/, (y) => String(Number(y) - 1)));
     const unpaidMonths = last12.filter((r) => unpaidOf(r.fields) > 0).length;
-    const unpaidTotal = Math.round(rs.reduce((s, r) => s + unpaidOf(r.fields), 0) * 100) / 100;
+    // what is owed now is the running balance (docs/data-contract.md, Indicators): a catch-up payment clears earlier months
+    const { balance, inArrears } = accountIndicators(rs.map((r) => ({
+      accountNo: no, month: String(r.fields.billing_month), usage: String(r.fields.usage), amountDue: String(r.fields.amount_due), amountPaid: String(r.fields.amount_paid),
+    })), asOf, no);
     return {
-      cells: [no, String(rs[0].fields.account_name ?? '—'), `${monthsSorted[0]} 至 ${monthsSorted[monthsSorted.length - 1]}`, String(rs.length), String(unpaidMonths), `${unpaidTotal.toFixed(2)} 元`],
+      cells: [no, String(rs[0].fields.account_name ?? '—'), `${monthsSorted[0]} 至 ${monthsSorted[monthsSorted.length - 1]}`, String(rs.length), String(unpaidMonths), inArrears ? `是（${balance} 元）` : '否'],
       source: [...new Set(rs.sort(byOrder).map(source))].join(' '),
     };
   });
-  return { columns: ['户号', '户名', '账期范围', '账期数', '近12个账期欠费月数', '未缴金额合计'], rows };
+  return { columns: ['户号', '户名', '账期范围', '账期数', '近12个账期欠费月数', '当前是否欠费（欠费余额）'], rows };
 }
 
 function evaluationSection(no: string, card: Card, evals: ReportContent['evaluations'], enrichedWithheld: boolean): Section {
@@ -189,7 +194,7 @@ export function buildReport(input: ReportInput): ReportContent {
     if (rs.length === 0 && lapsedNote) return { ...base, status: 'withheld', masked: [], table: null, noteZh: lapsedNote };
     if (rs.length === 0) return { ...base, status: 'empty', masked: [], table: null, noteZh: `截至信息截止时间，本平台未归集到该企业的${spec.labelZh}信息。` };
     const masked = new Set<string>();
-    if (c === 'water' || c === 'gas') return { ...base, status: 'shown', masked: [], noteZh: lapsedNote, table: utilityTable(rs, source) };
+    if (c === 'water' || c === 'gas') return { ...base, status: 'shown', masked: [], noteZh: lapsedNote, table: utilityTable(rs, source, input.asOf) };
     const keys = DISPLAY[c];
     const rows = rs.map((r) => {
       const v = rules.viewFields(spec, r.fields, granted.has(c));

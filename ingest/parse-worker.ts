@@ -33,7 +33,7 @@ export type FromParser =
   | { type: 'records'; records: BatchInput[]; sizeBytes: number; encoding: string | null }
   | { type: 'end'; described: Described }
   | { type: 'drained'; described: Described }
-  | { type: 'error'; code?: string; message: string; limitBytes?: number };
+  | { type: 'error'; code?: string; message: string; limitBytes?: number; zh?: string; en?: string };
 
 export type ToParser = { type: 'ack' } | { type: 'drain' };
 
@@ -98,8 +98,8 @@ try {
 } catch (e) {
   // The records read before the error go first: a refusal names the line the batch had reached.
   if (batch.length) await send(batch);
-  const err = e as Error & { code?: string; limitBytes?: number };
-  port.postMessage({ type: 'error', code: err.code, message: err.message, limitBytes: err.limitBytes } satisfies FromParser);
+  const err = e as Error & { code?: string; limitBytes?: number; zh?: string; en?: string };
+  port.postMessage({ type: 'error', code: err.code, message: err.message, limitBytes: err.limitBytes, zh: err.zh, en: err.en } satisfies FromParser);
 }
 // A refused batch still has its whole file fingerprinted: the main thread may ask for a drain.
 while (!draining) await new Promise<void>((resolve) => (wake = resolve));

@@ -14,7 +14,7 @@ export interface WorkerRecordSource extends RecordSource {
 
 /** The error the parser threw, as the class runBatch recognises (classes do not cross threads). */
 function rebuild(m: Extract<FromParser, { type: 'error' }>): Error {
-  if (m.code === 'E_ENCODING_UNSUPPORTED') return new UnsupportedEncodingError(m.message);
+  if (m.code === 'E_ENCODING_UNSUPPORTED') return new UnsupportedEncodingError(m.zh ?? m.message, m.en ?? m.message);
   if (m.code === 'E_FILE_TOO_LARGE') return new FileTooLargeError(m.limitBytes!);
   return Object.assign(new Error(m.message), { code: m.code });
 }

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
-import { createCategoryViews, dropCategoryViews } from '../store/views.ts';
+import { dropSchemaViews, rebuildSchemaViews } from '../store/views.ts';
 
 export async function up(knex: Knex): Promise<void> {
-  await createCategoryViews(knex);
+  await rebuildSchemaViews(knex);
 }
 
 export async function down(knex: Knex): Promise<void> {
-  await dropCategoryViews(knex);
+  await dropSchemaViews(knex);
 }

@@ -3,6 +3,7 @@
 import type { CategorySpec, FieldSpec, ProviderUnit } from '../schemas/registry.ts';
 import { makeIssue } from './issues.ts';
 import { restoreNeutralised } from './report.ts';
+import { splitComposite } from './stages/composite.ts';
 import { normalizeRecord } from './stages/normalize.ts';
 import { resolveSourceUnit, stampRecord, type StampContext } from './stages/provenance.ts';
 import { validateRecord } from './stages/validate.ts';
@@ -30,21 +31,36 @@ export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, 
       issues: [makeIssue('E_ROW_FIELD_COUNT', { line, detail: `${cells.length} ≠ ${width}` })],
     };
   }
-  const { loaded, headerOf } = header;
+  const { loaded, composites, headerOf } = header;
   const original: Record<string, string> = {};
   for (const [i, key] of loaded) original[key] = restoreNeutralised(cells[i]);
-  const { fields, notes } = normalizeRecord(spec, original);
+  // A cell that cannot be split is one error; the fields it should have given are not reported again.
+  const compositeIssues: RowIssue[] = [];
+  const unsplit = new Set<string>();
+  for (const [i, c] of composites) {
+    const cell = restoreNeutralised(cells[i]);
+    const split = splitComposite(spec, c, cell);
+    if (!split.ok) {
+      compositeIssues.push(makeIssue('E_COMPOSITE', { line, column: header.headers[i].trim(), value: cell, detail: c.examples.join('、'), detailEn: c.examples.join(', ') }));
+      for (const key of c.into) unsplit.add(key);
+      continue;
+    }
+    for (const key in split.cells) if ((original[key] ?? '').trim() === '') original[key] = split.cells[key];
+  }
+  const { fields, notes, originals } = normalizeRecord(spec, original);
   const warnings = notes.map((n) => makeIssue(n.code, {
-    line, field: n.field, column: headerOf(n.field) ?? spec.field.get(n.field)?.labelZh, value: n.value, detail: n.detail,
+    line, field: n.field, column: headerOf(n.field) ?? spec.field.get(n.field)?.labelZh, value: n.value, detail: n.detail, detailEn: n.detailEn,
   }));
   const mangled = scientificNotation(spec, original, line, headerOf);
-  const issues = validateRecord(spec, fields, { line, original, headerOf });
+  const issues = [...compositeIssues, ...validateRecord(spec, fields, { line, original, headerOf }).filter((i) => !unsplit.has(i.field ?? ''))];
   if (mangled.length > 0) {
     // The spreadsheet's damage is the one thing to say about those columns.
     const hit = new Set(mangled.map((i) => i.field));
     return { kind: 'rejected', issues: [...mangled, ...issues.filter((i) => !hit.has(i.field))], warnings };
   }
   if (issues.length > 0) return { kind: 'rejected', issues, warnings };
+  // kept beside the validated fields: the schema describes values, not their spellings
+  if (originals) fields._original = originals;
   const source = resolveSourceUnit(spec, fields, deliverer, line, spec.sourceUnitField ? headerOf(spec.sourceUnitField) : undefined);
   if (!source.ok) return { kind: 'rejected', issues: [source.issue], warnings };
   const corrects = header.reportLine === undefined ? undefined : reportLineOf(cells[header.reportLine]);

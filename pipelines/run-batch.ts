@@ -230,7 +230,7 @@ export async function runBatch(
         lastLine = rec.row.line;
         if (rec.kind === 'malformed') {
           read++;
-          await rejectRow(rec.row.line, [rec.row.raw], [makeIssue(rec.row.code, { line: rec.row.line, detail: rec.row.detail })]);
+          await rejectRow(rec.row.line, [rec.row.raw], [makeIssue(rec.row.code, { line: rec.row.line, detail: rec.row.detail, detailEn: rec.row.detailEn })]);
         } else {
           const out = rec.kind === 'checked' ? finishRow(spec, rec.checked, rec.row.line, stamp) : processRow(spec, header, rec.row, stamp);
           if (out.kind === 'blank') {
@@ -252,9 +252,9 @@ export async function runBatch(
         if (read % PROGRESS_EVERY_ROWS === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
       }
     } catch (e) {
-      if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.message });
-      else if (e instanceof WorkbookError) refusal = makeIssue(e.issueCode, { line: null, detail: e.message });
-      else if (e instanceof FileTooLargeError) refusal = makeIssue('R_FILE_TOO_LARGE', { line: lastLine + 1, detail: `> ${e.limitBytes} bytes, at line ${lastLine + 1}` });
+      if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.zh, detailEn: e.en });
+      else if (e instanceof WorkbookError) refusal = makeIssue(e.issueCode, { line: null, detail: e.message, detailEn: e.detailEn });
+      else if (e instanceof FileTooLargeError) refusal = makeIssue('R_FILE_TOO_LARGE', { line: lastLine + 1, detail: `超过 ${e.limitBytes} 字节，在第 ${lastLine + 1} 行`, detailEn: `> ${e.limitBytes} bytes, at line ${lastLine + 1}` });
       else throw e;
     }
     if (header === null && refusal === null) refusal = makeIssue('R_EMPTY_FILE', { line: null });
@@ -287,10 +287,10 @@ export interface HeaderOutcome {
 export function readHeader(spec: CategorySpec, rec: BatchInput, maxColumns: number, encoding: string | null): HeaderOutcome | null {
   if (rec.kind === 'malformed') {
     // Bytes invalid in the detected encoding: say so (a file mixing UTF-8 and GBK gets here).
-    const detail = rec.row.code === 'E_ROW_INVALID_BYTES'
-      ? `${rec.row.detail}：含有按 ${encoding} 编码无法识别的字节，文件可能混用了 UTF-8 和 GBK 编码 (bytes that are not valid ${encoding}; the file may mix UTF-8 and GBK)`
-      : rec.row.detail;
-    return { map: null, warnings: [], refusal: makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail }) };
+    const bytes = rec.row.code === 'E_ROW_INVALID_BYTES';
+    const detail = bytes ? `${rec.row.detail}：含有按 ${encoding} 编码无法识别的字节，文件可能混用了 UTF-8 和 GBK 编码` : rec.row.detail;
+    const detailEn = bytes ? `${rec.row.detailEn ?? rec.row.detail}: bytes that are not valid ${encoding}; the file may mix UTF-8 and GBK` : rec.row.detailEn;
+    return { map: null, warnings: [], refusal: makeIssue('R_HEADER_UNREADABLE', { line: rec.row.line, detail, detailEn }) };
   }
   if (rec.row.cells.every((c) => c.trim() === '')) return null;
   if (rec.row.cells.length > maxColumns) {
@@ -303,8 +303,9 @@ export function budgetRefusal(read: number, rejected: number, budget: { maxRejec
   const overCount = budget.maxRejects !== undefined && rejected > budget.maxRejects;
   const overRatio = budget.maxRejectRatio !== undefined && read > 0 && rejected / read > budget.maxRejectRatio;
   if (!overCount && !overRatio) return null;
-  const limits = [budget.maxRejects !== undefined ? `max ${budget.maxRejects}` : '', budget.maxRejectRatio !== undefined ? `max ratio ${budget.maxRejectRatio}` : ''].filter(Boolean).join(', ');
-  return makeIssue('R_OVER_BUDGET', { line: null, detail: `${rejected}/${read} rejected; ${limits}` });
+  const zh = [budget.maxRejects !== undefined ? `上限 ${budget.maxRejects} 行` : '', budget.maxRejectRatio !== undefined ? `比例上限 ${budget.maxRejectRatio}` : ''].filter(Boolean).join('，');
+  const en = [budget.maxRejects !== undefined ? `max ${budget.maxRejects}` : '', budget.maxRejectRatio !== undefined ? `max ratio ${budget.maxRejectRatio}` : ''].filter(Boolean).join(', ');
+  return makeIssue('R_OVER_BUDGET', { line: null, detail: `${read} 行中 ${rejected} 行有错；${zh}`, detailEn: `${rejected}/${read} rejected; ${en}` });
 }
 
 function report(req: IngestRequest, close: SinkClose, counts: BatchCounts, status: BatchReport['status'], issues: RowIssue[], started: number): BatchReport {

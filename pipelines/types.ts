@@ -1,5 +1,5 @@
 // Shapes that flow between the pipeline stages. Stages are pure functions over these.
-import type { CategoryId, FieldSpec } from '../schemas/registry.ts';
+import type { CategoryId, CompositeSpec, FieldSpec } from '../schemas/registry.ts';
 import type { IssueCode } from './issues.ts';
 
 /** One record as the file delivered it. */
@@ -14,7 +14,9 @@ export interface MalformedRow {
   readonly line: number;
   readonly raw: string;
   readonly code: IssueCode;
+  /** Chinese, or language-neutral when detailEn is absent */
   readonly detail: string;
+  readonly detailEn?: string;
 }
 
 export type ParsedRecord = { readonly kind: 'row'; readonly row: SourceRow } | { readonly kind: 'malformed'; readonly row: MalformedRow };
@@ -40,13 +42,16 @@ export interface HeaderMap {
   readonly columns: readonly (FieldSpec | undefined)[];
   /** The loaded columns as [column index, field key]: what a row is read by. */
   readonly loaded: readonly (readonly [number, string])[];
+  /** Columns that pack several fields (x-composites), as [column index, composite]. */
+  readonly composites: readonly (readonly [number, CompositeSpec])[];
   /** Field key -> the (trimmed) header the file used for it. */
   readonly headerOf: (key: string) => string | undefined;
   /** Column index of 行号 when the file is a corrected rejection report: the line of the original batch each row corrects. */
   readonly reportLine?: number;
 }
 
-export type FieldValue = string | boolean | readonly string[];
+/** _original (a record's cells as delivered, for values converted from another unit) is the one object value. */
+export type FieldValue = string | boolean | readonly string[] | Readonly<Record<string, string>>;
 export type Fields = Record<string, FieldValue>;
 
 /** A problem of one row (or of the batch, with line null). Messages name the column in Chinese. */
@@ -75,7 +80,8 @@ export interface Provenance {
 export interface CreditRecord {
   readonly category: CategoryId;
   readonly naturalKey: string;
-  readonly subjectUscc: string;
+  /** null for an entity without one (a family farm keyed on 名称 + 所在地) */
+  readonly subjectUscc: string | null;
   readonly subjectName: string;
   readonly eventDate: string | null;
   readonly fields: Fields;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dataContractMarkdown } from './contract.ts';
-import { categories, category, codeLists, findCategory, findProviderUnit, foldLabel, resolveHeader, type CategoryId } from './registry.ts';
+import { categories, category, codeLists, findCategory, findProviderUnit, foldLabel, keyPartFields, resolveComposite, resolveHeader, type CategoryId } from './registry.ts';
 
 // Every field the annex (临政办发〔2023〕9号, 信用信息共享清单责任分工) lists, as it writes them.
 const ANNEX: Record<CategoryId, string[]> = {
@@ -70,7 +70,7 @@ describe('schema registry', () => {
           seen.set(foldLabel(n), f.key);
         }
       }
-      for (const k of c.naturalKey) expect(c.field.has(k), `${c.id} natural key ${k}`).toBe(true);
+      for (const k of c.naturalKey.flatMap(keyPartFields)) expect(c.field.has(k), `${c.id} natural key ${k}`).toBe(true);
     }
   });
 
@@ -94,4 +94,20 @@ describe('schema registry', () => {
 it('docs/data-contract.md is what the schemas generate (run `npm run contract` after changing a schema)', () => {
   const committed = readFileSync(new URL('../docs/data-contract.md', import.meta.url), 'utf8');
   expect(committed).toBe(dataContractMarkdown());
+
+});
+
+describe('the annex is the floor of the contract', () => {
+  it.each(categories().map((c) => [c.id, c] as const))('%s: every annex field is read, and every required field is one the annex lists', (_id, c) => {
+    const covered = new Set<string>();
+    for (const name of c.annexFields) {
+      const f = resolveHeader(c, name);
+      const k = resolveComposite(c, name);
+      expect(f ?? k, `annex field ${name}`).toBeDefined();
+      if (f) covered.add(f.key);
+      for (const key of k?.into ?? []) covered.add(key);
+    }
+    // a batch is never refused for lacking a column the annex does not list
+    expect(c.fields.filter((f) => f.required && !covered.has(f.key)).map((f) => f.key)).toEqual([]);
+  });
 });

@@ -41,18 +41,39 @@ export interface FieldSpec {
   readonly description?: string;
 }
 
+/** How an annex field that packs several fields into one cell is read (pipelines/stages/composite.ts). */
+export const COMPOSITE_FORMS = ['nameAndNumber', 'labelledValues', 'dateRange'] as const;
+export type CompositeForm = (typeof COMPOSITE_FORMS)[number];
+
+/** An annex column that carries several fields in one cell (水用户信息(户名户号), 行政许可有效期 …). */
+export interface CompositeSpec {
+  readonly labelZh: string;
+  readonly aliases: readonly string[];
+  readonly form: CompositeForm;
+  /** the fields the cell is split into, in the order of the unlabelled form */
+  readonly into: readonly string[];
+  readonly examples: readonly string[];
+  readonly description: string;
+}
+
+/** One part of a natural key: a field, or the first present of several (名称 + 行政区划代码 or 所在地). */
+export type KeyPart = string | readonly string[];
+
 export interface CategorySpec {
   readonly id: CategoryId;
   readonly labelZh: string;
   readonly names: readonly string[];
+  /** The annex's field list for the category, verbatim (临政办发〔2023〕9号): the floor of the contract. */
+  readonly annexFields: readonly string[];
   readonly version: string;
   readonly sharing: string;
   readonly grain: string;
-  readonly naturalKey: readonly string[];
+  readonly naturalKey: readonly KeyPart[];
   readonly eventDate: string | null;
   readonly sourceUnitField: string | null;
   readonly fields: readonly FieldSpec[];
   readonly field: ReadonlyMap<string, FieldSpec>;
+  readonly composites: readonly CompositeSpec[];
   /** The raw JSON Schema, for the validator. */
   readonly schema: Readonly<Record<string, unknown>>;
 }
@@ -91,6 +112,15 @@ export const codeLists: ReadonlyMap<string, CodeList> = new Map(
     .map((f) => loadCodeList(readJson(`./codelists/${f}`)))
     .map((c) => [c.id, c] as const));
 
+function loadComposites(id: CategoryId, s: any, fields: readonly FieldSpec[]): CompositeSpec[] {
+  const composites: CompositeSpec[] = s['x-composites'] ?? [];
+  for (const c of composites) {
+    if (!COMPOSITE_FORMS.includes(c.form)) throw new Error(`${id}: composite ${c.labelZh} has unknown form ${c.form}`);
+    for (const k of c.into) if (!fields.some((f) => f.key === k)) throw new Error(`${id}: composite ${c.labelZh} names unknown field ${k}`);
+  }
+  return composites;
+}
+
 function loadCategory(id: CategoryId): CategorySpec {
   const s = readJson(`./categories/${id}.schema.json`);
   const required = new Set<string>(s.required);
@@ -107,9 +137,9 @@ function loadCategory(id: CategoryId): CategorySpec {
     };
   });
   return {
-    id, labelZh: s.title, names: s['x-names'], version: s['x-version'], sharing: s['x-sharing'], grain: s['x-grain'],
+    id, labelZh: s.title, names: s['x-names'], annexFields: s['x-annex-fields'], version: s['x-version'], sharing: s['x-sharing'], grain: s['x-grain'],
     naturalKey: s['x-natural-key'], eventDate: s['x-event-date'], sourceUnitField: s['x-source-unit-field'],
-    fields, field: new Map(fields.map((f) => [f.key, f])), schema: s,
+    fields, field: new Map(fields.map((f) => [f.key, f])), composites: loadComposites(id, s, fields), schema: s,
   };
 }
 
@@ -131,9 +161,10 @@ export function category(id: CategoryId): CategorySpec {
   return specs.get(id)!;
 }
 
-const headerMaps = new Map<CategoryId, Map<string, FieldSpec>>();
-/** The field a header cell names: the Chinese label, an alias or the English key, in any width or spacing. */
-export function resolveHeader(cat: CategorySpec, header: string): FieldSpec | undefined {
+const headerMaps = new Map<CategoryId, Map<string, FieldSpec | CompositeSpec>>();
+const isComposite = (x: FieldSpec | CompositeSpec | undefined): x is CompositeSpec => x !== undefined && 'into' in x;
+
+function headerMap(cat: CategorySpec): Map<string, FieldSpec | CompositeSpec> {
   let m = headerMaps.get(cat.id);
   if (!m) {
     m = new Map();
@@ -143,9 +174,39 @@ export function resolveHeader(cat: CategorySpec, header: string): FieldSpec | un
         if (!m.has(k)) m.set(k, f);
       }
     }
+    for (const c of cat.composites) {
+      for (const n of [c.labelZh, ...c.aliases]) {
+        const k = foldLabel(n);
+        if (!m.has(k)) m.set(k, c);
+      }
+    }
     headerMaps.set(cat.id, m);
   }
-  return m.get(foldLabel(header));
+  return m;
+}
+
+/** The field a header cell names: the Chinese label, an alias or the English key, in any width or spacing. */
+export function resolveHeader(cat: CategorySpec, header: string): FieldSpec | undefined {
+  const x = headerMap(cat).get(foldLabel(header));
+  return isComposite(x) ? undefined : x;
+}
+
+/** The composite annex column a header cell names (水用户信息(户名户号) …), if it names one. */
+export function resolveComposite(cat: CategorySpec, header: string): CompositeSpec | undefined {
+  const x = headerMap(cat).get(foldLabel(header));
+  return isComposite(x) ? x : undefined;
+}
+
+/** The fields a natural-key part may be taken from, in order of preference. */
+export const keyPartFields = (part: KeyPart): readonly string[] => (typeof part === 'string' ? [part] : part);
+
+const divisionNames: readonly { name: string; code: string }[] = (readJson('./divisions.json').divisions as { code: string; names: string[] }[])
+  .flatMap((d) => d.names.map((name) => ({ name, code: d.code }))).sort((a, b) => b.name.length - a.name.length);
+
+/** The 临沂 division code a place name (所在地) lies in, when it names a county, district or zone. */
+export function divisionOf(place: string): string | undefined {
+  const t = foldLabel(place);
+  return divisionNames.find((d) => t.includes(d.name))?.code;
 }
 
 const providerFile = readJson('./provider-units.json');

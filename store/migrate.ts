@@ -10,6 +10,8 @@ import * as apiTokens from '../migrations/20261129001000_api_tokens.ts';
 import * as accessLog from '../migrations/20261129001001_access_log.ts';
 import * as collectionLedger from '../migrations/20261129002000_collection_ledger.ts';
 import * as queuedUploads from '../migrations/20261129003000_queued_uploads.ts';
+import * as annexSubjects from '../migrations/20261205001000_annex_subjects.ts';
+import * as viewsFingerprint from '../migrations/20261205001100_views_fingerprint.ts';
 import * as correctionsProgress from '../migrations/20261205002100_corrections_progress.ts';
 import * as accessLogKeys from '../migrations/20261205004100_access_log_keys.ts';
 import * as databaseRoles from '../migrations/20261205004200_database_roles.ts';
@@ -18,9 +20,11 @@ import * as institutions from '../migrations/20261205004400_institutions.ts';
 import * as alerts from '../migrations/20261205005000_alerts.ts';
 import * as evaluations from '../migrations/20261205006000_evaluations.ts';
 import * as alertWithheldReasons from '../migrations/20261205008000_alert_withheld_reasons.ts';
+import * as viewsWithRoleViews from '../migrations/20261205009000_views_with_role_views.ts';
 
-interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> }
-const MIGRATIONS: readonly [string, Migration][] = [
+/** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
+interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void>; viewsFingerprint?: string }
+export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129000100_batches', batches],
   ['20261129000200_records', records],
   ['20261129000300_rejected_rows', rejected],
@@ -30,6 +34,8 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261129001001_access_log', accessLog],
   ['20261129002000_collection_ledger', collectionLedger],
   ['20261129003000_queued_uploads', queuedUploads],
+  ['20261205001000_annex_subjects', annexSubjects],
+  ['20261205001100_views_fingerprint', viewsFingerprint],
   ['20261205002100_corrections_progress', correctionsProgress],
   ['20261205004100_access_log_keys', accessLogKeys],
   ['20261205004200_database_roles', databaseRoles],
@@ -38,6 +44,7 @@ const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205005000_alerts', alerts],
   ['20261205006000_evaluations', evaluations],
   ['20261205008000_alert_withheld_reasons', alertWithheldReasons],
+  ['20261205009000_views_with_role_views', viewsWithRoleViews],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

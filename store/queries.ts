@@ -92,10 +92,3 @@ export async function enterpriseRecords(db: Db, uscc: string): Promise<ProfileRe
   }
   return records.map((r: any) => ({ ...r, id: Number(r.id), history: byRecord.get(Number(r.id)) ?? [] }));
 }
-
-/** The water and gas indicators of one enterprise; only those of `only` when given (the others empty, not read). */
-export async function utilityIndicators(db: Db, uscc: string, only: readonly ('water' | 'gas')[] = ['water', 'gas']): Promise<{ water: unknown[]; gas: unknown[] }> {
-  const [water, gas] = await Promise.all((['water', 'gas'] as const).map((c) => (only.includes(c)
-    ? db.knex(`v_${c}_indicators`).where('subject_uscc', uscc).orderBy('account_no') : Promise.resolve([]))));
-  return { water, gas };
-}

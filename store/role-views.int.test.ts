@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fixture, ingest } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { DB_ROLES } from './role-views.ts';
+import { rebuildSchemaViews } from './views.ts';
 
 let t: TestDb;
 const logins: string[] = [];
@@ -73,4 +74,16 @@ it('gives the reporting role the same views under the same rules, penalties past
   expect((await psql(bi, 'SELECT * FROM credit_records')).ok).toBe(false);
   const tables = await psql(bi, "SELECT string_agg(table_name, ',' ORDER BY table_name) FROM information_schema.tables WHERE table_schema = 'credit_shared'");
   expect(tables.out).toBe('enforcement,licensing,penalty');
+});
+
+it('rebuilds the readers\' masked views with the others when a schema change rebuilds the views', async () => {
+  // A view gone stands in for one built from an older schema: the rebuild must make it anew, granted as before.
+  await t.db.knex.raw('DROP VIEW credit_shared.licensing');
+  await rebuildSchemaViews(t.db.knex);
+  const analyst = await login(DB_ROLES.analyst);
+  const shown = await psql(analyst, 'SELECT legal_rep_id_number FROM credit_shared.licensing WHERE legal_rep_id_number IS NOT NULL LIMIT 1');
+  expect(shown).toMatchObject({ ok: true });
+  expect(shown.out).toMatch(/^.{4}\*+.{4}$/);
+  expect(await psql(analyst, 'SELECT * FROM credit_shared.water')).toMatchObject({ ok: false });
+  expect(await psql(analyst, 'SELECT * FROM v_licensing')).toMatchObject({ ok: false });
 });

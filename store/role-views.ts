@@ -42,31 +42,50 @@ async function storeSchema(knex: Knex): Promise<string> {
 const createRole = (name: string) => `DO $$ BEGIN CREATE ROLE ${name} NOLOGIN;
   EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`;
 
+/** The readers' views in `shared`, with their comments: derived from the schemas, so their SQL is part of the views' fingerprint. */
+export function roleViewStatements(shared: string): string[] {
+  return categories().filter((c) => !isGatedCategory(c)).flatMap((spec) => [
+    viewSql(shared, spec),
+    `COMMENT ON VIEW ${shared}.${spec.id} IS ${lit(`${spec.labelZh}：${spec.grain}`)}`,
+    ...spec.fields.map((f) => `COMMENT ON COLUMN ${shared}.${spec.id}.${f.key} IS ${lit(f.labelZh + (f.sensitivity === 'public' ? '' : '（已遮蔽 masked）'))}`),
+  ]);
+}
+
+async function grantReaders(knex: Knex, shared: string): Promise<void> {
+  for (const role of READERS) await knex.raw(`GRANT SELECT ON ALL TABLES IN SCHEMA ${shared} TO ${role}`);
+}
+
 export async function createRoleViews(knex: Knex): Promise<void> {
   const store = await storeSchema(knex);
   const shared = sharedSchema(store);
   for (const role of Object.values(DB_ROLES)) await knex.raw(createRole(role));
   await knex.raw(`CREATE SCHEMA ${shared}`);
   await knex.raw(`COMMENT ON SCHEMA ${shared} IS ${lit('公开类别信用信息（非公开字段已遮蔽）/ public categories, non-public fields masked: for credit_etl_analyst and credit_etl_reporting')}`);
-  for (const spec of categories().filter((c) => !isGatedCategory(c))) {
-    await knex.raw(viewSql(shared, spec));
-    await knex.raw(`COMMENT ON VIEW ${shared}.${spec.id} IS ${lit(`${spec.labelZh}：${spec.grain}`)}`);
-    for (const f of spec.fields) {
-      await knex.raw(`COMMENT ON COLUMN ${shared}.${spec.id}.${f.key} IS ${lit(f.labelZh + (f.sensitivity === 'public' ? '' : '（已遮蔽 masked）'))}`);
-    }
-  }
+  for (const sql of roleViewStatements(shared)) await knex.raw(sql);
   // Nothing of the store for anyone but its owner; the readers get the shared views and nothing else.
   await knex.raw(`REVOKE ALL ON ALL TABLES IN SCHEMA ${store} FROM PUBLIC`);
   await knex.raw(`REVOKE ALL ON SCHEMA ${shared} FROM PUBLIC`);
-  for (const role of READERS) {
-    await knex.raw(`GRANT USAGE ON SCHEMA ${shared} TO ${role}`);
-    await knex.raw(`GRANT SELECT ON ALL TABLES IN SCHEMA ${shared} TO ${role}`);
-  }
+  for (const role of READERS) await knex.raw(`GRANT USAGE ON SCHEMA ${shared} TO ${role}`);
+  await grantReaders(knex, shared);
   await knex.raw(`GRANT USAGE, CREATE ON SCHEMA ${store} TO ${DB_ROLES.owner}`);
   await knex.raw(`GRANT ALL ON ALL TABLES IN SCHEMA ${store} TO ${DB_ROLES.owner}`);
   await knex.raw(`GRANT ALL ON ALL SEQUENCES IN SCHEMA ${store} TO ${DB_ROLES.owner}`);
   await knex.raw(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${store} GRANT ALL ON TABLES TO ${DB_ROLES.owner}`);
   await knex.raw(`ALTER DEFAULT PRIVILEGES IN SCHEMA ${store} GRANT ALL ON SEQUENCES TO ${DB_ROLES.owner}`);
+}
+
+/**
+ * Rebuilds the readers' views after a schema change, when the roles' migration has made their schema
+ * (before it, there is nothing to rebuild). Called by rebuildSchemaViews, the one place views are rebuilt.
+ */
+export async function rebuildRoleViews(knex: Knex): Promise<void> {
+  const shared = sharedSchema(await storeSchema(knex));
+  const exists = (await knex.raw('SELECT 1 FROM pg_namespace WHERE nspname = ?', [shared])).rows.length > 0;
+  if (!exists) return;
+  const views: string[] = (await knex.raw('SELECT table_name FROM information_schema.views WHERE table_schema = ?', [shared])).rows.map((r: { table_name: string }) => r.table_name);
+  for (const v of views) await knex.raw(`DROP VIEW ${shared}.${v}`);
+  for (const sql of roleViewStatements(shared)) await knex.raw(sql);
+  await grantReaders(knex, shared);
 }
 
 /** Drops the views and their schema; the roles stay (they are the cluster's, other databases may use them). */

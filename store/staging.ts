@@ -48,11 +48,12 @@ export class StagingEncoder {
     const p = r.provenance;
     const json = JSON.stringify(r.fields);
     // UTF-8 takes at most 3 bytes per UTF-16 unit
-    this.row(3 * (r.naturalKey.length + r.subjectUscc.length + r.subjectName.length + json.length + p.contentHash.length + p.sourceUnit.length));
+    this.row(3 * (r.naturalKey.length + (r.subjectUscc?.length ?? 0) + r.subjectName.length + json.length + p.contentHash.length + p.sourceUnit.length));
     this.byte(KIND_ACCEPTED);
     this.int32(p.sourceLine);
     this.text(r.naturalKey);
-    this.text(r.subjectUscc);
+    if (r.subjectUscc === null) this.nil();
+    else this.text(r.subjectUscc);
     this.text(r.subjectName);
     if (r.eventDate === null) this.nil();
     else this.int32(Date.parse(r.eventDate) / DAY_MS - PG_EPOCH_DAY);

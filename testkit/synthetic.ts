@@ -947,10 +947,10 @@ export const FIELD_KEYS: Readonly<Record<CategoryId, readonly string[]>> = {
     'arrears', 'avg_usage_3m', 'avg_usage_6m', 'in_arrears'],
   gas: ['subject_name', 'subject_uscc', 'account_name', 'account_no', 'billing_month', 'usage', 'amount_due', 'amount_paid', 'paid_date',
     'arrears', 'avg_usage_3m', 'avg_usage_6m', 'in_arrears'],
-  rnd: ['subject_name', 'subject_uscc', 'national_high_tech', 'high_tech_cert_no', 'high_tech_valid_to', 'support_type', 'support_item',
+  rnd: ['subject_name', 'subject_uscc', 'national_high_tech', 'high_tech_cert_no', 'high_tech_valid_to', 'support_info', 'support_type', 'support_item',
     'support_level', 'support_amount', 'support_date', 'granting_body'],
   agri: ['subject_name', 'subject_uscc', 'entity_type', 'principal', 'location', 'division_code', 'business_scope', 'right_type', 'right_cert_no',
-    'area_mu', 'right_term_to', 'right_mortgaged'],
+    'area_mu', 'right_term_from', 'right_term_to', 'right_mortgaged', 'land_right_info', 'housing_right_info'],
 };
 
 const EMPTY: Readonly<Record<CategoryId, SyntheticRecord>> = Object.fromEntries(

@@ -26,12 +26,21 @@ export const enterpriseRoutes: FastifyPluginAsync<EnterpriseRouteOptions> = asyn
       tags: ['analyst'],
       summary: '企业信用画像（七类信息、来源与派生指标）/ enterprise profile across the seven categories',
       params: { type: 'object', required: ['uscc'], properties: { uscc: { type: 'string', pattern: '^[0-9A-Za-z]{18}$', description: '统一社会信用代码' } } },
-      querystring: { type: 'object', properties: { includePastPublicity } },
+      querystring: {
+        type: 'object',
+        properties: {
+          includePastPublicity,
+          asOf: { type: 'string', pattern: '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', description: '指标计算基准日（默认上海时区今日）/ the day the water and gas indicators are computed as of (default: today in Asia/Shanghai)' },
+        },
+      },
       response: { 200: { $ref: 'EnterpriseProfile#' }, ...errorResponses(400, 401, 403, 429) },
     },
-  }, async (req) => readEnterprise(db, apiReader(identityOf(req), req), (req.params as { uscc: string }).uscc, {
-    includePastPublicity: (req.query as { includePastPublicity: boolean }).includePastPublicity, now: opts.now(),
-  }));
+  }, async (req) => {
+    const query = req.query as { includePastPublicity: boolean; asOf?: string };
+    return readEnterprise(db, apiReader(identityOf(req), req), (req.params as { uscc: string }).uscc, {
+      includePastPublicity: query.includePastPublicity, now: opts.now(), asOf: query.asOf,
+    });
+  });
 
   app.get('/records', {
     config: { roles: ['analyst', 'admin'] },

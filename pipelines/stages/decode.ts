@@ -8,8 +8,8 @@ export type Encoding = 'utf-8' | 'gb18030';
 /** The file is in an encoding we do not read (UTF-16/UTF-32); the caller refuses the file. */
 export class UnsupportedEncodingError extends Error {
   readonly code = 'E_ENCODING_UNSUPPORTED';
-  constructor(message: string) {
-    super(message);
+  constructor(readonly zh: string, readonly en: string) {
+    super(`${zh} / ${en}`);
     this.name = 'UnsupportedEncodingError';
   }
 }
@@ -34,15 +34,15 @@ export function detectEncoding(sample: Uint8Array, isWholeFile: boolean): Detect
   if ((b0 === 0xff && b1 === 0xfe) || (b0 === 0xfe && b1 === 0xff) || bomless) {
     const which = bomless ?? (b0 === 0xff ? 'UTF-16 LE' : 'UTF-16 BE');
     throw new UnsupportedEncodingError(
-      `文件为 ${which} 编码（Unicode 文本），不支持；请另存为“CSV UTF-8（逗号分隔）”或 GBK 编码的 CSV 文件。` +
-        ` / The file is ${which} encoded, which is not supported; save it as "CSV UTF-8 (comma delimited)" or as a GBK CSV file.`,
+      `文件为 ${which} 编码（Unicode 文本），不支持；请另存为“CSV UTF-8（逗号分隔）”或 GBK 编码的 CSV 文件。`,
+      `The file is ${which} encoded, which is not supported; save it as "CSV UTF-8 (comma delimited)" or as a GBK CSV file.`,
     );
   }
   const binary = binaryFormat(sample);
   if (binary) {
     throw new UnsupportedEncodingError(
-      `文件是${binary.zh}，不是 CSV 文本；请在 Excel 中“另存为”CSV（逗号分隔）后再上传。` +
-        ` / The file is ${binary.en}, not CSV text; save it from Excel as CSV (comma delimited) and upload that.`,
+      `文件是${binary.zh}，不是 CSV 文本；请在 Excel 中“另存为”CSV（逗号分隔）后再上传。`,
+      `The file is ${binary.en}, not CSV text; save it from Excel as CSV (comma delimited) and upload that.`,
     );
   }
   if (b0 === 0xef && b1 === 0xbb && sample[2] === 0xbf) {

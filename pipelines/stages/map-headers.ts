@@ -1,9 +1,11 @@
 // Header row -> which field each column carries. Unknown columns are kept out of the load with a
-// warning; missing required columns refuse the batch with one message naming all of them.
-import { categories, resolveHeader, type CategorySpec, type FieldSpec } from '../../schemas/registry.ts';
+// warning; missing required columns refuse the batch with one message naming all of them. An annex
+// column that packs several fields (水用户信息(户名户号) …) counts for each of them.
+import { categories, resolveComposite, resolveHeader, type CategorySpec, type CompositeSpec, type FieldSpec } from '../../schemas/registry.ts';
 import { makeIssue } from '../issues.ts';
 import { REPORT_COLUMNS, REPORT_LINE_COLUMN } from '../report.ts';
 import type { HeaderMap, RowIssue } from '../types.ts';
+import { partColumn } from './composite.ts';
 
 export interface HeaderMapping {
   readonly map: HeaderMap;
@@ -15,7 +17,9 @@ export interface HeaderMapping {
 export function mapHeaders(spec: CategorySpec, headers: readonly string[]): HeaderMapping {
   const warnings: RowIssue[] = [];
   const loaded: (readonly [number, string])[] = [];
+  const composites: (readonly [number, CompositeSpec])[] = [];
   const headerByKey = new Map<string, string>();
+  const compositeHeaders = new Set<CompositeSpec>();
   let reportLine: number | undefined;
   const columns: (FieldSpec | undefined)[] = headers.map((h, i) => {
     const header = h.trim();
@@ -27,7 +31,13 @@ export function mapHeaders(spec: CategorySpec, headers: readonly string[]): Head
     }
     const field = resolveHeader(spec, header);
     if (!field) {
-      warnings.push(makeIssue('W_UNKNOWN_COLUMN', { line: 1, column: header, value: header }));
+      const composite = resolveComposite(spec, header);
+      if (composite && !compositeHeaders.has(composite)) {
+        compositeHeaders.add(composite);
+        composites.push([i, composite]);
+      } else {
+        warnings.push(makeIssue(composite ? 'W_DUPLICATE_COLUMN' : 'W_UNKNOWN_COLUMN', { line: 1, column: header, value: header }));
+      }
       return undefined;
     }
     if (headerByKey.has(field.key)) {
@@ -38,6 +48,10 @@ export function mapHeaders(spec: CategorySpec, headers: readonly string[]): Head
     headerByKey.set(field.key, header);
     return field;
   });
+  // A split column wins over the composite's part: the composite names only the fields it alone carries.
+  for (const [i, c] of composites) {
+    for (const key of c.into) if (!headerByKey.has(key)) headerByKey.set(key, partColumn(headers[i].trim(), spec.field.get(key)!.labelZh));
+  }
   const missing = spec.fields.filter((f) => f.required && !headerByKey.has(f.key));
   let refusal = null;
   if (missing.length > 0) {
@@ -49,7 +63,7 @@ export function mapHeaders(spec: CategorySpec, headers: readonly string[]): Head
     // the warnings about columns of another category would only bury the one message that helps
     if (other) warnings.length = 0;
   }
-  return { map: { headers, columns, loaded, headerOf: (key) => headerByKey.get(key), reportLine }, warnings, refusal };
+  return { map: { headers, columns, loaded, composites, headerOf: (key) => headerByKey.get(key), reportLine }, warnings, refusal };
 }
 
 /**
@@ -61,7 +75,7 @@ function betterCategory(chosen: CategorySpec, headers: readonly string[], matche
   const folded = headers.map((h) => h.trim()).filter((h) => h !== '');
   for (const spec of categories()) {
     if (spec.id === chosen.id) continue;
-    const keys = new Set(folded.map((h) => resolveHeader(spec, h)?.key).filter((k) => k !== undefined));
+    const keys = new Set(folded.flatMap((h) => resolveHeader(spec, h)?.key ?? resolveComposite(spec, h)?.into ?? []));
     const m = keys.size;
     const miss = spec.fields.filter((f) => f.required && !keys.has(f.key)).length;
     const fits = miss === 0 || (m > matched && miss < missing);

@@ -163,10 +163,24 @@ describe('amounts and quantities', () => {
     expect(normalizeValue(cubicMetres, '120m³')).toBe('120');
     expect(normalizeValue(cubicMetres, '120 m3')).toBe('120');
     expect(normalizeValue(mu, '12.50亩')).toBe('12.5');
-    // a yuan amount in a 万元 field would be 10,000 times too large: left for the validator
-    expect(normalizeValue(wan, '500元')).toBe('500元');
-    expect(normalizeValue(yuan, '5万元')).toBe('5万元');
     expect(normalizeValue(tons, '35立方米')).toBe('35立方米');
+  });
+
+  it('converts an amount written in the other money unit, exactly', () => {
+    expect(normalizeValue(wan, '500元')).toBe('0.05');
+    expect(normalizeValue(wan, '20,000元')).toBe('2');
+    expect(normalizeValue(wan, '2万')).toBe('2');
+    expect(normalizeValue(wan, '0.01元')).toBe('0.000001');
+    expect(normalizeValue(yuan, '5万元')).toBe('50000');
+    expect(normalizeValue(yuan, '1.23456万')).toBe('12345.6');
+    expect(normalizeValue(yuan, '0.1万元')).toBe('1000');
+  });
+
+  it('keeps the cell as delivered when it converted the unit, and says so', () => {
+    const r = normalizeRecord(category('penalty'), { fine_amount: '20000元', confiscated_amount: '0.35' });
+    expect(r.fields).toMatchObject({ fine_amount: '2', confiscated_amount: '0.35' });
+    expect(r.originals).toEqual({ fine_amount: '20000元' });
+    expect(r.notes).toContainEqual(expect.objectContaining({ code: 'W_UNIT_CONVERTED', field: 'fine_amount', value: '20000元', detail: '2万元' }));
   });
 
   it('never rounds: too many decimals stay for the validator', () => {
@@ -313,7 +327,7 @@ describe('normalizeRecord', () => {
 
   it('works for every category without notes on an empty record', () => {
     for (const id of ['licensing', 'penalty', 'enforcement', 'water', 'gas', 'rnd', 'agri'] as const) {
-      expect(normalizeRecord(category(id), {})).toEqual({ fields: {}, notes: [] });
+      expect(normalizeRecord(category(id), {})).toEqual({ fields: {}, notes: [], originals: null });
     }
   });
 });

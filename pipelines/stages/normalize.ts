@@ -4,6 +4,7 @@
 import { CERT_PATTERNS, upgradeResidentId15, usccProblem } from '../../lib/checks.ts';
 import { foldLabel, type CategorySpec, type CodeList, type FieldKind, type FieldSpec } from '../../schemas/registry.ts';
 import type { IssueCode } from '../issues.ts';
+import { deriveMissing } from './derive.ts';
 import type { FieldValue, Fields } from '../types.ts';
 
 // String.prototype.trim and \s miss the zero-width characters that copy-paste from web pages leaves.
@@ -104,16 +105,34 @@ function normalizeMonth(s: string): string {
 
 // ---- amounts and quantities ----
 
-// Only the field's own unit is stripped: "500元" in a 万元 field is a 10,000-fold error, so it stays for the validator.
+// The field's own unit is stripped; an amount written in the other money unit (20000元 in a 万元 field,
+// 1.5万 in a 元 field) is converted, and the cell as delivered is kept beside the record (_original).
 // (NFKC has already turned m³ into m3.)
-const UNIT_SPELLINGS: Readonly<Record<string, readonly string[]>> = {
-  万元: ['万元'], 元: ['元'], 吨: ['吨'], 立方米: ['立方米', 'm3'], 亩: ['亩'],
+const UNIT_SPELLINGS: Readonly<Record<string, readonly (readonly [string, number])[]>> = {
+  万元: [['万元', 0], ['万', 0], ['元', -4]], 元: [['万元', 4], ['万', 4], ['元', 0]], 吨: [['吨', 0]], 立方米: [['立方米', 0], ['m3', 0]], 亩: [['亩', 0]],
 };
+
+const UNIT_EN: Readonly<Record<string, string>> = { 万元: 'in 10,000 yuan', 元: 'yuan' };
+
+/** The decimal string times 10^places, exactly. */
+function shiftDecimal(int: string, frac: string, places: number): [string, string] {
+  const digits = int + frac;
+  const point = int.length + places;
+  if (point <= 0) return ['0', '0'.repeat(-point) + digits];
+  if (point >= digits.length) return [digits + '0'.repeat(point - digits.length), ''];
+  return [digits.slice(0, point), digits.slice(point)];
+}
+
+/** Whether the cell names a money unit other than the field's own, i.e. was converted. */
+export function convertedUnit(s: string, field: FieldSpec): boolean {
+  const t = s.normalize('NFKC').replace(ANY_SPACE, '');
+  return (UNIT_SPELLINGS[field.unit ?? ''] ?? []).find(([u]) => t.endsWith(u))?.[1] ? true : false;
+}
 
 function normalizeNumber(s: string, field: FieldSpec): string {
   let t = s.normalize('NFKC').replace(ANY_SPACE, '').replace(/^¥/, '');
-  const unit = (UNIT_SPELLINGS[field.unit ?? ''] ?? []).find((u) => t.endsWith(u));
-  if (unit) t = t.slice(0, -unit.length);
+  const unit = (UNIT_SPELLINGS[field.unit ?? ''] ?? []).find(([u]) => t.endsWith(u));
+  if (unit) t = t.slice(0, -unit[0].length);
   // A comma that is not a thousands separator may be a decimal comma; dropping it would scale the value.
   if (t.includes(',')) {
     if (!/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(t)) return s;
@@ -121,8 +140,9 @@ function normalizeNumber(s: string, field: FieldSpec): string {
   }
   const m = /^(\d+)(?:\.(\d+))?$/.exec(t);
   if (!m) return s;
-  const int = m[1].replace(/^0+(?=\d)/, '');
-  const frac = (m[2] ?? '').replace(/0+$/, '');
+  const [i, f] = shiftDecimal(m[1], m[2] ?? '', unit?.[1] ?? 0);
+  const int = i.replace(/^0+(?=\d)/, '');
+  const frac = f.replace(/0+$/, '');
   return frac ? `${int}.${frac}` : int;
 }
 
@@ -210,11 +230,14 @@ export interface NormalizeNote {
   /** the cell as delivered */
   readonly value: string;
   readonly detail?: string;
+  readonly detailEn?: string;
 }
 
 export interface NormalizeResult {
   readonly fields: Fields;
   readonly notes: readonly NormalizeNote[];
+  /** field key -> the cell as delivered, for values converted from another unit */
+  readonly originals: Readonly<Record<string, string>> | null;
 }
 
 const RESIDENT_ID = /^([0-9]{17}[0-9X]|[0-9]{15})$/;
@@ -244,14 +267,20 @@ function repairLegalRepId(raw: Readonly<Record<string, string>>, fields: Fields,
 /** Normalises every cell of a record (field key -> cell as delivered) and applies the cross-field repairs. */
 export function normalizeRecord(spec: CategorySpec, raw: Readonly<Record<string, string>>): NormalizeResult {
   const fields: Fields = {};
+  const notes: NormalizeNote[] = [];
+  let originals: Record<string, string> | null = null;
   for (const key in raw) {
     const cell = raw[key];
     const field = spec.field.get(key);
     if (!field) throw new Error(`normalizeRecord: ${spec.id} has no field ${key}`);
     const value = normalizeValue(field, cell);
-    if (value !== undefined) fields[key] = value;
+    if (value === undefined) continue;
+    fields[key] = value;
+    if (field.unit && typeof value === 'string' && value !== cell && convertedUnit(cell, field)) {
+      (originals ??= {})[key] = cell;
+      notes.push({ code: 'W_UNIT_CONVERTED', field: key, value: cell, detail: `${value}${field.unit}`, detailEn: `${value} (${UNIT_EN[field.unit] ?? field.unit})` });
+    }
   }
-  const notes: NormalizeNote[] = [];
   repairLegalRepId(raw, fields, notes);
   for (const key of PREFIX_CHECKED_FIELDS) {
     const v = fields[key];
@@ -261,5 +290,6 @@ export function normalizeRecord(spec: CategorySpec, raw: Readonly<Record<string,
       notes.push({ code: 'W_USCC_PREFIX', field: key, value: raw[key] });
     }
   }
-  return { fields, notes };
+  deriveMissing(spec, fields, notes);
+  return { fields, notes, originals };
 }

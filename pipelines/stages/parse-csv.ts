@@ -207,10 +207,10 @@ class RecordSplitter {
     let chars = cells.length - 1;
     for (let i = 0; i < cells.length; i++) chars += cells[i].length;
     if (chars > this.maxChars) {
-      this.malformed(line, start, end, 'E_ROW_TOO_LONG', `超过 ${this.maxChars} 个字符（${chars}） (more than ${this.maxChars} characters: ${chars})`);
+      this.malformed(line, start, end, 'E_ROW_TOO_LONG', `超过 ${this.maxChars} 个字符（${chars}）`, `more than ${this.maxChars} characters: ${chars}`);
     } else if (this.win.subarray(start - this.winBase, end - this.winBase).indexOf(REPLACEMENT) >= 0) {
       const col = cells.findIndex((c) => c.includes('\ufffd')) + 1;
-      this.malformed(line, start, end, 'E_ROW_INVALID_BYTES', `第${col}列 (column ${col})`);
+      this.malformed(line, start, end, 'E_ROW_INVALID_BYTES', `第${col}列`, `column ${col}`);
     } else {
       this.out.push({ kind: 'row', row: { line, cells } });
     }
@@ -263,8 +263,8 @@ class RecordSplitter {
     return n === 0 ? this.winBase + i : -1;
   }
 
-  private malformed(line: number, start: number, end: number, code: IssueCode, detail: string): void {
-    this.out.push({ kind: 'malformed', row: { line, raw: this.rawText(start, end), code, detail } });
+  private malformed(line: number, start: number, end: number, code: IssueCode, detail: string, detailEn?: string): void {
+    this.out.push({ kind: 'malformed', row: { line, raw: this.rawText(start, end), code, detail, detailEn } });
   }
 
   /** The record's text, without its final line break, cut to RAW_MAX_CHARS characters. */
@@ -296,26 +296,26 @@ class RecordSplitter {
     const col = typeof err.column === 'number' ? err.column + 1 : null;
     const colZh = col === null ? '' : `第${col}列：`;
     const colEn = col === null ? '' : `column ${col}: `;
-    const unclosed = `${colZh}引号未闭合 (${colEn}a quote is never closed)`;
-    let detail: string;
+    const unclosed = [`${colZh}引号未闭合`, `${colEn}a quote is never closed`] as const;
+    let detail: readonly [string, string];
     let breaks = 1;
     switch (err.code) {
       case 'INVALID_OPENING_QUOTE':
         if (!firstLine) breaks = this.countBreaks(start, this.locate(start)) + 1;
-        detail = `${colZh}未加引号的字段中出现引号 (${colEn}a quote inside an unquoted field)`;
+        detail = [`${colZh}未加引号的字段中出现引号`, `${colEn}a quote inside an unquoted field`];
         break;
       case 'CSV_INVALID_CLOSING_QUOTE':
         detail = firstLine
-          ? `${colZh}引号后紧跟其他字符，应为逗号或换行 (${colEn}a closing quote is followed by other characters instead of a comma or line end)`
+          ? [`${colZh}引号后紧跟其他字符，应为逗号或换行`, `${colEn}a closing quote is followed by other characters instead of a comma or line end`]
           : unclosed;
         break;
       case 'CSV_QUOTE_NOT_CLOSED':
         detail = unclosed;
         break;
       default:
-        detail = err.message;
+        detail = [`${colZh}无法解析`, err.message];
     }
-    this.giveUp(start, line, breaks, 'E_ROW_MALFORMED', detail);
+    this.giveUp(start, line, breaks, 'E_ROW_MALFORMED', ...detail);
   }
 
   /**
@@ -358,18 +358,18 @@ class RecordSplitter {
       const seg = this.win.subarray(start - this.winBase, lineEnd - this.winBase);
       for (let i = seg.indexOf(0x22); i >= 0; i = seg.indexOf(0x22, i + 1)) quotes++;
     }
-    const detail =
+    const detail: readonly [string, string] =
       quotes % 2 === 1
-        ? `超过 ${this.maxChars} 个字符：该行的引号未闭合，其后各行被并入该记录 (more than ${this.maxChars} characters: a quote on this line is never closed, so the lines after it ran into the record)`
-        : `超过 ${this.maxChars} 个字符 (more than ${this.maxChars} characters)`;
-    this.giveUp(start, line, 1, 'E_ROW_TOO_LONG', detail);
+        ? [`超过 ${this.maxChars} 个字符：该行的引号未闭合，其后各行被并入该记录`, `more than ${this.maxChars} characters: a quote on this line is never closed, so the lines after it ran into the record`]
+        : [`超过 ${this.maxChars} 个字符`, `more than ${this.maxChars} characters`];
+    this.giveUp(start, line, 1, 'E_ROW_TOO_LONG', ...detail);
     return true;
   }
 
   /** Report the record at `start` as malformed, from there to its `breaks`-th line break, and skip that far. */
-  private giveUp(start: number, line: number, breaks: number, code: IssueCode, detail: string): void {
+  private giveUp(start: number, line: number, breaks: number, code: IssueCode, detail: string, detailEn?: string): void {
     const lineEnd = this.afterBreaks(start, breaks);
-    this.malformed(line, start, lineEnd < 0 ? this.winEnd : lineEnd, code, detail);
+    this.malformed(line, start, lineEnd < 0 ? this.winEnd : lineEnd, code, detail, detailEn);
     this.cursor = start;
     this.line = line;
     this.skipBreaks = breaks;

@@ -1,7 +1,7 @@
 // Stamps an accepted record with where it came from, and derives the two values the store keys on:
 // the natural key (identity of the fact) and the content hash (has the fact changed?).
 import { hash } from 'node:crypto';
-import { findProviderUnit, type CategorySpec, type ProviderUnit } from '../../schemas/registry.ts';
+import { findProviderUnit, keyPartFields, type CategorySpec, type ProviderUnit } from '../../schemas/registry.ts';
 import { makeIssue } from '../issues.ts';
 import type { CreditRecord, Fields, RowIssue } from '../types.ts';
 
@@ -10,7 +10,11 @@ const valueText = (v: Fields[string] | undefined): string =>
 
 /** The natural key as one readable string; a literal '|' inside a value is escaped. */
 export function naturalKey(spec: CategorySpec, fields: Fields): string {
-  return spec.naturalKey.map((k) => valueText(fields[k]).replaceAll('\\', '\\\\').replaceAll('|', '\\|')).join('|');
+  return spec.naturalKey.map((part) => {
+    // a part with alternatives takes the first field present; the key still has one slot for it
+    const k = keyPartFields(part).find((f) => fields[f] !== undefined) ?? '';
+    return valueText(fields[k]).replaceAll('\\', '\\\\').replaceAll('|', '\\|');
+  }).join('|');
 }
 
 /** SHA-256 of the canonical fields in schema order, so equal facts hash equal whatever the column order. */
@@ -39,7 +43,7 @@ export function resolveSourceUnit(spec: CategorySpec, fields: Fields, deliverer:
     ok: false,
     issue: makeIssue('E_SOURCE_UNIT_NOT_PERMITTED', {
       line, field: spec.sourceUnitField, column: column ?? spec.field.get(spec.sourceUnitField!)!.labelZh, value: named,
-      detail: `${deliverer.name} 只能报送本单位数据 / may deliver only its own data`,
+      detail: `${deliverer.name}只能报送本单位数据`, detailEn: `${deliverer.id} may deliver only its own data`,
     }),
   };
 }
@@ -55,7 +59,7 @@ export function stampRecord(spec: CategorySpec, fields: Fields, sourceUnit: stri
   return {
     category: spec.id,
     naturalKey: naturalKey(spec, fields),
-    subjectUscc: fields.subject_uscc as string,
+    subjectUscc: typeof fields.subject_uscc === 'string' ? fields.subject_uscc : null,
     subjectName: fields.subject_name as string,
     eventDate: typeof event === 'string' ? (event.length === 7 ? `${event}-01` : event) : null,
     fields,

@@ -17,7 +17,8 @@ export const isZip = (head: Uint8Array) => ZIP_SIGNATURE.every((b, i) => head[i]
 /** The workbook cannot be read, or has no such sheet: the batch is refused whole. */
 export class WorkbookError extends Error {
   readonly code = 'E_WORKBOOK';
-  constructor(readonly issueCode: 'R_WORKBOOK_UNREADABLE' | 'R_SHEET_NOT_FOUND', message: string) {
+  /** `message` is the Chinese detail; `detailEn` its English twin, so each message stays in one language. */
+  constructor(readonly issueCode: 'R_WORKBOOK_UNREADABLE' | 'R_SHEET_NOT_FOUND', message: string, readonly detailEn: string = message) {
     super(message);
     this.name = 'WorkbookError';
   }
@@ -133,12 +134,13 @@ export function xlsxSource(file: string, opts: XlsxSourceOptions): RecordSource 
       }
     } catch (e) {
       if (e instanceof FileTooLargeError) throw e;
-      throw new WorkbookError('R_WORKBOOK_UNREADABLE', (e as Error).message);
+      // The library's own words are English; the Chinese message says what it means for the clerk.
+      throw new WorkbookError('R_WORKBOOK_UNREADABLE', '文件已损坏或不是 Excel 工作簿', (e as Error).message);
     }
     if (!found) {
       const names = sheetsOf(reader).map((s) => s.name);
-      if (opts.sheet !== undefined) throw new WorkbookError('R_SHEET_NOT_FOUND', `「${opts.sheet}」；工作簿中有：${names.join('、') || '（无）'} (workbook sheets: ${names.join(', ')})`);
-      throw new WorkbookError('R_WORKBOOK_UNREADABLE', '工作簿中没有工作表 (the workbook has no worksheet)');
+      if (opts.sheet !== undefined) throw new WorkbookError('R_SHEET_NOT_FOUND', `「${opts.sheet}」；工作簿中有：${names.join('、') || '（无）'}`, `"${opts.sheet}"; the workbook has: ${names.join(', ') || '(none)'}`);
+      throw new WorkbookError('R_WORKBOOK_UNREADABLE', '工作簿中没有工作表', 'the workbook has no worksheet');
     }
   }
   return {

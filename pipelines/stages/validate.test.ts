@@ -61,4 +61,18 @@ describe('validateRecord', () => {
     const bad = validateRecord(water, { ...w, billing_month: '2024-13', usage: '1.2345', in_arrears: 'maybe' }, ctx()).map((i) => i.code).sort();
     expect(bad).toEqual(['E_MONTH', 'E_QUANTITY', 'E_YES_NO']);
   });
+
+  it('checks that validity and publicity do not end before the decision', () => {
+    expect(codes({ ...good, valid_until: '2024-05-19', publicity_end: '2024-05-01' })).toEqual(['valid_until:E_DATE_ORDER', 'publicity_end:E_DATE_ORDER']);
+    expect(codes({ ...good, valid_until: '2024-05-20', publicity_end: '2024-05-20' })).toEqual([]);
+    const licensing = category('licensing');
+    const licence: Fields = {
+      subject_name: 'x', subject_uscc: '91371300328348377N', subject_type: '法人及非法人组织', decision_doc_name: 'x', decision_no: '1', licence_kind: '普通',
+      decision_date: '2024-03-15', authority_name: 'x', authority_uscc: '11230500001755309F',
+    };
+    const licenceCodes = (f: Fields) => validateRecord(licensing, f, ctx()).map((i) => `${i.field}:${i.code}`);
+    expect(licenceCodes({ ...licence, valid_to: '2024-03-14' })).toEqual(['valid_to:E_DATE_ORDER']);
+    expect(licenceCodes({ ...licence, valid_from: '2024-03-16', valid_to: '2024-03-15' })).toEqual(['valid_to:E_DATE_ORDER']);
+    expect(licenceCodes({ ...licence, valid_from: '2024-03-15', valid_to: '2099-12-31' })).toEqual([]);
+  });
 });

@@ -18,7 +18,7 @@ function buildAjv(allErrors: boolean): Ajv2020 {
   const ajv = new Ajv2020({ allErrors, strict: true, strictTypes: false });
   addFormats(ajv, ['date']);
   ajv.addVocabulary(['x-category', 'x-names', 'x-version', 'x-sharing', 'x-grain', 'x-natural-key', 'x-event-date',
-    'x-source-unit-field', 'x-label-zh', 'x-label-en', 'x-annex', 'x-aliases', 'x-unit', 'x-sensitivity', 'x-kind-zh']);
+    'x-source-unit-field', 'x-label-zh', 'x-label-en', 'x-annex', 'x-aliases', 'x-unit', 'x-sensitivity', 'x-kind-zh', 'x-composites', 'x-annex-fields']);
   // Check-character keywords: each reports the first problem its checker finds.
   for (const [keyword, problemOf] of [['uscc', usccProblem], ['orgCode', orgCodeProblem], ['cnResidentId', residentIdProblem]] as const) {
     ajv.addKeyword({
@@ -74,9 +74,22 @@ const KIND_CODES: Partial<Record<FieldSpec['kind'], IssueCode>> = {
   date: 'E_DATE', dateOrLongTerm: 'E_DATE', month: 'E_MONTH', amountWan: 'E_AMOUNT', amountYuan: 'E_AMOUNT',
   quantity: 'E_QUANTITY', yesNo: 'E_YES_NO', divisionCode: 'E_DIVISION_CODE',
 };
-const AMOUNT_RULE: Partial<Record<FieldSpec['kind'], string>> = { amountWan: '万元, ≤ 6 decimals', amountYuan: '元, ≤ 2 decimals' };
+const AMOUNT_RULE: Partial<Record<FieldSpec['kind'], { zh: string; en: string }>> = {
+  amountWan: { zh: '单位万元，最多6位小数', en: 'in 10,000 yuan, up to 6 decimals' },
+  amountYuan: { zh: '单位元，最多2位小数', en: 'in yuan, up to 2 decimals' },
+};
+const ID_PROBLEM: Record<string, { zh: string; en: string }> = {
+  length: { zh: '应为18位', en: 'it must have 18 characters' },
+  charset: { zh: '前17位应为数字，末位为数字或X', en: 'the first 17 characters must be digits and the last a digit or X' },
+  birthDate: { zh: '出生日期不存在', en: 'the date of birth does not exist' },
+  checkChar: { zh: '校验码错误', en: 'the check character is wrong' },
+};
 
-interface Located { field: FieldSpec; code: IssueCode; detail?: string }
+// Ajv's own message is English: the Chinese message says what kind of rule failed.
+const RULE_ZH: Readonly<Record<string, string>> = { type: '类型不对', pattern: '格式不对', format: '格式不对', const: '取值不对', enum: '取值不对', contains: '缺少应有的取值' };
+const invalid = (field: FieldSpec, e: ErrorObject): Located => ({ field, code: 'E_INVALID', detail: RULE_ZH[e.keyword] ?? '不符合字段规则', detailEn: e.message ?? e.keyword });
+
+interface Located { field: FieldSpec; code: IssueCode; detail?: string; detailEn?: string }
 
 function locate(spec: CategorySpec, e: ErrorObject): Located | null {
   const pathKey = e.instancePath.split('/')[1];
@@ -96,25 +109,30 @@ function locate(spec: CategorySpec, e: ErrorObject): Located | null {
       return field ? { field, code: 'E_DATE_ORDER', detail: fieldOf(p.after)?.labelZh } : null;
     }
     case 'if': return null; // the failing `then` branch reports the real problem
+    case 'anyOf': {
+      // water and gas: a row carries a monthly bill or the provider's figures
+      const field = fieldOf('billing_month');
+      return field ? { field, code: 'E_UTILITY_EMPTY' } : null;
+    }
   }
   const field = fieldOf(pathKey);
   if (!field) return null;
   switch (e.keyword) {
     case 'uscc': return { field, code: USCC_CODES[p.problem as UsccProblem] };
     case 'orgCode': return { field, code: 'E_ORG_CODE' };
-    case 'cnResidentId': return { field, code: 'E_ID_NUMBER', detail: p.problem };
+    case 'cnResidentId': return { field, code: 'E_ID_NUMBER', detail: ID_PROBLEM[p.problem]?.zh ?? p.problem, detailEn: ID_PROBLEM[p.problem]?.en };
     case 'x-codelist': {
       const list = field.codelist!;
-      const allowed = list.values.map((c) => c.code).join('、') + (list.openPrefix ? `、${list.openPrefix}…` : '');
-      return { field, code: 'E_CODE_UNKNOWN', detail: allowed };
+      const allowed = [...list.values.map((c) => c.code), ...(list.openPrefix ? [`${list.openPrefix}…`] : [])];
+      return { field, code: 'E_CODE_UNKNOWN', detail: allowed.join('、'), detailEn: allowed.join(', ') };
     }
-    case 'contains': return field.key === 'penalty_kinds' ? { field, code: 'E_FINE_WITHOUT_KIND' } : { field, code: 'E_INVALID', detail: e.message };
+    case 'contains': return field.key === 'penalty_kinds' ? { field, code: 'E_FINE_WITHOUT_KIND' } : invalid(field, e);
     case 'maxLength': return { field, code: 'E_TOO_LONG', detail: String(p.limit) };
     case 'minLength': case 'minItems': return { field, code: 'E_REQUIRED' };
   }
   const kindCode = KIND_CODES[field.kind];
-  if (kindCode) return { field, code: kindCode, detail: AMOUNT_RULE[field.kind] };
-  return { field, code: 'E_INVALID', detail: e.message ?? e.keyword };
+  if (kindCode) return { field, code: kindCode, detail: AMOUNT_RULE[field.kind]?.zh, detailEn: AMOUNT_RULE[field.kind]?.en };
+  return invalid(field, e);
 }
 
 export interface ValidateContext {
@@ -133,7 +151,7 @@ export function validateRecord(spec: CategorySpec, fields: Fields, ctx: Validate
   const seen = new Set<string>();
   for (const e of fn.errors ?? []) {
     // `contains` also reports each item that missed its const; the `contains` error itself says it all
-    if (e.schemaPath.includes('/contains/')) continue;
+    if (e.schemaPath.includes('/contains/') || e.schemaPath.includes('/anyOf/')) continue;
     const at = locate(spec, e);
     if (!at) continue;
     const dedupe = `${at.field.key}:${at.code}`;
@@ -141,7 +159,7 @@ export function validateRecord(spec: CategorySpec, fields: Fields, ctx: Validate
     seen.add(dedupe);
     issues.push(makeIssue(at.code, {
       line: ctx.line, field: at.field.key, column: ctx.headerOf(at.field.key) ?? at.field.labelZh,
-      value: ctx.original[at.field.key], detail: at.detail,
+      value: ctx.original[at.field.key], detail: at.detail, detailEn: at.detailEn,
     }));
   }
   return issues;

@@ -183,13 +183,16 @@ describe('hostile files on the real store', () => {
     expect(long.issues[0].messageEn).toContain('5000');
   });
 
-  it('an Excel workbook renamed .csv is refused with a message saying what it is', async () => {
+  // A workbook is recognised by its ZIP signature whatever its name; a damaged one is refused as unreadable.
+  it('a damaged Excel workbook renamed .csv is refused with a message saying what it is', async () => {
     const file = path.join(dir, 'workbook.csv');
     writeFileSync(file, Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00, ...Buffer.from('[Content_Types].xml')]));
     const r = await ingest(t.db, file, 'penalty', 'ndrc');
     expect(r.status).toBe('refused');
-    expect(r.refusal).toMatchObject({ code: 'R_ENCODING_UNSUPPORTED' });
+    expect(r.refusal).toMatchObject({ code: 'R_WORKBOOK_UNREADABLE' });
     expect(r.refusal?.messageZh).toContain('Excel');
+    // The library's English words stay out of the Chinese message (the file extension is no word).
+    expect(r.refusal?.messageZh).not.toMatch(/\b(?!xlsx\b)[a-z]{4,}\b/);
     const batch = await t.db.knex('batches').where({ id: r.batchId }).first();
     expect(batch).toMatchObject({ status: 'refused', size_bytes: 27 });
   });

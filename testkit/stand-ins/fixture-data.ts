@@ -10,6 +10,7 @@ import { PER_ENTERPRISE, type ApiId } from './apis.ts';
 const BULK_ROWS: Readonly<Record<'licensing' | 'penalty' | 'enforcement', number>> = { licensing: 45, penalty: 45, enforcement: 30 };
 export const SOURCE_DB_ROWS = 25;
 export const DROP_FILE_ROWS = 12;
+const STAND_IN_SERIALS = 500_000;
 
 export class FixtureData {
   readonly pool: readonly Enterprise[] = fixturePool();
@@ -20,7 +21,9 @@ export class FixtureData {
   private source(id: CategoryId): SyntheticSource {
     let s = this.sources.get(id);
     if (!s) {
-      s = new SyntheticSource(createRng(this.seed).fork(`stand-in:${id}`), { pool: this.pool, from: '2022-01-01', to: '2025-06-30' });
+      // Serials from STAND_IN_SERIALS on: the stand-ins' account, certificate and item numbers never meet
+      // the fixture files' (which count from 1), so the demo loads the two without one overwriting the other.
+      s = new SyntheticSource(createRng(this.seed).fork(`stand-in:${id}`), { pool: this.pool, from: '2022-01-01', to: '2025-06-30', seq: STAND_IN_SERIALS });
       this.sources.set(id, s);
     }
     return s;
