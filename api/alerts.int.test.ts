@@ -88,5 +88,39 @@ it('GET /alerts pages by cursor through the institution\'s own alerts; a water a
 
   await revokeAuthorisation(h.t.db, grant.id, new Date().toISOString());
   const again = (await h.app.inject({ url: `/alerts?cursor=${p1.next}`, headers: b })).json();
-  expect(again).toMatchObject({ items: [], withheld: 1, next: p2.next });
+  expect(again).toMatchObject({ items: [], withheld: 1, withheldBy: { unauthorised: 1, lapsed: 0 }, next: p2.next });
+});
+
+it('GET /alerts leaves out a water alert whose bill was collected under the platform\'s authorisation once that is revoked, though the bank\'s own grant is in force, and says why; a new grant does not bring it back to a reader following the cursor', async () => {
+  const uscc = USCCS[7];
+  await post('/watches', b, { subjectUscc: uscc, eventTypes: ['arrears.started'] });
+  const grant = async (institution: { id: string; name: string } | null) => grantAuthorisation(h.t.db, {
+    enterpriseUscc: uscc, categories: ['water'], institution, grantedAt: new Date(Date.now() - 86_400_000).toISOString(),
+    expiresAt: new Date(Date.now() + 86_400_000 * 365).toISOString(), evidenceKind: '书面', recordedBy: 'test',
+  });
+  await grant((await findInstitution(h.t.db, B))!);
+  const platform = await grant(null);
+  const read = async (cursor: number) => (await h.app.inject({ url: `/alerts?cursor=${cursor}&limit=500`, headers: b })).json();
+  const start = (await read(0)).next;
+  await deliver(h.t.db, 'water', [bill(uscc, 'L1', '2026-10', 40)]);
+  await relayEvents(h.t.db, new Date(), 60_000);
+  const before = await read(start);
+  expect(before.items.map((i: any) => [i.type, i.subjectUscc])).toEqual([['arrears.started', uscc]]);
+
+  await revokeAuthorisation(h.t.db, platform.id, new Date().toISOString());
+  const after = await read(start);
+  expect(after).toMatchObject({ items: [], withheld: 1, withheldBy: { lapsed: 1, unauthorised: 0 }, next: before.next });
+  const logged = await h.t.db.knex('access_log').where({ action: 'alerts.read' }).orderBy('seq', 'desc').first();
+  expect(logged.detail).toMatchObject({ returned: 0, withheld: 1, withheldBy: { lapsed: 1 } });
+
+  // Loaded after the revocation: withheld at the relay, so it never enters the feed.
+  await deliver(h.t.db, 'water', [bill(uscc, 'L2', '2026-10', 40)]);
+  await relayEvents(h.t.db, new Date(), 60_000);
+  const notes = await h.t.db.knex('alert_notifications as n').join('credit_events as e', 'e.id', 'n.event_id').where({ 'e.subject_uscc': uscc }).orderBy('n.seq');
+  expect(notes.map((n: any) => [n.status, n.withheld_reason])).toEqual([['notified', null], ['withheld', 'lapsed']]);
+
+  // A new grant: nothing new for a reader going on from its cursor; re-reading the past shows what may be served now.
+  await grant(null);
+  expect(await read(after.next)).toMatchObject({ items: [], withheld: 0 });
+  expect((await read(start)).items.map((i: any) => i.eventId)).toEqual(before.items.map((i: any) => i.eventId));
 });

@@ -225,11 +225,55 @@ it('water arrears reach an institution only under the enterprise\'s authorisatio
     const rows = await deliveriesOf(ids);
     return rows.length === 1 && rows[0].state !== 'pending' ? rows : undefined;
   });
-  expect(d.state).toBe('withheld');
+  expect(d).toMatchObject({ state: 'withheld', withheld_reason: 'unauthorised' });
   expect(rx.requests.filter((r) => r.id === ids[0])).toEqual([]);
   const stats = await alertStats(t.db, clock.now());
   expect(stats.withheld.notifications).toBeGreaterThanOrEqual(1);
   expect(stats.withheld.deliveries).toBeGreaterThanOrEqual(1);
+});
+
+it('revoking the platform\'s authorisation withholds a water-arrears event before the attempt and at the relay, though the bank\'s own grant is in force; a new grant does not send it', async () => {
+  const uscc = USCCS[2];
+  const name = '临沂银行测试十';
+  const inst = await institutionId(name);
+  await upsertWatches(t.db, inst, [{ subjectUscc: uscc, eventTypes: ['arrears.started'] }], 'test');
+  await addEndpoint(t.db, { institutionId: inst, url: rx.url, allowInternal: true });
+  const grant = (institution: { id: string; name: string } | null, grantedAt: string) => grantAuthorisation(t.db, {
+    enterpriseUscc: uscc, categories: ['water'], institution, grantedAt, expiresAt: new Date(Date.now() + 365 * 86_400_000).toISOString(), evidenceKind: '书面', recordedBy: 'test',
+  });
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString();
+  await grant({ id: inst, name }, yesterday);
+  const platform = await grant(null, yesterday); // the bills below are collected under it
+  const w = worker();
+  const first = await eventsOfBatch((await deliver(t.db, 'water', [bill(uscc, 'R1', '2026-10', 30)])).batchId);
+  expect(first).toHaveLength(1);
+  await w.worker!.pause();
+  await w.tick();
+  expect((await t.db.knex('alert_notifications').where({ event_id: first[0] })).map((n: any) => n.status)).toEqual(['notified']);
+  await revokeAuthorisation(t.db, platform.id, new Date().toISOString());
+  w.worker!.resume();
+  const [d] = await eventually(async () => {
+    const rows = await deliveriesOf(first);
+    return rows.length === 1 && rows[0].state !== 'pending' ? rows : undefined;
+  });
+  expect(d).toMatchObject({ state: 'withheld', withheld_reason: 'lapsed', attempts: 0, last_error: expect.stringMatching(/revocation rule/) });
+
+  // Loaded after the revocation: withheld at the relay, no delivery at all.
+  const second = await eventsOfBatch((await deliver(t.db, 'water', [bill(uscc, 'R2', '2026-10', 30)])).batchId);
+  await w.tick();
+  expect((await t.db.knex('alert_notifications').where({ event_id: second[0] })).map((n: any) => [n.status, n.withheld_reason])).toEqual([['withheld', 'lapsed']]);
+  expect(await deliveriesOf(second)).toEqual([]);
+  const stats = await alertStats(t.db, new Date());
+  expect(stats.withheld.byReason.lapsed).toEqual({ notifications: 1, deliveries: 1 });
+  expect(stats.withheld.notifications).toBe(stats.withheld.byReason.lapsed.notifications + stats.withheld.byReason.unauthorised.notifications);
+
+  // A new grant brings the data back, not the withheld alerts; what is collected under it is delivered.
+  await grant(null, new Date(Date.now() - 1000).toISOString());
+  const third = await eventsOfBatch((await deliver(t.db, 'water', [bill(uscc, 'R3', '2026-10', 30)])).batchId);
+  await w.tick();
+  await eventually(async () => (rx.processed.includes(third[0]) ? true : undefined));
+  expect((await deliveriesOf([...first, ...second])).map((x: any) => x.state)).toEqual(['withheld']);
+  expect(rx.requests.filter((r) => [...first, ...second].includes(r.id))).toEqual([]);
 });
 
 it('a backfill load notifies no one; a held batch reaches no one until an operator releases it', async () => {

@@ -15,7 +15,7 @@ import { webhookHeaders } from '../alerts/signing.ts';
 import { failpoint } from '../lib/failpoints.ts';
 import type { Logger } from '../lib/logger.ts';
 import {
-  claimDue, closeDelivery, deliveryWork, mayDeliver, RELAY_PAGE, undecidedHolds, recordAttempt, relayEvents, scanClockEvents,
+  claimDue, closeDelivery, deliveryWork, RELAY_PAGE, undecidedHolds, recordAttempt, relayEvents, scanClockEvents, WITHHELD_WHY, withheldReason,
 } from '../store/alerts.ts';
 import type { Db } from '../store/db.ts';
 import type { QueueConnection } from './connection.ts';
@@ -89,12 +89,14 @@ async function attempt(o: AlertWorkerOptions & { conn: QueueConnection }, clock:
   // An attempt already recorded (a worker died after recording it) or a delivery closed meanwhile.
   if (!w || w.state !== 'pending' || w.attempts !== n - 1) return 'stale';
   if (w.endpoint.status !== 'enabled') {
-    await closeDelivery(db, w.id, w.attempts, 'cancelled', clock(), 'endpoint disabled');
+    await closeDelivery(db, w.id, w.attempts, { state: 'cancelled', why: 'endpoint disabled' }, clock());
     return 'cancelled';
   }
-  if (!(await mayDeliver(db, w, clock()))) {
-    await closeDelivery(db, w.id, w.attempts, 'withheld', clock(), 'no authorisation in force for this institution');
-    log.info({ deliveryId, eventId: w.event.id, institutionId: w.endpoint.institutionId }, 'alert withheld: authorisation not in force');
+  // Withheld for good: a grant recorded later brings the data back to the profile, not this alert.
+  const withheld = await withheldReason(db, w, clock());
+  if (withheld) {
+    await closeDelivery(db, w.id, w.attempts, { state: 'withheld', reason: withheld }, clock());
+    log.info({ deliveryId, eventId: w.event.id, institutionId: w.endpoint.institutionId, reason: withheld }, `alert withheld: ${WITHHELD_WHY[withheld]}`);
     return 'withheld';
   }
   const timeoutMs = o.timeoutMs ?? ALERT_DEFAULTS.timeoutMs;

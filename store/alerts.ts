@@ -2,17 +2,42 @@
 // (alert_notifications, the pull feed) and to the watching institutions' webhook endpoints
 // (webhook_deliveries); attempts and their outcomes; the clock-driven events; the operators' figures.
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
 import { EVENT_TYPES, expiringWindow, isGatedEventCategory, LONG_TERM } from '../alerts/classify.ts';
 import type { AlertEvent } from '../alerts/payload.ts';
 import { newSecret } from '../alerts/signing.ts';
 import type { AttemptOutcome } from '../alerts/retry.ts';
 import type { CategoryId } from '../schemas/registry.ts';
-import { authorisationInForce, authorisationsInForce } from './authorisations.ts';
+import { authorisationsInForce, collectedUnderLapsed, lapsedByEnterprise } from './authorisations.ts';
 import type { Db } from './db.ts';
 import { utcIso } from './sql.ts';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * Why an alert may not reach an institution: 'lapsed', the revocation rule (its record was collected
+ * under a platform authorisation none of which is in force: served to no one); 'unauthorised', a
+ * non-public category without the enterprise's grant to the institution in force.
+ */
+export type WithheldReason = 'lapsed' | 'unauthorised';
+export const WITHHELD_REASONS: readonly WithheldReason[] = ['lapsed', 'unauthorised'];
+
+/** What a withheld delivery records as its last error. */
+export const WITHHELD_WHY: Record<WithheldReason, string> = {
+  lapsed: 'collected under a platform authorisation no longer in force (revocation rule)',
+  unauthorised: 'no authorisation in force for this institution',
+};
+
+/**
+ * When the record an event names (credit_events e) was loaded, as the revocation rule asks it of a
+ * record: its current version, as the profile and the purge judge a record with its history (a later
+ * version is never loaded earlier than the event's own); a withdrawn record's last version; a record
+ * since purged (store/lapsed-purge.ts purges only what the rule withholds) the event's detection,
+ * which is never before the load.
+ */
+const RECORD_LOADED_AT = `to_char(COALESCE(
+    (SELECT r.loaded_at FROM credit_records r WHERE r.id = e.record_id),
+    (SELECT max(v.loaded_at) FROM credit_record_versions v WHERE v.record_id = e.record_id),
+    e.detected_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 
 export interface RelayResult {
   readonly events: number;
@@ -25,8 +50,8 @@ export interface RelayResult {
 /**
  * Relays up to `limit` unrelayed events, oldest first, in one transaction: one relay at a time (an
  * advisory lock), so the feed's cursor (alert_notifications.seq) grows in commit order. A backfill
- * event is marked relayed and reaches no one; a held one waits for an operator. A non-public
- * category's event reaches an institution only under the enterprise's authorisation to it now.
+ * event is marked relayed and reaches no one; a held one waits for an operator. An event withheld
+ * here (withheldReasons) is withheld for good: a later grant does not send it.
  * New deliveries are claimed for `leaseMs` (see claimDue): the caller enqueues their first attempt.
  */
 /** Events one relay transaction takes at most. */
@@ -40,15 +65,17 @@ export async function relayEvents(db: Db, now: Date, leaseMs: number, limit = RE
     if (events.length === 0) return { events: 0, notified: 0, withheld: 0, deliveries: [] };
     const live = events.filter((e) => !e.backfill && e.subject_uscc !== null);
     const today = day(now);
-    const matches: { event_id: string; institution: string; watch_ids: string[] }[] = live.length === 0 ? [] : (await trx.raw(`
-      SELECT e.id AS event_id, w.institution_id AS institution, array_agg(w.id ORDER BY w.id) AS watch_ids
+    const matches: { event_id: string; institution: string; watch_ids: string[]; loaded_at: string }[] = live.length === 0 ? [] : (await trx.raw(`
+      SELECT e.id AS event_id, w.institution_id AS institution, array_agg(w.id ORDER BY w.id) AS watch_ids, ${RECORD_LOADED_AT} AS loaded_at
       FROM credit_events e JOIN watches w ON w.subject_uscc = e.subject_uscc
       WHERE e.id = ANY(?::uuid[]) AND w.status = 'active' AND (cardinality(w.event_types) = 0 OR e.type = ANY(w.event_types))
         AND (w.active_from IS NULL OR w.active_from <= ?::date) AND (w.active_until IS NULL OR w.active_until >= ?::date)
       GROUP BY e.seq, e.id, w.institution_id ORDER BY e.seq, w.institution_id`, [live.map((e) => e.id), today, today])).rows;
     const byId = new Map(events.map((e) => [e.id, e]));
-    const allowed = await authorisedPairs(db, matches.map((m) => ({ institution: m.institution, event: byId.get(m.event_id)! })), now, trx);
-    const rows = matches.map((m, i) => ({ event_id: m.event_id, institution_id: m.institution, watch_ids: m.watch_ids, status: allowed[i] ? 'notified' : 'withheld', created_at: now.toISOString() }));
+    const why = await withheldReasons({ ...db, knex: trx }, matches.map((m) => ({ institution: m.institution, event: { ...byId.get(m.event_id)!, loaded_at: m.loaded_at } })), now);
+    const rows = matches.map((m, i) => ({
+      event_id: m.event_id, institution_id: m.institution, watch_ids: m.watch_ids, status: why[i] ? 'withheld' : 'notified', withheld_reason: why[i], created_at: now.toISOString(),
+    }));
     let deliveries: number[] = [];
     if (rows.length > 0) {
       for (let i = 0; i < rows.length; i += 2000) await trx('alert_notifications').insert(rows.slice(i, i + 2000)).onConflict(['event_id', 'institution_id']).ignore();
@@ -69,20 +96,37 @@ export async function relayEvents(db: Db, now: Date, leaseMs: number, limit = RE
   });
 }
 
-/** For each (institution id, event): may it reach the institution now? Public categories always; the others under a grant in force. */
-async function authorisedPairs(db: Db, pairs: readonly { institution: string; event: { category: CategoryId; subject_uscc: string | null } }[], now: Date, trx?: Knex.Transaction): Promise<boolean[]> {
+/** An event to an institution, with when its record was loaded (RECORD_LOADED_AT). */
+interface Addressed {
+  readonly institution: string;
+  readonly event: { readonly category: CategoryId; readonly subject_uscc: string | null; readonly loaded_at: string };
+}
+
+/**
+ * For each (institution id, event): why it may not reach the institution now, or null. The revocation
+ * rule first, as the profile applies it (it binds every reader, whatever their own grants); then a
+ * non-public category needs the enterprise's grant to the institution in force.
+ */
+async function withheldReasons(db: Db, pairs: readonly Addressed[], now: Date): Promise<(WithheldReason | null)[]> {
+  const at = now.toISOString();
+  const usccs = [...new Set(pairs.flatMap((p) => (p.event.subject_uscc === null ? [] : [p.event.subject_uscc])))];
+  const lapsed = await lapsedByEnterprise(db, usccs, at);
   const gatedBy = new Map<string, Set<string>>();
   for (const p of pairs) if (isGatedEventCategory(p.event.category)) gatedBy.set(p.institution, (gatedBy.get(p.institution) ?? new Set()).add(p.event.subject_uscc!));
   const grants = new Map<string, Set<string>>(); // institution -> uscc|category in force
-  const scoped = trx ? { ...db, knex: trx } : db;
-  for (const [institution, usccs] of gatedBy) {
+  for (const [institution, ofInstitution] of gatedBy) {
     const set = new Set<string>();
-    for (const g of await authorisationsInForce(scoped, { enterpriseUscc: [...usccs], institutionId: institution, at: now.toISOString() })) {
+    for (const g of await authorisationsInForce(db, { enterpriseUscc: [...ofInstitution], institutionId: institution, at })) {
       for (const c of g.categories) set.add(`${g.enterprise_uscc}|${c}`);
     }
     grants.set(institution, set);
   }
-  return pairs.map((p) => !isGatedEventCategory(p.event.category) || Boolean(grants.get(p.institution)?.has(`${p.event.subject_uscc}|${p.event.category}`)));
+  return pairs.map((p) => {
+    const { category, subject_uscc: uscc, loaded_at: loadedAt } = p.event;
+    if (uscc !== null && collectedUnderLapsed(lapsed.get(uscc) ?? {}, { category, loadedAt })) return 'lapsed';
+    if (isGatedEventCategory(category) && !grants.get(p.institution)?.has(`${uscc}|${category}`)) return 'unauthorised';
+    return null;
+  });
 }
 
 /** What one attempt needs: the delivery, its endpoint and its event. */
@@ -95,12 +139,15 @@ export interface DeliveryWork {
     readonly institutionId: string; readonly allowInternal: boolean;
   };
   readonly event: AlertEvent;
+  /** when the event's record was loaded (for the revocation rule; not sent) */
+  readonly recordLoadedAt: string;
 }
 
 export async function deliveryWork(db: Db, id: number): Promise<DeliveryWork | undefined> {
   const r = (await db.knex.raw(`SELECT d.id, d.state, d.attempts, p.id AS endpoint_id, p.url, p.secrets, p.status AS endpoint_status, p.max_in_flight, p.institution_id, p.allow_internal,
       e.id AS event_id, e.type, e.category, e.subject_uscc, e.severity, e.record_id, e.record_version, e.batch_id, e.source_unit, e.source_line,
-      to_char(e.occurred_on, 'YYYY-MM-DD') AS occurred_on, to_char(e.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS detected_at
+      to_char(e.occurred_on, 'YYYY-MM-DD') AS occurred_on, to_char(e.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS detected_at,
+      ${RECORD_LOADED_AT} AS loaded_at
     FROM webhook_deliveries d JOIN webhook_endpoints p ON p.id = d.endpoint_id JOIN credit_events e ON e.id = d.event_id WHERE d.id = ?`, [id])).rows[0];
   if (!r) return undefined;
   return {
@@ -112,21 +159,24 @@ export async function deliveryWork(db: Db, id: number): Promise<DeliveryWork | u
       id: r.event_id, type: r.type, category: r.category, subjectUscc: r.subject_uscc, severity: r.severity, recordId: Number(r.record_id),
       recordVersion: r.record_version, batchId: r.batch_id, sourceUnit: r.source_unit, sourceLine: r.source_line, occurredOn: r.occurred_on, detectedAt: r.detected_at,
     },
+    recordLoadedAt: r.loaded_at,
   };
 }
 
-/** Is the event still allowed to reach the endpoint's institution now (re-checked at every attempt)? */
-export async function mayDeliver(db: Db, w: DeliveryWork, now: Date): Promise<boolean> {
-  if (!isGatedEventCategory(w.event.category)) return true;
-  return Boolean(await authorisationInForce(db, { enterpriseUscc: w.event.subjectUscc, category: w.event.category, institutionId: w.endpoint.institutionId, at: now.toISOString() }));
+/** Why the event may no longer reach the endpoint's institution now (re-checked before every attempt), or null. */
+export async function withheldReason(db: Db, w: DeliveryWork, now: Date): Promise<WithheldReason | null> {
+  const event = { category: w.event.category, subject_uscc: w.event.subjectUscc, loaded_at: w.recordLoadedAt };
+  return (await withheldReasons(db, [{ institution: w.endpoint.institutionId, event }], now))[0];
 }
 
 /**
- * Closes a delivery without an attempt: its endpoint was disabled, or the authorisation it needs
- * lapsed (withheld, and counted). Only a pending delivery at this attempt count changes.
+ * Closes a delivery without an attempt, for good: its endpoint was disabled (cancelled), or it may no
+ * longer reach the institution (withheld, with the reason, and counted). Only a pending delivery at
+ * this attempt count changes.
  */
-export async function closeDelivery(db: Db, id: number, attempts: number, state: 'withheld' | 'cancelled', now: Date, why: string): Promise<boolean> {
-  return (await db.knex('webhook_deliveries').where({ id, state: 'pending', attempts }).update({ state, finished_at: now.toISOString(), last_error: why, next_attempt_at: null })) > 0;
+export async function closeDelivery(db: Db, id: number, attempts: number, close: { state: 'cancelled'; why: string } | { state: 'withheld'; reason: WithheldReason }, now: Date): Promise<boolean> {
+  const set = close.state === 'withheld' ? { state: 'withheld', withheld_reason: close.reason, last_error: WITHHELD_WHY[close.reason] } : { state: 'cancelled', last_error: close.why };
+  return (await db.knex('webhook_deliveries').where({ id, state: 'pending', attempts }).update({ ...set, finished_at: now.toISOString(), next_attempt_at: null })) > 0;
 }
 
 export interface AttemptRecord {
@@ -216,26 +266,40 @@ export interface FeedItem {
   readonly detectedAt: string;
 }
 
+export interface Feed {
+  readonly items: FeedItem[];
+  /** the cursor to ask with next time (past the ones left out too) */
+  readonly next: number;
+  /** how many of this page were left out, and why */
+  readonly withheld: number;
+  readonly withheldBy: Record<WithheldReason, number>;
+}
+
 /**
- * The institution's alerts after `cursor`, oldest first. A non-public category's alert is shown only
- * while the authorisation is in force (re-checked now); those left out are counted. `next` is the
- * cursor to ask with next time (past the ones left out too).
+ * The institution's alerts after `cursor`, oldest first, each re-checked now (withheldReasons): one
+ * that may no longer reach the institution is left out and counted, and the cursor moves past it.
  */
-export async function alertFeed(db: Db, institutionId: string, cursor: number, limit: number, now: Date): Promise<{ items: FeedItem[]; next: number; withheld: number }> {
+export async function alertFeed(db: Db, institutionId: string, cursor: number, limit: number, now: Date): Promise<Feed> {
   const rows = (await db.knex.raw(`SELECT n.seq, e.id, e.type, e.category, e.subject_uscc, e.severity, e.record_id, e.record_version, e.batch_id, e.source_unit,
-      e.source_line, to_char(e.occurred_on, 'YYYY-MM-DD') AS occurred_on, to_char(e.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS detected_at
+      e.source_line, to_char(e.occurred_on, 'YYYY-MM-DD') AS occurred_on, to_char(e.detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS detected_at,
+      ${RECORD_LOADED_AT} AS loaded_at
     FROM alert_notifications n JOIN credit_events e ON e.id = n.event_id
     WHERE n.institution_id = ? AND n.status = 'notified' AND n.seq > ? ORDER BY n.seq LIMIT ?`, [institutionId, cursor, limit])).rows;
-  const ok = await authorisedPairs(db, rows.map((r: any) => ({ institution: institutionId, event: { category: r.category, subject_uscc: r.subject_uscc } })), now);
+  const why = await withheldReasons(db, rows.map((r: any) => ({ institution: institutionId, event: r })), now);
   const items: FeedItem[] = [];
+  const withheldBy = Object.fromEntries(WITHHELD_REASONS.map((k) => [k, 0])) as Record<WithheldReason, number>;
   rows.forEach((r: any, i: number) => {
-    if (!ok[i]) return;
+    const reason = why[i];
+    if (reason) {
+      withheldBy[reason]++;
+      return;
+    }
     items.push({
       cursor: Number(r.seq), eventId: r.id, type: r.type, category: r.category, subjectUscc: r.subject_uscc, severity: r.severity, recordId: Number(r.record_id),
       recordVersion: r.record_version, batchId: r.batch_id, sourceUnit: r.source_unit, sourceLine: r.source_line, occurredOn: r.occurred_on, detectedAt: r.detected_at,
     });
   });
-  return { items, next: rows.length ? Number(rows[rows.length - 1].seq) : cursor, withheld: rows.length - items.length };
+  return { items, next: rows.length ? Number(rows[rows.length - 1].seq) : cursor, withheld: rows.length - items.length, withheldBy };
 }
 
 // --- endpoints ---------------------------------------------------------------------------------
@@ -294,7 +358,8 @@ export interface AlertStats {
   readonly backlog: number;
   readonly held: number;
   readonly holds: { batch_id: string; category: string; delivered_by: string; withdrawn: number; records_before: number; events: number; held_at: string }[];
-  readonly withheld: { notifications: number; deliveries: number };
+  /** withheld at the relay (notifications) and before an attempt (deliveries), in all and by reason */
+  readonly withheld: { notifications: number; deliveries: number; byReason: Record<WithheldReason, { notifications: number; deliveries: number }> };
   readonly endpoints: { endpoint_id: string; institution: string; url: string; status: string; states: Record<string, number> }[];
   /** commit (event detected) to a successful delivery, over the window */
   readonly latencyMs: { count: number; p50: number | null; p95: number | null };
@@ -304,12 +369,12 @@ export interface AlertStats {
 export async function alertStats(db: Db, now: Date, windowHours = 24): Promise<AlertStats> {
   const k = db.knex;
   const since = new Date(now.getTime() - windowHours * 3_600_000).toISOString();
-  const [[backlog], [held], holds, [wn], [wd], states, [lat], types] = await Promise.all([
+  const [[backlog], [held], holds, wn, wd, states, [lat], types] = await Promise.all([
     k('credit_events').count('* as n').whereNull('relayed_at').where({ held: false }),
     k('credit_events').count('* as n').where({ held: true }),
     k('alert_holds').select('batch_id', 'category', 'delivered_by', 'withdrawn', 'records_before', 'events', k.raw(utcIso('held_at'))).whereNull('decided_at').orderBy('held_at'),
-    k('alert_notifications').count('* as n').where({ status: 'withheld' }),
-    k('webhook_deliveries').count('* as n').where({ state: 'withheld' }),
+    k('alert_notifications').select('withheld_reason').count('* as n').where({ status: 'withheld' }).groupBy('withheld_reason'),
+    k('webhook_deliveries').select('withheld_reason').count('* as n').where({ state: 'withheld' }).groupBy('withheld_reason'),
     k('webhook_endpoints as p').join('institutions as i', 'i.id', 'p.institution_id').leftJoin('webhook_deliveries as d', 'd.endpoint_id', 'p.id')
       .select('p.id as endpoint_id', 'i.name as institution', 'p.url', 'p.status', 'd.state').count('d.id as n').groupBy('p.id', 'i.name', 'p.url', 'p.status', 'd.state'),
     k.raw(`SELECT count(*)::int AS count,
@@ -326,9 +391,13 @@ export async function alertStats(db: Db, now: Date, windowHours = 24): Promise<A
   }
   const eventsByType = Object.fromEntries(EVENT_TYPES.map((t) => [t, 0]));
   for (const t of types as any[]) eventsByType[t.type] = Number(t.n);
+  const byReason = Object.fromEntries(WITHHELD_REASONS.map((r) => [r, {
+    notifications: Number((wn as any[]).find((x) => x.withheld_reason === r)?.n ?? 0), deliveries: Number((wd as any[]).find((x) => x.withheld_reason === r)?.n ?? 0),
+  }])) as AlertStats['withheld']['byReason'];
+  const sum = (rows: any[]) => rows.reduce((a, x) => a + Number(x.n), 0);
   const num = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v)));
   return {
-    backlog: Number((backlog as any).n), held: Number((held as any).n), holds: holds as any, withheld: { notifications: Number((wn as any).n), deliveries: Number((wd as any).n) },
+    backlog: Number((backlog as any).n), held: Number((held as any).n), holds: holds as any, withheld: { notifications: sum(wn as any[]), deliveries: sum(wd as any[]), byReason },
     endpoints: [...endpoints.values()], latencyMs: { count: lat.count, p50: num(lat.p50), p95: num(lat.p95) }, eventsByType,
   };
 }

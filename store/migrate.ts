@@ -19,6 +19,7 @@ import * as collectionSkips from '../migrations/20261205004300_collection_skips.
 import * as institutions from '../migrations/20261205004400_institutions.ts';
 import * as alerts from '../migrations/20261205005000_alerts.ts';
 import * as evaluations from '../migrations/20261205006000_evaluations.ts';
+import * as alertWithheldReasons from '../migrations/20261205008000_alert_withheld_reasons.ts';
 import * as viewsWithRoleViews from '../migrations/20261205009000_views_with_role_views.ts';
 
 /** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
@@ -42,6 +43,7 @@ export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205004400_institutions', institutions],
   ['20261205005000_alerts', alerts],
   ['20261205006000_evaluations', evaluations],
+  ['20261205008000_alert_withheld_reasons', alertWithheldReasons],
   ['20261205009000_views_with_role_views', viewsWithRoleViews],
 ];
 

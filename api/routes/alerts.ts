@@ -148,13 +148,17 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
     schema: {
       tags: ['analyst'],
       summary: '本机构的预警（拉取；按游标续读）/ your institution\'s alerts, pulled by cursor',
-      description: '内容精简：详情请经 /enterprises/{uscc} 查询（记入访问日志）；非公开类别仅在企业授权有效时给出 / thin items: read details through /enterprises/{uscc} (logged); non-public categories only under an authorisation in force',
+      description: '内容精简：详情请经 /enterprises/{uscc} 查询（记入访问日志）；非公开类别仅在企业授权有效时给出 / thin items: read details through /enterprises/{uscc} (logged); non-public categories only under an authorisation in force; nothing collected under a revoked or expired platform authorisation',
       querystring: { type: 'object', properties: { cursor: { type: 'integer', minimum: 0, default: 0 }, limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 } } },
       response: {
         200: {
           type: 'object', properties: {
             items: { type: 'array', items: { type: 'object', additionalProperties: true } }, next: { type: 'integer' },
-            withheld: { type: 'integer', description: '因企业授权不在效而未给出的条数 / left out: no authorisation in force' },
+            withheld: { type: 'integer', description: '本页未给出的条数 / left out of this page' },
+            withheldBy: {
+              type: 'object', description: '按原因：unauthorised 企业对本机构的授权不在效；lapsed 记录依已撤销或到期的平台归集授权采集 / by reason: unauthorised, no authorisation to your institution in force; lapsed, the record was collected under a platform authorisation no longer in force',
+              properties: { unauthorised: { type: 'integer' }, lapsed: { type: 'integer' } },
+            },
           },
         },
         ...errorResponses(400, 401, 403, 429),
@@ -164,7 +168,9 @@ export const alertRoutes: FastifyPluginAsync<AlertRouteOptions> = async (app, op
     const who = identityOf(req);
     const q = req.query as { cursor: number; limit: number };
     const feed = await alertFeed(db, institutionOf(who), q.cursor, q.limit, opts.now());
-    if (feed.items.length || feed.withheld) await log(req, 'alerts.read', feed.items.map((i) => i.subjectUscc), { cursor: q.cursor, next: feed.next, returned: feed.items.length, withheld: feed.withheld });
+    if (feed.items.length || feed.withheld) await log(req, 'alerts.read', feed.items.map((i) => i.subjectUscc), {
+      cursor: q.cursor, next: feed.next, returned: feed.items.length, withheld: feed.withheld, withheldBy: feed.withheldBy,
+    });
     return feed;
   });
 };

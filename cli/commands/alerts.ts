@@ -34,7 +34,10 @@ const watchLine = (w: Watch) => `${w.id}  ${w.subject_uscc}  ${w.status.padEnd(6
 
 function formatStats(s: AlertStats): string {
   const lines = [
-    `outbox backlog (unrelayed): ${s.backlog}    held: ${s.held}    withheld (no authorisation): ${s.withheld.notifications} at relay, ${s.withheld.deliveries} at delivery`,
+    `outbox backlog (unrelayed): ${s.backlog}    held: ${s.held}`,
+    `withheld: ${s.withheld.notifications} at relay, ${s.withheld.deliveries} at delivery (no authorisation to the institution: `
+      + `${s.withheld.byReason.unauthorised.notifications} + ${s.withheld.byReason.unauthorised.deliveries}; `
+      + `collected under a lapsed platform authorisation: ${s.withheld.byReason.lapsed.notifications} + ${s.withheld.byReason.lapsed.deliveries})`,
     `commit → webhook delivered (last 24 h): n=${s.latencyMs.count}  p50 ${s.latencyMs.p50 ?? '-'} ms  p95 ${s.latencyMs.p95 ?? '-'} ms`,
     `events (last 24 h): ${Object.entries(s.eventsByType).filter(([, n]) => n).map(([t, n]) => `${t} ${n}`).join(', ') || 'none'}`,
     'deliveries by endpoint:',
