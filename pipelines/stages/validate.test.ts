@@ -65,6 +65,9 @@ describe('validateRecord', () => {
   it('checks that validity and publicity do not end before the decision', () => {
     expect(codes({ ...good, valid_until: '2024-05-19', publicity_end: '2024-05-01' })).toEqual(['valid_until:E_DATE_ORDER', 'publicity_end:E_DATE_ORDER']);
     expect(codes({ ...good, valid_until: '2024-05-20', publicity_end: '2024-05-20' })).toEqual([]);
+    // an impossible decision date is one error, not also an order the dates do not have
+    expect(codes({ ...good, decision_date: '2024-13-45', publicity_end: '2023-11-06' })).toEqual(['decision_date:E_DATE']);
+    expect(codes({ ...good, decision_date: '2024-02-30', publicity_end: '2024-02-01' })).toEqual(['decision_date:E_DATE']);
     const licensing = category('licensing');
     const licence: Fields = {
       subject_name: 'x', subject_uscc: '91371300328348377N', subject_type: '法人及非法人组织', decision_doc_name: 'x', decision_no: '1', licence_kind: '普通',

@@ -41,10 +41,16 @@ function buildAjv(allErrors: boolean): Ajv2020 {
       return bad.length === 0;
     },
   });
+  // Only two real days are ordered: an impossible date has its own error, and comparing its text would add a false one.
+  const isDay = (x: unknown): x is string => {
+    if (typeof x !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(x)) return false;
+    const t = new Date(`${x}T00:00:00Z`);
+    return !Number.isNaN(t.getTime()) && t.toISOString().startsWith(x);
+  };
   ajv.addKeyword({
     keyword: 'dateOrder', type: 'object', schemaType: 'array', errors: true,
     validate: function v(pairs: [string, string][], data: Record<string, unknown>) {
-      const errors = pairs.filter(([a, b]) => typeof data[a] === 'string' && typeof data[b] === 'string' && data[b]! < data[a]!)
+      const errors = pairs.filter(([a, b]) => isDay(data[a]) && isDay(data[b]) && (data[b] as string) < (data[a] as string))
         .map(([a, b]) => ({ keyword: 'dateOrder', params: { field: b, after: a } }));
       (v as any).errors = errors.length ? errors : null;
       return errors.length === 0;
