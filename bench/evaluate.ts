@@ -35,7 +35,7 @@ try {
   const loadStart = process.hrtime.bigint();
   for (const category of ['licensing', 'penalty', 'enforcement'] as const) {
     const file = path.join(dir, `${category}.csv`);
-    await writeCsvFile(file, { category, rows: ENTERPRISES * 20, seed: 18 });
+    await writeCsvFile(file, { category, rows: ENTERPRISES * 20, seed: 18, enterprises: ENTERPRISES });
     const r = await ingestFile(db, { file, category: findCategory(category)!, deliverer: findProviderUnit('市发展改革委')! }, { log: pino({ level: 'silent' }) });
     say(`loaded ${category}: ${fmt(r.inserted)} records`);
   }
