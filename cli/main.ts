@@ -54,7 +54,7 @@ function reportJson(r: BatchReport) {
     sha256: r.sha256, sizeBytes: r.sizeBytes, read: r.read, accepted: r.accepted, rejected: r.rejected, inserted: r.inserted,
     updated: r.updated, unchanged: r.unchanged, duplicates: r.duplicates, refusal: r.refusal,
     issues: r.issues.map(({ line, column, value, code, messageZh, messageEn }) => ({ line, column, value, code, messageZh, messageEn })),
-    warnings: r.warnings, warningCount: r.warningCount, error: r.error, durationMs: r.durationMs,
+    warnings: r.warnings, warningCount: r.warningCount, error: r.error, durationMs: r.durationMs, phases: r.phases,
   };
 }
 

@@ -58,32 +58,40 @@ const KEYS_DDL = 'CREATE TEMP TABLE stg_keys (natural_key text NOT NULL) ON COMM
 
 /**
  * One chunk (what `stg` holds) into the store. Later lines win over earlier ones with the same key
- * (an anti-join on the narrow key columns, where DISTINCT ON would sort whole staged rows). A line
- * whose fact the store already holds unchanged (same content hash, set by another batch) is not
- * written at all: no row lock, no WAL, and the record keeps the provenance of the batch that set it.
- * A changed record's previous version moves to credit_record_versions with its own provenance; a
+ * (an anti-join on the narrow key columns, where DISTINCT ON would sort whole staged rows). Each
+ * remaining line looks its key up in the store: one probe of the key's unique index per line. The
+ * category's statistics lag far behind a table this transaction is filling, so the planner is given
+ * no choice: as a plain join it scanned the whole category for every chunk, and with the category as
+ * a constant it chose a partial index on category alone (credit_records_publicity_end) and walked it
+ * all for every line; the LIMIT keeps the subquery from being flattened into a join, and the
+ * category as an InitPlan value cannot prove a partial index's predicate. A line whose
+ * fact the store already holds unchanged (same content hash, set by another batch) is not written
+ * at all: no row lock, no WAL, and the record keeps the provenance of the batch that set it. A
+ * changed record's previous version moves to credit_record_versions with its own provenance; a
  * record this batch wrote from an earlier chunk is overwritten in place (its version and history
  * stay as that first write left them). What was inserted or changed (with the old fields) goes to
  * merge_touched, once per record, for the batch's events.
  */
 const MERGE_SQL = `
-WITH src AS (
-  SELECT * FROM stg s WHERE kind = 'a' AND NOT EXISTS (
+WITH plan AS MATERIALIZED (
+  SELECT s.source_line, r.id AS cur_id, r.batch_id AS cur_batch
+  FROM stg s LEFT JOIN LATERAL (
+    SELECT id, content_hash, batch_id FROM credit_records r WHERE r.category = (SELECT :category::text) AND r.natural_key = s.natural_key LIMIT 1
+  ) r ON true
+  WHERE s.kind = 'a' AND NOT EXISTS (
     SELECT 1 FROM stg d WHERE d.kind = 'a' AND d.natural_key = s.natural_key AND d.source_line > s.source_line)
-  AND NOT EXISTS (SELECT 1 FROM credit_records r WHERE r.category = :category AND r.natural_key = s.natural_key
-    AND r.content_hash = s.content_hash AND r.batch_id <> :batchId)
+  AND (r.id IS NULL OR r.batch_id = :batchId OR r.content_hash <> s.content_hash)
 ), keys AS (
   INSERT INTO stg_keys SELECT natural_key FROM stg WHERE kind = 'a'
 ), changed AS (
-  SELECT r.* FROM credit_records r JOIN src s ON r.category = :category AND r.natural_key = s.natural_key
-  WHERE r.batch_id <> :batchId
+  SELECT r.* FROM credit_records r WHERE r.id = ANY(ARRAY(SELECT cur_id FROM plan WHERE cur_id IS NOT NULL AND cur_batch <> :batchId))
 ), history AS (
   INSERT INTO credit_record_versions (record_id, ${RECORD_COLUMNS.join(', ')}, superseded_at, superseded_by_batch)
   SELECT id, ${RECORD_COLUMNS.join(', ')}, now(), :batchId FROM changed
 ), up AS (
   INSERT INTO credit_records (${RECORD_COLUMNS.join(', ')})
   SELECT :category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, 1,
-    source_unit, :deliveredBy, :batchId, source_line, :receivedAt, now(), :schemaVersion FROM src
+    source_unit, :deliveredBy, :batchId, s.source_line, :receivedAt, now(), :schemaVersion FROM stg s JOIN plan p ON p.source_line = s.source_line
   ON CONFLICT (category, natural_key) DO UPDATE SET
     subject_uscc = EXCLUDED.subject_uscc, subject_name = EXCLUDED.subject_name, event_date = EXCLUDED.event_date,
     fields = EXCLUDED.fields, content_hash = EXCLUDED.content_hash,
@@ -191,9 +199,9 @@ export class BatchLoad implements BatchSink {
   }
 
   /**
-   * Copies the rows encoded so far into `stg` once the previous chunk's merge is done, keeps its
-   * rejected rows, and (when `merge`) starts its merge without waiting for it. A failed merge
-   * surfaces at the next chunk or at commit.
+   * Hands the rows encoded so far to the server once the previous chunk is done with: copied into
+   * `stg`, its rejected rows kept and (when `merge`) merged, all without this thread waiting, so
+   * that it goes on encoding the next chunk meanwhile. A failure surfaces at the next chunk or at commit.
    */
   private async nextChunk(merge: boolean): Promise<void> {
     const chunks = this.encoder.takeAll();
@@ -205,17 +213,19 @@ export class BatchLoad implements BatchSink {
     await this.merging;
     this.phases.wait += performance.now() - waited;
     if (chunks.length === 0) return;
+    const p = this.load(chunks, rejected, merge && rows > rejected);
+    p.catch(() => undefined); // awaited, and so thrown, at the next chunk or at commit
+    this.merging = p;
+  }
+
+  private async load(chunks: readonly Buffer[], rejected: number, merge: boolean): Promise<void> {
     await this.trx.raw('TRUNCATE stg');
     await this.stager.copy(chunks);
     if (rejected > 0) {
       await this.trx.raw(`INSERT INTO rejected_rows (batch_id, line, cells, issues)
         SELECT ?, source_line, cells, issues FROM stg WHERE kind = 'r' ORDER BY source_line`, [this.meta.id]);
     }
-    if (merge && rows > rejected) {
-      const m = this.mergeChunk();
-      m.catch(() => undefined); // awaited, and so thrown, at the next chunk or at commit
-      this.merging = m;
-    }
+    if (merge) await this.mergeChunk();
   }
 
   private async mergeChunk(): Promise<void> {
