@@ -1,6 +1,7 @@
 // npm run bench [-- ingest|query ...]: runs the named benchmarks one after the other, each in a process
 // of its own (default: ingest, then query), and fails if any fails. Each prints its own table.
-//   ingest: bench/ingest.ts, BENCH_ROWS (default 1,000,000) penalty rows through `credit-etl ingest` vs psql \copy
+//   ingest: bench/ingest.ts, BENCH_ROWS (default 1,000,000) penalty rows through `credit-etl ingest` vs psql \copy (and pgloader):
+//           first load, re-ingest, 5% changed, two files at once, GBK, memory; WAL MB per run
 //   query:  bench/query.ts, BENCH_RECORDS (default 10,000,000) records, profiles over HTTP vs pgbench
 //   evaluate: bench/evaluate.ts, BENCH_ENTERPRISES (default 1,000) enterprises, `evaluate --all` in enterprises/s
 //   alerts: bench/alerts.ts, BENCH_RECORDS (default 100,000) penalty records, BENCH_WATCHED (1,000) watched: commit-to-webhook p50/p95
