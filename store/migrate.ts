@@ -55,8 +55,23 @@ const source: Knex.MigrationSource<[string, Migration]> = {
 
 /** Brings the store up to date; returns the names of the migrations it ran. */
 export async function migrateLatest(knex: Knex): Promise<string[]> {
-  const [, ran] = await knex.migrate.latest({ migrationSource: source });
-  return ran;
+  const latest = async () => (await knex.migrate.latest({ migrationSource: source }))[1] as string[];
+  if (knex.client.config.client !== 'pg') return latest(); // PGlite: one process, one connection
+  // Two processes starting together on a new store both create knex's own tables, and one fails
+  // ("relation knex_migrations already exists"): knex's lock row lives in a table it has yet to
+  // create. A session lock on a connection of its own, per schema, lets one migrate at a time.
+  const conn = await knex.client.acquireConnection();
+  const key = "hashtext('credit-etl migrate ' || current_schema())";
+  try {
+    await conn.query(`SELECT pg_advisory_lock(${key})`);
+    try {
+      return await latest();
+    } finally {
+      await conn.query(`SELECT pg_advisory_unlock(${key})`);
+    }
+  } finally {
+    await knex.client.releaseConnection(conn);
+  }
 }
 
 /** The migrations this code knows that the store has not run (empty: the schema is current). */
