@@ -33,6 +33,8 @@ export interface DeliveryOptions {
   /** The deliverer's whole current set: its records missing from it are withdrawn (BatchMeta.fullDelivery). */
   readonly fullDelivery?: boolean;
   readonly withdrawShare?: BatchMeta['withdrawShare'];
+  /** Rows merged at a time (BatchMeta.mergeChunkRows). */
+  readonly mergeChunkRows?: number;
   /** A header wider than this refuses the batch. */
   readonly maxColumns?: number;
   /** The batch this delivery corrects (checked by the caller: same unit and category). */
@@ -72,7 +74,7 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
   const sink = await BatchLoad.begin(db, {
     id: batchId, category: opts.category.id, fileName: opts.name, deliveredBy: opts.deliverer.name,
     schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, corrects: opts.corrects, inTransaction: opts.inTransaction,
-    fullDelivery: opts.fullDelivery, withdrawShare: opts.withdrawShare,
+    fullDelivery: opts.fullDelivery, withdrawShare: opts.withdrawShare, mergeChunkRows: opts.mergeChunkRows,
   });
   const shown = opts.progress ? progressWriter(db, { batchId, deliveredBy: opts.deliverer.name, ...opts.progress }, log) : undefined;
   try {

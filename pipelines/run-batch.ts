@@ -52,7 +52,8 @@ export interface SinkClose {
 export interface BatchSink {
   write(record: CreditRecord): Promise<void>;
   reject(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void>;
-  commit(close: SinkClose): Promise<Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'>>;
+  /** The counts of what the load did, and how long its phases took (milliseconds by name, for the report). */
+  commit(close: SinkClose): Promise<Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'> & { readonly phases?: Readonly<Record<string, number>> }>;
   fail(error: Error, close: Partial<SinkClose>): Promise<void>;
 }
 
@@ -77,6 +78,8 @@ export interface BatchReport extends BatchCounts {
   readonly warningCount: number;
   readonly error?: string;
   readonly durationMs: number;
+  /** Where the time went, as the sink measured it (milliseconds by phase). */
+  readonly phases?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -308,7 +311,7 @@ export function budgetRefusal(read: number, rejected: number, budget: { maxRejec
   return makeIssue('R_OVER_BUDGET', { line: null, detail: `${read} 行中 ${rejected} 行有错；${zh}`, detailEn: `${rejected}/${read} rejected; ${en}` });
 }
 
-function report(req: IngestRequest, close: SinkClose, counts: BatchCounts, status: BatchReport['status'], issues: RowIssue[], started: number): BatchReport {
+function report(req: IngestRequest, close: SinkClose, counts: BatchCounts & Pick<BatchReport, 'phases'>, status: BatchReport['status'], issues: RowIssue[], started: number): BatchReport {
   return {
     batchId: req.batchId, status, category: req.category.id, fileName: req.fileName, deliveredBy: req.deliverer.name,
     encoding: close.encoding, sha256: close.sha256, sizeBytes: close.sizeBytes, refusal: close.refusal,

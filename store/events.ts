@@ -1,5 +1,5 @@
 // The outbox: a batch's risk events, written in the batch's own transaction (store/batch-load.ts calls
-// captureEvents before its merge and write after it). What is an event is decided by the pure rules
+// captureEvents before its first merge and write after its last). What is an event is decided by the pure rules
 // in alerts/classify.ts; this module only gathers the facts in SQL and stores the result.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -48,8 +48,11 @@ async function arrearsOf(trx: Knex.Transaction, category: CategoryId, usccs: rea
 }
 
 /**
- * Opened before the merge: the temp table the merge reports into, whether this is the deliverer's
- * first load of the category (backfill), and what the guard and the arrears rule compare against.
+ * Opened before the first merge of a batch: the temp table the merges report into, whether this is
+ * the deliverer's first load of the category (backfill), and what the guard and the arrears rule
+ * compare against. A batch merges a chunk at a time (store/batch-load.ts): before each, beforeChunk
+ * takes the arrears of the enterprises the chunk names that no earlier chunk did, which no merge of
+ * this batch has touched yet, so they are as they stood before the batch.
  */
 export async function captureEvents(trx: Knex.Transaction, batch: EventBatch) {
   await trx.raw(TOUCHED_DDL);
@@ -58,21 +61,28 @@ export async function captureEvents(trx: Knex.Transaction, batch: EventBatch) {
   const recordsBefore = batch.fullDelivery
     ? Number((await trx.raw('SELECT count(*) AS n FROM credit_records WHERE category = ? AND delivered_by = ?', [batch.category, batch.deliveredBy])).rows[0].n)
     : 0;
-  let usccs: string[] = [];
-  let arrearsBefore: Arrears = new Map();
-  if (UTILITY.has(batch.category)) {
-    // The accounts this batch can change: those it delivers and, in a full delivery, every account of the deliverer.
-    const { rows } = await trx.raw(`SELECT DISTINCT subject_uscc FROM stg WHERE kind = 'a' AND subject_uscc IS NOT NULL
-      ${batch.fullDelivery ? 'UNION SELECT DISTINCT subject_uscc FROM credit_records WHERE category = ? AND delivered_by = ?' : ''}`,
-    batch.fullDelivery ? [batch.category, batch.deliveredBy] : []);
-    usccs = rows.map((r: { subject_uscc: string }) => r.subject_uscc);
-    arrearsBefore = await arrearsOf(trx, batch.category, usccs);
+  const utility = UTILITY.has(batch.category);
+  const usccs = new Set<string>();
+  const arrearsBefore: Arrears = new Map();
+  const capture = async (sql: string, bindings: readonly string[]) => {
+    const fresh = (await trx.raw(sql, bindings)).rows.map((r: { subject_uscc: string }) => r.subject_uscc).filter((u: string) => !usccs.has(u));
+    for (const u of fresh) usccs.add(u);
+    for (const [k, v] of await arrearsOf(trx, batch.category, fresh)) arrearsBefore.set(k, v);
+  };
+  // A full delivery can change every account of the deliverer (by withdrawing its bills).
+  if (utility && batch.fullDelivery) {
+    await capture('SELECT DISTINCT subject_uscc FROM credit_records WHERE category = ? AND delivered_by = ? AND subject_uscc IS NOT NULL', [batch.category, batch.deliveredBy]);
   }
   return {
-    /** After the merge (and withdrawal): classifies what changed and writes the events. */
-    write: (withdrawn: number) => writeEvents(trx, batch, { backfill: b.backfill === true, recordsBefore, usccs, arrearsBefore, withdrawn }),
+    beforeChunk: async () => {
+      if (utility) await capture(`SELECT DISTINCT subject_uscc FROM stg WHERE kind = 'a' AND subject_uscc IS NOT NULL`, []);
+    },
+    /** After the last merge (and withdrawal): classifies what changed and writes the events. */
+    write: (withdrawn: number) => writeEvents(trx, batch, { backfill: b.backfill === true, recordsBefore, usccs: [...usccs], arrearsBefore, withdrawn }),
   };
 }
+
+export type BatchEvents = Awaited<ReturnType<typeof captureEvents>>;
 
 interface Facts {
   readonly backfill: boolean;

@@ -1,11 +1,11 @@
 // The binary COPY encoder against real servers: every row lands whole and in order, whatever its
-// size relative to a chunk, on PostgreSQL (one COPY stream) and PGlite (one COPY per chunk).
+// size relative to a chunk, on PostgreSQL (one COPY stream per copy) and PGlite (one COPY per chunk).
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
-import { createStager, STAGING_DDL, type Stager } from './staging.ts';
+import { createStager, STAGING_DDL, StagingEncoder, type Stager } from './staging.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -23,13 +23,17 @@ const record = (line: number, eventDate: string | null, name = '临沂市兰山�
 const issue: RowIssue = { line: 3, column: '统一社会信用代码', field: 'subject_uscc', value: 'bad', code: 'E_USCC_LENGTH', messageZh: '中', messageEn: 'en' };
 const huge = '违'.repeat(400_000); // 1.2 MB of UTF-8: larger than any chunk
 
+/** Two copies, as a batch makes between merges: the rows of both land, in order. */
 async function stageRows(stager: Stager): Promise<void> {
-  await stager.accepted(record(2, '2024-02-29'));
-  await stager.rejected(3, [huge, 'a\u0000b'], [issue]);
-  await stager.accepted(record(4, null));
-  await stager.accepted(record(5, '1999-12-31', '𠀀𡃁 four-byte'));
-  for (let line = 6; line < 3006; line++) await stager.accepted(record(line, '2099-12-31'));
-  await stager.end();
+  const enc = new StagingEncoder(stager.chunkBytes);
+  enc.accepted(record(2, '2024-02-29'));
+  enc.rejected(3, [huge, 'a\u0000b'], [issue]);
+  enc.accepted(record(4, null));
+  await stager.copy(enc.takeAll());
+  enc.accepted(record(5, '1999-12-31', '𠀀𡃁 four-byte'));
+  for (let line = 6; line < 3006; line++) enc.accepted(record(line, '2099-12-31'));
+  await stager.copy(enc.takeAll());
+  await stager.copy(enc.takeAll()); // nothing left: a COPY of no rows
 }
 
 function expectStaged(rows: any[]): void {
@@ -47,7 +51,7 @@ function expectStaged(rows: any[]): void {
 const READ = `SELECT kind, source_line, natural_key, subject_name, to_char(event_date, 'YYYY-MM-DD') AS event_date, fields, content_hash, cells, issues
   FROM stg ORDER BY source_line`;
 
-it('stages rows through one binary COPY stream on PostgreSQL', async () => {
+it('stages rows through binary COPY statements on PostgreSQL', async () => {
   const client = new pg.Client({ connectionString: t.url });
   await client.connect();
   try {

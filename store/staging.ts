@@ -1,6 +1,7 @@
-// Streams a batch's rows into its temporary staging table: accepted records (kind 'a') and rejected
-// rows (kind 'r') share one stream, because a connection in COPY mode can run no other statement. PostgreSQL takes COPY FROM
-// STDIN (pg-copy-streams); PGlite has no COPY FROM STDIN and takes blobs through /dev/blob instead.
+// Copies a batch's rows into its temporary staging table, a chunk at a time: accepted records (kind 'a')
+// and rejected rows (kind 'r') share one COPY, because a connection in COPY mode can run no other
+// statement. PostgreSQL takes COPY FROM STDIN (pg-copy-streams); PGlite has no COPY FROM STDIN and
+// takes blobs through /dev/blob instead.
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
@@ -32,7 +33,6 @@ const KIND_REJECTED = 0x72; // 'r'
 const JSONB_VERSION = 1;
 
 const NO_CHUNKS: readonly Buffer[] = [];
-const SENT = Promise.resolve();
 
 /** Staging rows in COPY binary format, cut into chunks of whole rows (PGlite runs one COPY per chunk). */
 export class StagingEncoder {
@@ -77,18 +77,13 @@ export class StagingEncoder {
     this.cut();
   }
 
-  /** Chunks that are full, to be sent in order (most rows fill none: nothing is allocated then). */
-  takeReady(): readonly Buffer[] {
+  /** Every row encoded since the last call, in order, as buffers of about chunkBytes each. */
+  takeAll(): readonly Buffer[] {
+    this.seal(this.chunkBytes);
     if (this.ready.length === 0) return NO_CHUNKS;
     const r = this.ready;
     this.ready = [];
     return r;
-  }
-
-  /** Everything not yet taken. */
-  takeAll(): readonly Buffer[] {
-    this.seal(this.chunkBytes);
-    return this.takeReady();
   }
 
   /** Moves the current chunk to the ready ones and starts one of at least `size` bytes. */
@@ -137,96 +132,64 @@ export class StagingEncoder {
   }
 }
 
+/** Copies staging rows into `stg`, a chunk of the batch at a time, between which the batch merges. */
 export interface Stager {
-  accepted(r: CreditRecord): Promise<void>;
-  rejected(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void>;
-  end(): Promise<void>;
-  /** Abandons the copy so the connection can roll back (a connection in COPY mode runs nothing else). */
+  /** How many bytes of rows the encoder should put in one buffer for this server. */
+  readonly chunkBytes: number;
+  /** Copies whole rows (buffers from a StagingEncoder), in order; resolves when they are all in `stg`. */
+  copy(chunks: readonly Buffer[]): Promise<void>;
+  /** Abandons a copy in progress so the connection can roll back (a connection in COPY mode runs nothing else). */
   abort(reason: Error): Promise<void>;
 }
 
-/** Rows go out in chunks: one CopyData message or blob per row would cost a round of I/O each. */
-abstract class ChunkedStager implements Stager {
-  private encoder: StagingEncoder;
+/** One COPY statement per call: the connection is free for the merge between calls. */
+class PgStager implements Stager {
+  readonly chunkBytes = 256 * 1024;
+  private stream: NodeJS.WritableStream | null = null;
 
-  constructor(private readonly chunkBytes: number) {
-    this.encoder = new StagingEncoder(chunkBytes);
-  }
+  constructor(private readonly conn: any) {}
 
-  protected abstract send(chunk: Buffer): Promise<void>;
-
-  accepted(r: CreditRecord): Promise<void> {
-    this.encoder.accepted(r);
-    return this.sendAll(this.encoder.takeReady());
-  }
-
-  rejected(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void> {
-    this.encoder.rejected(line, cells, issues);
-    return this.sendAll(this.encoder.takeReady());
-  }
-
-  /** Called once per row: a row that filled no chunk costs no promise of its own. */
-  private sendAll(chunks: readonly Buffer[]): Promise<void> {
-    return chunks.length === 0 ? SENT : this.sendEach(chunks);
-  }
-
-  private async sendEach(chunks: readonly Buffer[]): Promise<void> {
-    for (const c of chunks) await this.send(c);
-  }
-
-  async end(): Promise<void> {
-    await this.sendAll(this.encoder.takeAll());
-  }
-
-  async abort(_reason: Error): Promise<void> {
-    this.encoder = new StagingEncoder(this.chunkBytes);
-  }
-}
-
-class PgStager extends ChunkedStager {
-  private readonly stream: NodeJS.WritableStream;
-  private readonly done: Promise<unknown>;
-
-  constructor(conn: any) {
-    super(256 * 1024);
-    this.stream = conn.query(copyFrom(`COPY stg ${COPY_COLUMNS} FROM STDIN WITH (FORMAT binary)`));
-    this.stream.write(COPY_SIGNATURE);
-    this.done = new Promise((resolve, reject) => {
-      this.stream.on('finish', resolve);
-      this.stream.on('error', reject);
+  async copy(chunks: readonly Buffer[]): Promise<void> {
+    const stream: NodeJS.WritableStream = this.conn.query(copyFrom(`COPY stg ${COPY_COLUMNS} FROM STDIN WITH (FORMAT binary)`));
+    this.stream = stream;
+    const done = new Promise((resolve, reject) => {
+      stream.on('finish', resolve);
+      stream.on('error', reject);
     });
-    this.done.catch(() => undefined); // surfaced by send()/end()
-  }
-
-  protected async send(chunk: Buffer): Promise<void> {
-    if (!this.stream.write(chunk)) await Promise.race([once(this.stream as any, 'drain'), this.done]);
-  }
-
-  override async end(): Promise<void> {
-    await super.end();
-    this.stream.end(COPY_TRAILER);
-    await this.done;
+    done.catch(() => undefined); // surfaced below
+    try {
+      stream.write(COPY_SIGNATURE);
+      for (const c of chunks) if (!stream.write(c)) await Promise.race([once(stream as any, 'drain'), done]);
+      stream.end(COPY_TRAILER);
+      await done;
+    } finally {
+      this.stream = null;
+    }
   }
 
   /** pg-copy-streams answers destroy() with a CopyFail message; the server then ends the COPY. */
-  override async abort(reason: Error): Promise<void> {
-    await super.abort(reason);
-    if ((this.stream as any).writableFinished || (this.stream as any).destroyed) return;
-    const closed = once(this.stream as any, 'close').catch(() => undefined);
-    (this.stream as any).destroy(reason);
+  async abort(reason: Error): Promise<void> {
+    const stream = this.stream as any;
+    if (!stream || stream.writableFinished || stream.destroyed) return;
+    const closed = once(stream, 'close').catch(() => undefined);
+    stream.destroy(reason);
     await closed;
   }
 }
 
 /** PGlite has no COPY FROM STDIN; it takes a COPY from an in-memory blob, bounded (one huge blob costs GiBs). */
-class PgliteStager extends ChunkedStager {
-  constructor(private readonly conn: any) {
-    super(8 * 1024 * 1024);
+class PgliteStager implements Stager {
+  readonly chunkBytes = 8 * 1024 * 1024;
+
+  constructor(private readonly conn: any) {}
+
+  async copy(chunks: readonly Buffer[]): Promise<void> {
+    for (const chunk of chunks) {
+      await this.conn.query(`COPY stg ${COPY_COLUMNS} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([COPY_SIGNATURE, chunk, COPY_TRAILER] as Uint8Array<ArrayBuffer>[]) });
+    }
   }
 
-  protected async send(chunk: Buffer): Promise<void> {
-    await this.conn.query(`COPY stg ${COPY_COLUMNS} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([COPY_SIGNATURE, chunk, COPY_TRAILER] as Uint8Array<ArrayBuffer>[]) });
-  }
+  async abort(_reason: Error): Promise<void> {}
 }
 
 export function createStager(kind: DbKind, conn: unknown): Stager {
