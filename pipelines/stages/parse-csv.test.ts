@@ -1,4 +1,6 @@
 import { describe, it, expect } from 'vitest';
+import fc from 'fast-check';
+import { parse as parseReference } from 'csv-parse/sync';
 import iconv from 'iconv-lite';
 import { createDecoder } from './decode.ts';
 import { parseCsv, type ParseCsvOptions } from './parse-csv.ts';
@@ -154,6 +156,43 @@ describe('parseCsv: rows and line numbers', () => {
   });
 });
 
+describe('parseCsv: the same records as csv-parse, which it replaced', () => {
+  // Well-formed CSV of every shape: quoted or not, commas, quotes and line breaks in cells, CJK and
+  // characters outside the BMP, any line ending, blank lines, with or without a final line break.
+  const unit = fc.constantFrom('a', 'b', ' ', '\t', ',', '"', '\r', '\n', '中', '，', '😀');
+  const cell = fc.record({ text: fc.string({ unit, maxLength: 8 }), quoted: fc.boolean() });
+  const ending = fc.constantFrom('\r\n', '\n', '\r');
+  const line = fc.record({ cells: fc.array(cell, { minLength: 1, maxLength: 5 }), ending, blank: fc.array(ending, { maxLength: 2 }) });
+  const encode = (c: { text: string; quoted: boolean }) => (c.quoted || /[,"\r\n]/.test(c.text) ? `"${c.text.replaceAll('"', '""')}"` : c.text);
+
+  it('yields the cells csv-parse reads, each record with the line it starts on, wherever the input is cut', async () => {
+    await fc.assert(fc.asyncProperty(fc.array(line, { minLength: 1, maxLength: 12 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 6 }), async (lines, lastEnding, cuts) => {
+      let text = '';
+      const starts: number[] = [];
+      lines.forEach((l, k) => {
+        for (const b of l.blank) text += b;
+        starts.push(text.length);
+        // a lone unquoted empty cell would be a blank line
+        text += l.cells.length === 1 && l.cells[0].text === '' ? '""' : l.cells.map(encode).join(',');
+        if (k < lines.length - 1 || lastEnding) text += l.ending;
+      });
+      const reference = parseReference(text, { relax_quotes: false, relax_column_count: true, skip_empty_lines: true, record_delimiter: ['\r\n', '\n', '\r'] }) as string[][];
+      const lineOf = (at: number) => 1 + (text.slice(0, at).match(/\r\n|\r|\n/g)?.length ?? 0);
+      const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+      async function* chunks() {
+        let at = 0;
+        for (const p of [...points, text.length]) {
+          yield text.slice(at, p);
+          at = p;
+        }
+      }
+      const got: ParsedRecord[] = [];
+      for await (const r of parseCsv(chunks())) got.push(r);
+      expect(view(got)).toEqual(reference.map((cells, k) => [lineOf(starts[k]), cells]));
+    }), { numRuns: 300 });
+  });
+});
+
 describe('parseCsv: malformed records are reported and parsing goes on', () => {
   it.each(SIZES)('a quote inside an unquoted field (chunks of %s)', async (size) => {
     const recs = await collect('h1,h2,h3\na,b"c,d\ne,f,g\n', size);
@@ -237,6 +276,25 @@ describe('parseCsv: malformed records are reported and parsing goes on', () => {
     expect(view(recs)[3001]).toEqual([3002, ['x', 'y']]);
   });
 
+  it.each(SIZES)('reports the whole line as raw text, wherever the input is cut (chunks of %s)', async (size) => {
+    const recs = await collect('h\na,b"cdefghijkl\n"ab"cdefghijkl\r\nz\n', size);
+    expect(view(recs)).toEqual([
+      [1, ['h']],
+      [2, 'E_ROW_MALFORMED', 'a,b"cdefghijkl'],
+      [3, 'E_ROW_MALFORMED', '"ab"cdefghijkl'],
+      [4, ['z']],
+    ]);
+  });
+
+  it.each(SIZES)('a closing quote followed by any other character, NUL too (chunks of %s)', async (size) => {
+    const recs = await collect('h1,h2\n"ab"\u0000c,d\ne,f\n', size);
+    expect(view(recs)).toEqual([
+      [1, ['h1', 'h2']],
+      [2, 'E_ROW_MALFORMED', '"ab"\u0000c,d'],
+      [3, ['e', 'f']],
+    ]);
+  });
+
   it('cuts the raw text to 2000 characters', async () => {
     const long = 'x'.repeat(5000);
     const recs = await collect(`h\n${long}"y\nz\n`, 1000);
@@ -254,6 +312,24 @@ describe('parseCsv: malformed records are reported and parsing goes on', () => {
     ]);
     expect(recs[1].row).not.toHaveProperty('cells');
     expect(recs[1].kind === 'malformed' && recs[1].row.detail).toMatch(/第2列/);
+  });
+
+  it.each(SIZES)('rejects a record with a surrogate that is not half of a pair, and shows it as U+FFFD (chunks of %s)', async (size) => {
+    const recs = await collect('h1,h2\n😀,a\ud800b\n\udc00\n"c😀","d"\n\ud83d', size);
+    expect(view(recs)).toEqual([
+      [1, ['h1', 'h2']],
+      [2, 'E_ROW_INVALID_BYTES', '😀,a\ufffdb'],
+      [3, 'E_ROW_INVALID_BYTES', '\ufffd'],
+      [4, ['c😀', 'd']],
+      [5, 'E_ROW_INVALID_BYTES', '\ufffd'],
+    ]);
+    expect(recs[1].kind === 'malformed' && recs[1].row.detail).toBe('第2列');
+  });
+
+  it('never cuts the raw text inside a surrogate pair: PostgreSQL refuses half of one in JSON', async () => {
+    const recs = await collect(`h\n${'x'.repeat(1999)}😀"y\nz\n`);
+    expect(recs[1].kind === 'malformed' && recs[1].row.raw).toBe(`${'x'.repeat(1999)}\ufffd`);
+    expect(view(recs)[2]).toEqual([3, ['z']]);
   });
 
   it('rejects the damaged rows of a GBK file read as UTF-8, end to end', async () => {
@@ -300,6 +376,17 @@ describe('parseCsv: overlong records', () => {
       [4, 'row'],
     ]);
     expect(recs[1].kind === 'malformed' && recs[1].row.detail).toMatch(/20/);
+  });
+
+  it.each(SIZES)('rejects a record over several lines whole, and goes on after it (chunks of %s)', async (size) => {
+    const text = `h1,h2\n"${'x'.repeat(15)}\r\n${'y'.repeat(15)}",z\r\nw,v\n`;
+    const recs = await collect(text, size, { maxRecordChars: 20 });
+    expect(view(recs)).toEqual([
+      [1, ['h1', 'h2']],
+      [2, 'E_ROW_TOO_LONG', `"${'x'.repeat(15)}\r\n${'y'.repeat(15)}",z`],
+      [4, ['w', 'v']],
+    ]);
+    expect(recs[1].kind === 'malformed' && recs[1].row.detail).toMatch(/（34）/);
   });
 
   it('rejects a line far over the limit while it is still being read, and goes on after it', async () => {
