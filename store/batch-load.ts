@@ -221,6 +221,7 @@ export class BatchLoad implements BatchSink {
   private async load(chunks: readonly Buffer[], rejected: number, merge: boolean): Promise<void> {
     await this.trx.raw('TRUNCATE stg');
     await this.stager.copy(chunks);
+    this.encoder.recycle(chunks);
     if (rejected > 0) {
       await this.trx.raw(`INSERT INTO rejected_rows (batch_id, line, cells, issues)
         SELECT ?, source_line, cells, issues FROM stg WHERE kind = 'r' ORDER BY source_line`, [this.meta.id]);
