@@ -8,6 +8,7 @@
 //      included), storing every evaluation as the nightly run does.
 // Built for 100k enterprises (keyset pages, one query per page, evaluations appended per page, no
 // per-enterprise round trip); run it at that size with BENCH_ENTERPRISES=100000 on an idle machine.
+// BENCH_KEEP_DB=1 keeps the loaded store; BENCH_REUSE_DB=1 then evaluates it again without loading.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { shippedCard } from '../evaluation/card.ts';
 import { allEnterprises, evaluatePages } from '../evaluation/bulk.ts';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import { findCategory, findProviderUnit } from '../schemas/registry.ts';
-import { dropDatabase } from '../store/databases.ts';
+import { databaseUrl, dropDatabase } from '../store/databases.ts';
 import { openDb } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
 import { CLI } from '../test/helpers/cli.ts';
@@ -27,13 +28,14 @@ const ENTERPRISES = Number(process.env.BENCH_ENTERPRISES ?? 1_000);
 const DB_NAME = 'credit_etl_bench_evaluate';
 const say = (s: string) => process.stderr.write(`${s}\n`);
 
-const url = await freshDb(DB_NAME);
+const reuse = process.env.BENCH_REUSE_DB === '1';
+const url = reuse ? databaseUrl(ADMIN_URL, DB_NAME) : await freshDb(DB_NAME);
 const dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-bench-eval-'));
 const db = await openDb({ databaseUrl: url, dataDir: '' });
 try {
   await migrateLatest(db.knex);
   const loadStart = process.hrtime.bigint();
-  for (const category of ['licensing', 'penalty', 'enforcement'] as const) {
+  for (const category of reuse ? [] : ['licensing', 'penalty', 'enforcement'] as const) {
     const file = path.join(dir, `${category}.csv`);
     await writeCsvFile(file, { category, rows: ENTERPRISES * 20, seed: 18, enterprises: ENTERPRISES });
     const r = await ingestFile(db, { file, category: findCategory(category)!, deliverer: findProviderUnit('市发展改革委')! }, { log: pino({ level: 'silent' }) });
@@ -54,6 +56,7 @@ try {
     grades.set(e.public.grade, (grades.get(e.public.grade) ?? 0) + 1);
   }
   const engine = since(start);
+  await db.knex('credit_evaluations').delete(); // a reused store starts from none stored
   const cli = await timed(process.execPath, [CLI, 'evaluate', '--all', '--store'], { DATABASE_URL: url, LOG_LEVEL: 'warn' });
   const [{ n: stored }] = await db.knex('credit_evaluations').count('* as n');
   console.log(`\n| evaluate --all (${fmt(n)} enterprises, ${fmt(Number(records))} records) | seconds | enterprises/s |`);
