@@ -2,11 +2,14 @@
 // store and its final status commit together. A crash anywhere leaves nothing of the batch behind
 // (a queued upload's pre-registered row stays `received`), and running the same file again completes it.
 //
-// Rows are merged a chunk at a time while the file is still being read: each chunk is copied into
-// `stg` and merged on the server while this process encodes the next one, so the merge no longer
-// runs alone after the stream with the parsing threads idle (35% of a 1M-row load's wall time when
-// it did). A later line wins over an earlier one with the same key even across chunks: a record
-// this batch already wrote is overwritten in place, with no history version of its own.
+// Rows are written a chunk at a time while the file is still being read, on the server, while this
+// process encodes the next chunk: the merge no longer runs alone after the stream with the parsing
+// threads idle (35% of a 1M-row load's wall time when it did). Each chunk's keys are looked up
+// first: a record whose key the store does not hold is copied straight into credit_records; one the
+// store holds unchanged is not written at all (no row lock, no WAL); only changed records and keys
+// repeated in the file go through `stg_a` and the merge statement. A later line wins over an
+// earlier one with the same key even across chunks: a record this batch already wrote is
+// overwritten in place, with no history version of its own.
 import type { Knex } from 'knex';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
@@ -16,7 +19,8 @@ import { metrics } from '../lib/metrics.ts';
 import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
 import { captureEvents, type BatchEvents } from './events.ts';
-import { createStager, pgJson, STAGING_DDL, StagingEncoder, type Stager } from './staging.ts';
+import { EVENT_ON_INSERT } from '../alerts/classify.ts';
+import { createStager, pgJson, pgMicros, pick, RECORD_COLUMNS, STAGING_DDL, StagingEncoder, type BatchConstants, type Segment, type Stager } from './staging.ts';
 
 export interface BatchMeta {
   readonly id: string;
@@ -44,45 +48,44 @@ export interface BatchMeta {
 
 export type MergeCounts = Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'>;
 
-const RECORD_COLUMNS = ['category', 'natural_key', 'subject_uscc', 'subject_name', 'event_date', 'fields', 'content_hash', 'version',
-  'source_unit', 'delivered_by', 'batch_id', 'source_line', 'received_at', 'loaded_at', 'schema_version'];
-
 /**
  * Rows per chunk. Larger chunks cost fewer statements but hold more encoded rows in memory while the
- * previous chunk merges (about 1.3 KB a penalty row).
+ * previous chunk is written (about 1.3 KB a penalty row).
  */
 export const MERGE_CHUNK_ROWS = 20_000;
 
-/** Every key this batch staged, over all chunks: for its counts and a full delivery's withdrawals. */
-const KEYS_DDL = 'CREATE TEMP TABLE stg_keys (natural_key text NOT NULL) ON COMMIT DROP';
+/**
+ * Each key of a chunk in the store: one probe of the key's unique index per key. The category's
+ * statistics lag far behind a table this transaction is filling, so the planner is given no choice:
+ * as a plain join it scanned the whole category for every chunk, and with the category as a
+ * constant it chose a partial index on category alone (credit_records_publicity_end) and walked it
+ * all for every key; the LIMIT keeps the subquery from being flattened into a join, and the
+ * category as an InitPlan value cannot prove a partial index's predicate.
+ */
+const LOOKUP_SQL = `
+SELECT k.i::int - 1 AS i, r.content_hash, r.batch_id = ?::uuid AS ours
+FROM unnest(?::text[]) WITH ORDINALITY AS k(key, i)
+JOIN LATERAL (
+  SELECT content_hash, batch_id FROM credit_records r WHERE r.category = (SELECT ?::text) AND r.natural_key = k.key LIMIT 1
+) r ON true`;
 
 /**
- * One chunk (what `stg` holds) into the store. Later lines win over earlier ones with the same key
- * (an anti-join on the narrow key columns, where DISTINCT ON would sort whole staged rows). Each
- * remaining line looks its key up in the store: one probe of the key's unique index per line. The
- * category's statistics lag far behind a table this transaction is filling, so the planner is given
- * no choice: as a plain join it scanned the whole category for every chunk, and with the category as
- * a constant it chose a partial index on category alone (credit_records_publicity_end) and walked it
- * all for every line; the LIMIT keeps the subquery from being flattened into a join, and the
- * category as an InitPlan value cannot prove a partial index's predicate. A line whose
- * fact the store already holds unchanged (same content hash, set by another batch) is not written
- * at all: no row lock, no WAL, and the record keeps the provenance of the batch that set it. A
- * changed record's previous version moves to credit_record_versions with its own provenance; a
- * record this batch wrote from an earlier chunk is overwritten in place (its version and history
- * stay as that first write left them). What was inserted or changed (with the old fields) goes to
- * merge_touched, once per record, for the batch's events.
+ * The chunk's records that need more than a copy (what \`stg_a\` holds: changed records, and keys
+ * repeated in the file) into the store. Later lines win over earlier ones with the same key (an
+ * anti-join on the narrow key columns, where DISTINCT ON would sort whole rows), each remaining line
+ * probing its key as LOOKUP_SQL does. A changed record's previous version moves to
+ * credit_record_versions with its own provenance; a record this batch wrote from an earlier chunk is
+ * overwritten in place (its version and history stay as that first write left them). What was
+ * inserted or changed (with the old fields) goes to merge_touched, once per record, for the events.
  */
 const MERGE_SQL = `
 WITH plan AS MATERIALIZED (
   SELECT s.source_line, r.id AS cur_id, r.batch_id AS cur_batch
-  FROM stg s LEFT JOIN LATERAL (
+  FROM stg_a s LEFT JOIN LATERAL (
     SELECT id, content_hash, batch_id FROM credit_records r WHERE r.category = (SELECT :category::text) AND r.natural_key = s.natural_key LIMIT 1
   ) r ON true
-  WHERE s.kind = 'a' AND NOT EXISTS (
-    SELECT 1 FROM stg d WHERE d.kind = 'a' AND d.natural_key = s.natural_key AND d.source_line > s.source_line)
+  WHERE NOT EXISTS (SELECT 1 FROM stg_a d WHERE d.natural_key = s.natural_key AND d.source_line > s.source_line)
   AND (r.id IS NULL OR r.batch_id = :batchId OR r.content_hash <> s.content_hash)
-), keys AS (
-  INSERT INTO stg_keys SELECT natural_key FROM stg WHERE kind = 'a'
 ), changed AS (
   SELECT r.* FROM credit_records r WHERE r.id = ANY(ARRAY(SELECT cur_id FROM plan WHERE cur_id IS NOT NULL AND cur_batch <> :batchId))
 ), history AS (
@@ -90,15 +93,10 @@ WITH plan AS MATERIALIZED (
   SELECT id, ${RECORD_COLUMNS.join(', ')}, now(), :batchId FROM changed
 ), up AS (
   INSERT INTO credit_records (${RECORD_COLUMNS.join(', ')})
-  SELECT :category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, 1,
-    source_unit, :deliveredBy, :batchId, s.source_line, :receivedAt, now(), :schemaVersion FROM stg s JOIN plan p ON p.source_line = s.source_line
+  SELECT ${RECORD_COLUMNS.map((c) => `s.${c}`).join(', ')} FROM stg_a s JOIN plan p ON p.source_line = s.source_line
   ON CONFLICT (category, natural_key) DO UPDATE SET
-    subject_uscc = EXCLUDED.subject_uscc, subject_name = EXCLUDED.subject_name, event_date = EXCLUDED.event_date,
-    fields = EXCLUDED.fields, content_hash = EXCLUDED.content_hash,
-    version = credit_records.version + CASE WHEN credit_records.batch_id = EXCLUDED.batch_id THEN 0 ELSE 1 END,
-    source_unit = EXCLUDED.source_unit, delivered_by = EXCLUDED.delivered_by, batch_id = EXCLUDED.batch_id,
-    source_line = EXCLUDED.source_line, received_at = EXCLUDED.received_at, loaded_at = EXCLUDED.loaded_at,
-    schema_version = EXCLUDED.schema_version
+    ${RECORD_COLUMNS.filter((c) => c !== 'category' && c !== 'natural_key' && c !== 'version').map((c) => `${c} = EXCLUDED.${c}`).join(', ')},
+    version = credit_records.version + CASE WHEN credit_records.batch_id = EXCLUDED.batch_id THEN 0 ELSE 1 END
   RETURNING id, (xmax = 0) AS inserted
 ), touched AS (
   INSERT INTO merge_touched (record_id, kind, old_fields)
@@ -107,13 +105,26 @@ WITH plan AS MATERIALIZED (
 )
 SELECT (SELECT count(*) FROM up WHERE inserted)::int AS inserted, (SELECT count(*) FROM changed)::int AS updated`;
 
+/** Records this batch wrote that it did not change from an earlier version: the ones it inserted. */
+const INSERTED_BY_BATCH = `credit_records r WHERE r.batch_id = :batchId
+  AND NOT EXISTS (SELECT 1 FROM credit_record_versions v WHERE v.record_id = r.id AND v.superseded_by_batch = :batchId)`;
+
 /**
- * A batch refused after some of its chunks merged (its error budget is judged on the whole file)
- * leaves the store as it found it: what it inserted goes, what it changed gets its previous version
- * back from history. Nothing else wrote those rows meanwhile: merges of a category hold its lock.
+ * merge_touched learns of the records copied straight in (the outbox reads it). A merge that
+ * overwrote one of them in place took it for an update with no old fields: it was an insertion.
+ */
+const TOUCHED_BY_COPY_SQL = [
+  `UPDATE merge_touched SET kind = 'inserted' WHERE kind = 'updated' AND old_fields IS NULL`,
+  `INSERT INTO merge_touched (record_id, kind) SELECT r.id, 'inserted' FROM ${INSERTED_BY_BATCH} ON CONFLICT (record_id) DO NOTHING`,
+];
+
+/**
+ * A batch refused after some of its chunks were written (its error budget is judged on the whole
+ * file) leaves the store as it found it: what it inserted goes, what it changed gets its previous
+ * version back from history. Nothing else wrote those rows meanwhile: writes to a category hold its lock.
  */
 const UNDO_SQL = [
-  `DELETE FROM credit_records r USING merge_touched t WHERE t.kind = 'inserted' AND r.id = t.record_id`,
+  `DELETE FROM ${INSERTED_BY_BATCH}`,
   `UPDATE credit_records r SET ${RECORD_COLUMNS.filter((c) => c !== 'category' && c !== 'natural_key').map((c) => `${c} = v.${c}`).join(', ')}
    FROM credit_record_versions v WHERE v.superseded_by_batch = :batchId AND v.record_id = r.id`,
   'DELETE FROM credit_record_versions WHERE superseded_by_batch = :batchId',
@@ -124,7 +135,7 @@ const UNDO_SQL = [
 const WITHDRAW_SQL = `
 WITH gone AS (
   DELETE FROM credit_records r WHERE r.category = :category AND r.delivered_by = :deliveredBy
-    AND NOT EXISTS (SELECT 1 FROM stg_keys s WHERE s.natural_key = r.natural_key)
+    AND r.batch_id <> :batchId AND NOT EXISTS (SELECT 1 FROM stg_keys s WHERE s.natural_key = r.natural_key)
   RETURNING r.*
 ), history AS (
   INSERT INTO credit_record_versions (record_id, ${RECORD_COLUMNS.join(', ')}, superseded_at, superseded_by_batch)
@@ -141,28 +152,52 @@ const receivedRow = (meta: Omit<BatchMeta, 'inTransaction'>) => ({
   received_at: meta.receivedAt, max_reject_ratio: meta.maxRejectRatio ?? null, max_rejects: meta.maxRejects ?? null,
 });
 
+/** The rows of one chunk, encoded, with what routing them needs. */
+interface Chunk {
+  readonly records: readonly Buffer[];
+  readonly segments: readonly Segment[];
+  readonly keys: readonly string[];
+  readonly hashes: readonly string[];
+  readonly usccs: readonly string[];
+  readonly rejected: readonly Buffer[];
+}
+
+/** Where a chunk's record goes. */
+const enum Route { Copy, Merge, Skip }
+
 export class BatchLoad implements BatchSink {
-  private readonly encoder: StagingEncoder;
+  private readonly records: StagingEncoder;
+  private readonly others: StagingEncoder;
+  /** Keys to count, encoded while a chunk is written (never while rows are read: `others` is theirs). */
+  private readonly counted: StagingEncoder;
   private readonly chunkRows: number;
-  /** Rows encoded since the last copy, and how many of them are rejected. */
-  private rows = 0;
+  private segments: Segment[] = [];
+  private keys: string[] = [];
+  private hashes: string[] = [];
+  private usccs = new Set<string>();
   private rejectedRows = 0;
-  /** The merge of the chunk last copied, running on the server while the next chunk is encoded. */
-  private merging: Promise<void> = Promise.resolve();
+  /** The chunk last handed over, being written on the server while the next chunk is encoded. */
+  private writing: Promise<void> = Promise.resolve();
   private events: BatchEvents | undefined;
+  private accepted = 0;
+  /** Records copied straight in: each a key the batch met for the first time. */
+  private copied = 0;
   private inserted = 0;
   private updated = 0;
   private readonly started = performance.now();
-  /** Milliseconds by phase, for the report: `wait` is time the rows waited for a merge (not overlapped). */
-  private readonly phases = { merge: 0, wait: 0, tail: 0 };
+  /** Milliseconds by phase, for the report: `wait` is time the rows waited for the server (not overlapped). */
+  private readonly phases = { write: 0, wait: 0, tail: 0 };
 
   private constructor(
     private readonly db: Db,
     private readonly trx: Knex.Transaction,
     private readonly stager: Stager,
+    private readonly constants: BatchConstants,
     readonly meta: BatchMeta,
   ) {
-    this.encoder = new StagingEncoder(stager.chunkBytes);
+    this.records = new StagingEncoder(stager.chunkBytes);
+    this.others = new StagingEncoder(stager.chunkBytes);
+    this.counted = new StagingEncoder(stager.chunkBytes);
     this.chunkRows = meta.mergeChunkRows ?? MERGE_CHUNK_ROWS;
   }
 
@@ -177,10 +212,15 @@ export class BatchLoad implements BatchSink {
         .whereIn('batches.status', ['received', 'failed']).returning('id');
       if (adopted.length === 0) throw new BatchNotPendingError(`batch ${meta.id} is already finished`);
       failpoint('batch.registered');
-      await trx.raw(STAGING_DDL);
-      await trx.raw(KEYS_DDL);
+      for (const ddl of STAGING_DDL) await trx.raw(ddl);
+      // loaded_at is the transaction's start, as now() gives it, to the microsecond
+      const { rows: [t] } = await trx.raw(`SELECT (extract(epoch FROM now() - timestamptz '2000-01-01 00:00:00+00') * 1000000)::bigint::text AS us`);
+      const constants: BatchConstants = {
+        deliveredBy: meta.deliveredBy, batchId: meta.id, schemaVersion: meta.schemaVersion,
+        receivedAtMicros: pgMicros(meta.receivedAt), loadedAtMicros: BigInt(t.us),
+      };
       const conn = await (trx as any).client.acquireConnection();
-      return new BatchLoad(db, trx, createStager(db.kind, conn), meta);
+      return new BatchLoad(db, trx, createStager(db.kind, conn), constants, meta);
     } catch (e) {
       await trx.rollback().catch(() => undefined);
       throw e;
@@ -188,95 +228,138 @@ export class BatchLoad implements BatchSink {
   }
 
   write(record: CreditRecord): Promise<void> {
-    this.encoder.accepted(record);
-    return ++this.rows >= this.chunkRows ? this.nextChunk(true) : DONE;
+    this.segments.push(this.records.record(record, this.constants));
+    this.keys.push(record.naturalKey);
+    this.hashes.push(record.provenance.contentHash);
+    if (record.subjectUscc !== null) this.usccs.add(record.subjectUscc);
+    return this.keys.length + this.rejectedRows >= this.chunkRows ? this.nextChunk(true) : DONE;
   }
 
   reject(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void> {
-    this.encoder.rejected(line, cells, issues);
-    this.rejectedRows++;
-    return ++this.rows >= this.chunkRows ? this.nextChunk(true) : DONE;
+    this.others.rejected(line, cells, issues);
+    return ++this.rejectedRows + this.keys.length >= this.chunkRows ? this.nextChunk(true) : DONE;
   }
 
   /**
-   * Hands the rows encoded so far to the server once the previous chunk is done with: copied into
-   * `stg`, its rejected rows kept and (when `merge`) merged, all without this thread waiting, so
-   * that it goes on encoding the next chunk meanwhile. A failure surfaces at the next chunk or at commit.
+   * Hands the rows encoded so far to the server once the previous chunk is written, and goes on
+   * without waiting for them, so that this thread encodes the next chunk meanwhile. A failure
+   * surfaces at the next chunk or at commit.
    */
-  private async nextChunk(merge: boolean): Promise<void> {
-    const chunks = this.encoder.takeAll();
-    const rows = this.rows;
-    const rejected = this.rejectedRows;
-    this.rows = 0;
+  private async nextChunk(write: boolean): Promise<void> {
+    const chunk: Chunk = {
+      records: this.records.takeAll(), segments: this.segments, keys: this.keys, hashes: this.hashes,
+      usccs: [...this.usccs], rejected: this.rejectedRows > 0 ? this.others.takeAll() : [],
+    };
+    this.accepted += chunk.keys.length;
+    this.segments = [];
+    this.keys = [];
+    this.hashes = [];
+    this.usccs = new Set();
     this.rejectedRows = 0;
     const waited = performance.now();
-    await this.merging;
+    await this.writing;
     this.phases.wait += performance.now() - waited;
-    if (chunks.length === 0) return;
-    const p = this.load(chunks, rejected, merge && rows > rejected);
+    const p = this.load(chunk, write);
     p.catch(() => undefined); // awaited, and so thrown, at the next chunk or at commit
-    this.merging = p;
+    this.writing = p;
   }
 
-  private async load(chunks: readonly Buffer[], rejected: number, merge: boolean): Promise<void> {
-    await this.trx.raw('TRUNCATE stg');
-    await this.stager.copy(chunks);
-    this.encoder.recycle(chunks);
-    if (rejected > 0) {
-      await this.trx.raw(`INSERT INTO rejected_rows (batch_id, line, cells, issues)
-        SELECT ?, source_line, cells, issues FROM stg WHERE kind = 'r' ORDER BY source_line`, [this.meta.id]);
-    }
-    if (merge) await this.mergeChunk();
-  }
-
-  private async mergeChunk(): Promise<void> {
+  private async load(chunk: Chunk, write: boolean): Promise<void> {
     const start = performance.now();
-    if (this.events === undefined) await this.startMerging();
-    // A temp table has no statistics until analysed: without them the planner guesses a few
-    // thousand staged rows and picks plans that scan the whole category to join them.
-    await this.trx.raw('ANALYZE stg');
-    await this.events!.beforeChunk();
+    if (chunk.rejected.length > 0) {
+      await this.trx.raw('TRUNCATE stg');
+      await this.stager.copy('rejected', chunk.rejected);
+      this.others.recycle(chunk.rejected);
+      await this.trx.raw(`INSERT INTO rejected_rows (batch_id, line, cells, issues)
+        SELECT ?, source_line, cells, issues FROM stg ORDER BY source_line`, [this.meta.id]);
+    }
+    if (write && chunk.keys.length > 0) await this.writeRecords(chunk);
+    this.records.recycle(chunk.records);
+    this.phases.write += performance.now() - start;
+  }
+
+  /** A chunk's records into the store: looked up, then copied, merged or left out (see the file's head). */
+  private async writeRecords(c: Chunk): Promise<void> {
+    if (this.events === undefined) await this.startWriting();
+    await this.events!.beforeChunk(c.usccs);
     failpoint('batch.merge');
-    const { rows: [m] } = await this.trx.raw(MERGE_SQL, {
-      category: this.meta.category, batchId: this.meta.id, deliveredBy: this.meta.deliveredBy,
-      receivedAt: this.meta.receivedAt, schemaVersion: this.meta.schemaVersion,
-    });
+    const { rows: found } = await this.trx.raw(LOOKUP_SQL, [this.meta.id, c.keys as string[], this.meta.category]);
+    const stored: ({ hash: string; ours: boolean } | undefined)[] = new Array(c.keys.length);
+    for (const f of found) stored[f.i] = { hash: f.content_hash, ours: f.ours === true };
+    const seen = new Map<string, number>();
+    for (const k of c.keys) seen.set(k, (seen.get(k) ?? 0) + 1);
+    const routes = new Uint8Array(c.keys.length);
+    // Keys counted for the batch's distinct keys (with `copied`): not those this batch already wrote,
+    // which an earlier line counted.
+    const counted = this.counted;
+    let copies = 0;
+    let merges = 0;
+    for (let i = 0; i < c.keys.length; i++) {
+      const s = stored[i];
+      if (s === undefined && seen.get(c.keys[i]) === 1) {
+        routes[i] = Route.Copy;
+        copies++;
+        continue;
+      }
+      if (s !== undefined && !s.ours && s.hash === c.hashes[i]) routes[i] = Route.Skip;
+      else {
+        routes[i] = Route.Merge;
+        merges++;
+      }
+      if (s === undefined || !s.ours) counted.key(c.keys[i]);
+    }
+    if (copies > 0) await this.stager.copy('records', pick(c.records, c.segments, (i) => routes[i] === Route.Copy));
+    this.copied += copies;
+    this.inserted += copies;
+    const keys = counted.takeAll();
+    if (keys.length > 0) await this.stager.copy('keys', keys);
+    counted.recycle(keys);
+    if (merges === 0) return;
+    await this.trx.raw('TRUNCATE stg_a');
+    await this.stager.copy('merge', pick(c.records, c.segments, (i) => routes[i] === Route.Merge));
+    // A temp table has no statistics until analysed: without them the planner misjudges the anti-join.
+    await this.trx.raw('ANALYZE stg_a');
+    const { rows: [m] } = await this.trx.raw(MERGE_SQL, { category: this.meta.category, batchId: this.meta.id });
     this.inserted += Number(m.inserted);
     this.updated += Number(m.updated);
-    this.phases.merge += performance.now() - start;
   }
 
-  /** Before the batch's first merge: the category's merge lock, and the outbox's view of the store as the batch found it. */
-  private async startMerging(): Promise<void> {
-    // Merges of one category run one at a time, so two batches touching the same record cannot
+  /** Before the batch's first write: the category's lock, and the outbox's view of the store as the batch found it. */
+  private async startWriting(): Promise<void> {
+    // Writes to one category run one batch at a time, so two batches touching the same record cannot
     // both miss the other's version when they copy the old one to history.
     await this.trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`credit-etl merge ${this.meta.category}`]);
-    // The outbox (store/events.ts): what the merges change becomes credit_events rows in this transaction.
+    // The outbox (store/events.ts): what the batch changes becomes credit_events rows in this transaction.
     this.events = await captureEvents(this.trx, this.meta);
   }
 
-  /** Merges what is left (unless refused: then undoes what merged), writes the final status and counts, and commits. */
+  /** Writes what is left (unless refused: then undoes what was written), the final status and counts, and commits. */
   async commit(close: SinkClose): Promise<MergeCounts & { phases: Record<string, number> }> {
     try {
       failpoint('batch.copy-end');
       const tail = performance.now();
       const mergeTimer = metrics.mergeDuration.startTimer({ category: this.meta.category });
       await this.nextChunk(!close.refusal);
-      await this.merging;
+      await this.writing;
       let counts: MergeCounts = { inserted: 0, updated: 0, unchanged: 0, duplicates: 0 };
       let withdrawn = 0;
+      const at = { category: this.meta.category, deliveredBy: this.meta.deliveredBy, batchId: this.meta.id };
       if (close.refusal) {
-        if (this.events !== undefined) for (const sql of UNDO_SQL) await this.trx.raw(sql, { batchId: this.meta.id });
+        if (this.events !== undefined) for (const sql of UNDO_SQL) await this.trx.raw(sql, at);
       } else {
-        if (this.events === undefined) await this.startMerging();
-        if (this.meta.fullDelivery) {
-          withdrawn = (await this.trx.raw(WITHDRAW_SQL, { category: this.meta.category, deliveredBy: this.meta.deliveredBy, batchId: this.meta.id })).rows[0].withdrawn;
+        if (this.events === undefined) await this.startWriting();
+        if (this.copied > 0) {
+          await this.trx.raw(TOUCHED_BY_COPY_SQL[0]);
+          // only the categories whose insertions the outbox reads
+          if (EVENT_ON_INSERT.includes(this.meta.category)) await this.trx.raw(TOUCHED_BY_COPY_SQL[1], at);
         }
+        if (this.meta.fullDelivery) withdrawn = (await this.trx.raw(WITHDRAW_SQL, at)).rows[0].withdrawn;
         await this.events!.write(withdrawn);
-        const { rows: [k] } = await this.trx.raw('SELECT count(*)::int AS staged, count(DISTINCT natural_key)::int AS distinct_keys FROM stg_keys');
+        const { rows: [k] } = await this.trx.raw('SELECT count(DISTINCT natural_key)::int AS n FROM stg_keys');
+        const distinct = this.copied + k.n;
         counts = {
           inserted: this.inserted, updated: this.updated,
-          unchanged: k.distinct_keys - this.inserted - this.updated, duplicates: k.staged - k.distinct_keys,
+          unchanged: distinct - this.inserted - this.updated, duplicates: this.accepted - distinct,
         };
         failpoint('batch.merged');
       }
@@ -295,7 +378,7 @@ export class BatchLoad implements BatchSink {
       failpoint('batch.committed');
       this.phases.tail = performance.now() - tail;
       const total = performance.now() - this.started;
-      // stream: reading and encoding the file until its last row, merges of earlier chunks overlapping it
+      // stream: reading and encoding the file until its last row, the writing of earlier chunks overlapping it
       return { ...counts, phases: { stream: Math.round(total - this.phases.tail), ...roundAll(this.phases) } };
     } catch (e) {
       await this.abandon(e as Error);
@@ -334,7 +417,7 @@ export class BatchLoad implements BatchSink {
   /** Rolls the transaction back, once the copy in progress is abandoned and the merge in flight has ended. */
   private async abandon(reason: Error): Promise<void> {
     await this.stager.abort(reason);
-    await this.merging.catch(() => undefined);
+    await this.writing.catch(() => undefined);
     await this.trx.rollback().catch(() => undefined);
   }
 

@@ -64,18 +64,21 @@ export async function captureEvents(trx: Knex.Transaction, batch: EventBatch) {
   const utility = UTILITY.has(batch.category);
   const usccs = new Set<string>();
   const arrearsBefore: Arrears = new Map();
-  const capture = async (sql: string, bindings: readonly string[]) => {
-    const fresh = (await trx.raw(sql, bindings)).rows.map((r: { subject_uscc: string }) => r.subject_uscc).filter((u: string) => !usccs.has(u));
+  /** The arrears, as they stand now, of those of these enterprises not taken before. */
+  const take = async (list: readonly string[]) => {
+    const fresh = list.filter((u) => !usccs.has(u));
     for (const u of fresh) usccs.add(u);
     for (const [k, v] of await arrearsOf(trx, batch.category, fresh)) arrearsBefore.set(k, v);
   };
   // A full delivery can change every account of the deliverer (by withdrawing its bills).
   if (utility && batch.fullDelivery) {
-    await capture('SELECT DISTINCT subject_uscc FROM credit_records WHERE category = ? AND delivered_by = ? AND subject_uscc IS NOT NULL', [batch.category, batch.deliveredBy]);
+    const { rows } = await trx.raw('SELECT DISTINCT subject_uscc FROM credit_records WHERE category = ? AND delivered_by = ? AND subject_uscc IS NOT NULL', [batch.category, batch.deliveredBy]);
+    await take(rows.map((r: { subject_uscc: string }) => r.subject_uscc));
   }
   return {
-    beforeChunk: async () => {
-      if (utility) await capture(`SELECT DISTINCT subject_uscc FROM stg WHERE kind = 'a' AND subject_uscc IS NOT NULL`, []);
+    /** Given the enterprises the chunk's records name, before any of them is written. */
+    beforeChunk: async (chunkUsccs: readonly string[]) => {
+      if (utility) await take(chunkUsccs);
     },
     /** After the last merge (and withdrawal): classifies what changed and writes the events. */
     write: (withdrawn: number) => writeEvents(trx, batch, { backfill: b.backfill === true, recordsBefore, usccs: [...usccs], arrearsBefore, withdrawn }),

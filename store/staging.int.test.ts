@@ -1,11 +1,12 @@
-// The binary COPY encoder against real servers: every row lands whole and in order, whatever its
-// size relative to a chunk, on PostgreSQL (one COPY stream per copy) and PGlite (one COPY per chunk).
+// The binary COPY encoder against real servers: every row lands whole, in order and in the table it
+// was routed to, whatever its size relative to a chunk, on PostgreSQL (one COPY stream per copy) and
+// PGlite (one COPY per chunk).
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
-import { createStager, STAGING_DDL, StagingEncoder, type Stager } from './staging.ts';
+import { createStager, pgMicros, pick, STAGING_DDL, StagingEncoder, type BatchConstants, type Segment, type Stager } from './staging.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -23,55 +24,81 @@ const record = (line: number, eventDate: string | null, name = '临沂市兰山�
 const issue: RowIssue = { line: 3, column: '统一社会信用代码', field: 'subject_uscc', value: 'bad', code: 'E_USCC_LENGTH', messageZh: '中', messageEn: 'en' };
 const huge = '违'.repeat(400_000); // 1.2 MB of UTF-8: larger than any chunk
 
-/** Two copies, as a batch makes between merges: the rows of both land, in order. */
+const constants: BatchConstants = {
+  deliveredBy: '临沂市发展和改革委员会', batchId: '0f0e0d0c-0b0a-4908-8706-050403020100', schemaVersion: '2.1',
+  receivedAtMicros: pgMicros('2026-12-06T01:02:03.456Z'), loadedAtMicros: pgMicros('2026-12-06T01:02:04.000Z') + 789n,
+};
+
+/**
+ * What a batch does with a chunk: records encoded once, then each routed to credit_records or stg_a
+ * (odd lines here), a rejected row to stg and keys to stg_keys, over two chunks.
+ */
 async function stageRows(stager: Stager): Promise<void> {
   const enc = new StagingEncoder(stager.chunkBytes);
-  enc.accepted(record(2, '2024-02-29'));
-  enc.rejected(3, [huge, 'a\u0000b'], [issue]);
-  enc.accepted(record(4, null));
-  await stager.copy(enc.takeAll());
-  enc.accepted(record(5, '1999-12-31', '𠀀𡃁 four-byte'));
-  for (let line = 6; line < 3006; line++) enc.accepted(record(line, '2099-12-31'));
-  await stager.copy(enc.takeAll());
-  await stager.copy(enc.takeAll()); // nothing left: a COPY of no rows
+  const others = new StagingEncoder(stager.chunkBytes);
+  const send = async (lines: number[], segments: Segment[]) => {
+    const chunks = enc.takeAll();
+    await stager.copy('records', pick(chunks, segments, (i) => lines[i] % 2 === 0));
+    await stager.copy('merge', pick(chunks, segments, (i) => lines[i] % 2 === 1));
+  };
+  others.rejected(3, [huge, 'a\u0000b'], [issue]);
+  await stager.copy('rejected', others.takeAll());
+  await send([2, 5], [enc.record(record(2, '2024-02-29'), constants), enc.record(record(5, '1999-12-31', '𠀀𡃁 four-byte'), constants)]);
+  const lines = Array.from({ length: 3000 }, (_, i) => i + 6);
+  await send(lines, lines.map((l) => enc.record(record(l, l === 6 ? null : '2099-12-31'), constants)));
+  for (const k of ['k1', 'k|2']) others.key(k);
+  await stager.copy('keys', others.takeAll());
+  await stager.copy('keys', others.takeAll()); // nothing left: a COPY of no rows
 }
 
-function expectStaged(rows: any[]): void {
-  expect(rows).toHaveLength(3004);
-  expect(rows.map((r) => r.source_line)).toEqual([2, 3, 4, 5, ...Array.from({ length: 3000 }, (_, i) => i + 6)]);
-  const [first, rejected, noDate, old] = rows;
-  expect(first).toMatchObject({ kind: 'a', natural_key: 'k|2|"quoted",comma\\back', event_date: '2024-02-29', content_hash: 'h2', cells: null });
-  expect(first.fields).toEqual(record(2, null).fields);
-  expect(rejected).toMatchObject({ kind: 'r', natural_key: null, fields: null, cells: [huge, 'a␀b'], issues: [issue] });
-  expect(noDate.event_date).toBeNull();
-  expect(old).toMatchObject({ event_date: '1999-12-31', subject_name: '𠀀𡃁 four-byte' });
-  expect(rows.at(-1)).toMatchObject({ event_date: '2099-12-31', natural_key: 'k|3005|"quoted",comma\\back' });
+const READ_RECORDS = (table: string) => `SELECT natural_key, subject_uscc, subject_name, to_char(event_date, 'YYYY-MM-DD') AS event_date, fields, content_hash,
+  version, source_unit, delivered_by, batch_id, source_line, to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS received_at,
+  to_char(loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') AS loaded_at, schema_version FROM ${table} ORDER BY source_line`;
+
+async function expectStaged(query: (sql: string) => Promise<any[]>): Promise<void> {
+  const copied = await query(READ_RECORDS('credit_records'));
+  const merged = await query(READ_RECORDS('stg_a'));
+  expect(copied.map((r) => r.source_line)).toEqual([2, ...Array.from({ length: 1500 }, (_, i) => 6 + 2 * i)]);
+  expect(merged.map((r) => r.source_line)).toEqual([5, ...Array.from({ length: 1500 }, (_, i) => 7 + 2 * i)]);
+  expect(copied[0]).toMatchObject({
+    natural_key: 'k|2|"quoted",comma\\back', subject_uscc: '91371302MA3C9XXXXX', event_date: '2024-02-29', content_hash: 'h2', version: 1,
+    source_unit: '临沂市市场监督管理局', delivered_by: constants.deliveredBy, batch_id: constants.batchId,
+    received_at: '2026-12-06 01:02:03.456000', loaded_at: '2026-12-06 01:02:04.000789', schema_version: '2.1',
+  });
+  expect(copied[0].fields).toEqual(record(2, null).fields);
+  expect(copied[1].event_date).toBeNull();
+  expect(merged[0]).toMatchObject({ event_date: '1999-12-31', subject_name: '𠀀𡃁 four-byte' });
+  expect(merged.at(-1)).toMatchObject({ event_date: '2099-12-31', natural_key: 'k|3005|"quoted",comma\\back' });
+  expect(await query('SELECT source_line, cells, issues FROM stg')).toEqual([{ source_line: 3, cells: [huge, 'a␀b'], issues: [issue] }]);
+  expect((await query('SELECT natural_key FROM stg_keys')).map((r) => r.natural_key)).toEqual(['k1', 'k|2']);
 }
 
-const READ = `SELECT kind, source_line, natural_key, subject_name, to_char(event_date, 'YYYY-MM-DD') AS event_date, fields, content_hash, cells, issues
-  FROM stg ORDER BY source_line`;
-
-it('stages rows through binary COPY statements on PostgreSQL', async () => {
+it('copies routed rows through binary COPY statements on PostgreSQL', async () => {
   const client = new pg.Client({ connectionString: t.url });
   await client.connect();
   try {
     await client.query('BEGIN');
-    await client.query(STAGING_DDL);
+    for (const ddl of STAGING_DDL) await client.query(ddl);
     await stageRows(createStager('pg', client));
-    expectStaged((await client.query(READ)).rows);
+    await expectStaged(async (sql) => (await client.query(sql)).rows);
     await client.query('ROLLBACK');
   } finally {
     await client.end();
   }
 });
 
-it('stages rows through one COPY per chunk on PGlite', async () => {
+it('copies routed rows through one COPY per chunk on PGlite', async () => {
   const lite = new PGlite();
   try {
+    // the table as the records migration makes it, without what PGlite does not need here
+    await lite.query(`CREATE TABLE credit_records (id bigserial PRIMARY KEY, category text NOT NULL, natural_key text NOT NULL, subject_uscc text,
+      subject_name text NOT NULL, event_date date, fields jsonb NOT NULL, content_hash text NOT NULL, version integer NOT NULL, source_unit text NOT NULL,
+      delivered_by text NOT NULL, batch_id uuid NOT NULL, source_line integer NOT NULL, received_at timestamptz NOT NULL, loaded_at timestamptz NOT NULL,
+      schema_version text NOT NULL)`);
     await lite.query('BEGIN');
-    await lite.query(STAGING_DDL);
+    for (const ddl of STAGING_DDL) await lite.query(ddl);
     await stageRows(createStager('pglite', lite));
-    expectStaged((await lite.query(READ)).rows);
+    await expectStaged(async (sql) => (await lite.query(sql)).rows as any[]);
   } finally {
     await lite.close();
   }

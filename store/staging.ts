@@ -1,17 +1,32 @@
-// Copies a batch's rows into its temporary staging table, a chunk at a time: accepted records (kind 'a')
-// and rejected rows (kind 'r') share one COPY, because a connection in COPY mode can run no other
-// statement. PostgreSQL takes COPY FROM STDIN (pg-copy-streams); PGlite has no COPY FROM STDIN and
-// takes blobs through /dev/blob instead.
+// The COPY side of a batch, a chunk at a time (a connection in COPY mode can run no other statement,
+// so each chunk is its own COPY statements): accepted records encoded once in credit_records' own
+// column layout, so that each goes unchanged either straight into credit_records (a key the store does
+// not hold) or into `stg_a` for the merge (store/batch-load.ts decides after looking the keys up);
+// rejected rows into `stg`; keys to count into `stg_keys`. PostgreSQL takes COPY FROM STDIN
+// (pg-copy-streams); PGlite has no COPY FROM STDIN and takes blobs through /dev/blob instead.
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
 import type { DbKind } from './db.ts';
 
-export const STAGING_DDL = `CREATE TEMP TABLE stg (
-  kind "char" NOT NULL, source_line integer NOT NULL, natural_key text, subject_uscc text, subject_name text, event_date date,
-  fields jsonb, content_hash text, source_unit text, cells jsonb, issues jsonb
-) ON COMMIT DROP`;
-const COPY_COLUMNS = '(kind, source_line, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, source_unit, cells, issues)';
+/** credit_records' columns but its id, in the order records are encoded. */
+export const RECORD_COLUMNS = ['category', 'natural_key', 'subject_uscc', 'subject_name', 'event_date', 'fields', 'content_hash', 'version',
+  'source_unit', 'delivered_by', 'batch_id', 'source_line', 'received_at', 'loaded_at', 'schema_version'] as const;
+
+export const STAGING_DDL = [
+  'CREATE TEMP TABLE stg (source_line integer NOT NULL, cells jsonb, issues jsonb) ON COMMIT DROP',
+  `CREATE TEMP TABLE stg_a ON COMMIT DROP AS SELECT ${RECORD_COLUMNS.join(', ')} FROM credit_records WITH NO DATA`,
+  'CREATE TEMP TABLE stg_keys (natural_key text NOT NULL) ON COMMIT DROP',
+];
+
+/** Where a COPY goes, with its columns. */
+export const COPY_INTO = {
+  records: `credit_records (${RECORD_COLUMNS.join(', ')})`,
+  merge: `stg_a (${RECORD_COLUMNS.join(', ')})`,
+  rejected: 'stg (source_line, cells, issues)',
+  keys: 'stg_keys (natural_key)',
+} as const;
+export type CopyTarget = keyof typeof COPY_INTO;
 
 /** JSON for a jsonb column. jsonb rejects the escape of U+0000, which a rejected row may hold as
  * delivered: it is shown as ␀ (U+2400) instead. Accepted records never contain it (E_ROW_NUL). */
@@ -25,35 +40,59 @@ export function pgJson(v: unknown): string {
 // JSON (the CSV format doubled every quote in it, then joined and re-encoded the lines).
 export const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0', 'latin1');
 export const COPY_TRAILER = Buffer.from([0xff, 0xff]);
-const COLUMN_COUNT = 11;
 const DAY_MS = 86_400_000;
-const PG_EPOCH_DAY = Date.UTC(2000, 0, 1) / DAY_MS;
-const KIND_ACCEPTED = 0x61; // 'a'
-const KIND_REJECTED = 0x72; // 'r'
+const PG_EPOCH_MS = Date.UTC(2000, 0, 1);
+const PG_EPOCH_DAY = PG_EPOCH_MS / DAY_MS;
 const JSONB_VERSION = 1;
 
 const NO_CHUNKS: readonly Buffer[] = [];
 /** Spare buffers kept for reuse: enough for a chunk of rows (a 20k-row penalty chunk is ~100 of 256 KB). */
 const MAX_SPARE = 256;
 
-/** Staging rows in COPY binary format, cut into chunks of whole rows (PGlite runs one COPY per chunk). */
+/** What every record of a batch shares: encoded once. */
+export interface BatchConstants {
+  readonly deliveredBy: string;
+  readonly batchId: string;
+  /** Microseconds since 2000-01-01 UTC, as PostgreSQL keeps a timestamptz. */
+  readonly receivedAtMicros: bigint;
+  readonly loadedAtMicros: bigint;
+  readonly schemaVersion: string;
+}
+
+/** A timestamptz as PostgreSQL's binary format holds it, from an ISO string (millisecond precision). */
+export const pgMicros = (iso: string): bigint => BigInt(Date.parse(iso) - PG_EPOCH_MS) * 1000n;
+
+/** Where one row's bytes are: buffer index (in takeAll's order) and the byte range in it. */
+export interface Segment { readonly chunk: number; readonly start: number; readonly end: number }
+
+/**
+ * Rows in COPY binary format, in buffers of about chunkBytes; a row never spans two buffers, so each
+ * row's bytes can be routed to one COPY or another after it is encoded (see pick).
+ */
 export class StagingEncoder {
   private buf: Buffer;
   private pos = 0;
   private ready: Buffer[] = [];
   private spare: Buffer[] = [];
+  private batch: { uuid: Buffer; deliveredBy: string; schemaVersion: string; received: bigint; loaded: bigint } | undefined;
 
   constructor(private readonly chunkBytes: number) {
     this.buf = Buffer.allocUnsafeSlow(chunkBytes);
   }
 
-  accepted(r: CreditRecord): void {
+  /** A record in credit_records' layout (RECORD_COLUMNS), version 1; returns where its bytes are. */
+  record(r: CreditRecord, c: BatchConstants): Segment {
+    const b = this.batch ??= {
+      uuid: Buffer.from(c.batchId.replaceAll('-', ''), 'hex'), deliveredBy: c.deliveredBy, schemaVersion: c.schemaVersion,
+      received: c.receivedAtMicros, loaded: c.loadedAtMicros,
+    };
     const p = r.provenance;
     const json = JSON.stringify(r.fields);
     // UTF-8 takes at most 3 bytes per UTF-16 unit
-    this.row(3 * (r.naturalKey.length + (r.subjectUscc?.length ?? 0) + r.subjectName.length + json.length + p.contentHash.length + p.sourceUnit.length));
-    this.byte(KIND_ACCEPTED);
-    this.int32(p.sourceLine);
+    this.row(15, 3 * (r.category.length + r.naturalKey.length + (r.subjectUscc?.length ?? 0) + r.subjectName.length + json.length
+      + p.contentHash.length + p.sourceUnit.length + b.deliveredBy.length + b.schemaVersion.length) + 64);
+    const start = this.pos - 2;
+    this.text(r.category);
     this.text(r.naturalKey);
     if (r.subjectUscc === null) this.nil();
     else this.text(r.subjectUscc);
@@ -62,21 +101,35 @@ export class StagingEncoder {
     else this.int32(Date.parse(r.eventDate) / DAY_MS - PG_EPOCH_DAY);
     this.jsonb(json);
     this.text(p.contentHash);
+    this.int32(1);
     this.text(p.sourceUnit);
-    this.nil();
-    this.nil();
+    this.text(b.deliveredBy);
+    this.pos = this.buf.writeInt32BE(16, this.pos);
+    this.pos += b.uuid.copy(this.buf, this.pos);
+    this.int32(p.sourceLine);
+    this.int64(b.received);
+    this.int64(b.loaded);
+    this.text(b.schemaVersion);
+    const seg = { chunk: this.ready.length, start, end: this.pos };
     this.cut();
+    return seg;
   }
 
+  /** A rejected row, into `stg`. */
   rejected(line: number, cells: readonly string[], issues: readonly RowIssue[]): void {
     const cellsJson = pgJson(cells);
     const issuesJson = pgJson(issues);
-    this.row(3 * (cellsJson.length + issuesJson.length));
-    this.byte(KIND_REJECTED);
+    this.row(3, 3 * (cellsJson.length + issuesJson.length));
     this.int32(line);
-    for (let i = 0; i < 7; i++) this.nil();
     this.jsonb(cellsJson);
     this.jsonb(issuesJson);
+    this.cut();
+  }
+
+  /** A natural key, into `stg_keys`. */
+  key(k: string): void {
+    this.row(1, 3 * k.length);
+    this.text(k);
     this.cut();
   }
 
@@ -105,25 +158,25 @@ export class StagingEncoder {
     this.pos = 0;
   }
 
-  /** Starts a row with at most `textBytes` of string data: in the current chunk if it fits. */
-  private row(textBytes: number): void {
-    const bound = 2 + COLUMN_COUNT * 4 + 1 + 4 + 4 + 2 + textBytes;
+  /** Starts a row of `columns` values with at most `textBytes` of string data: in the current chunk if it fits. */
+  private row(columns: number, textBytes: number): void {
+    const bound = 2 + columns * 8 + textBytes;
     if (this.pos + bound > this.buf.length) this.seal(bound);
-    this.pos = this.buf.writeInt16BE(COLUMN_COUNT, this.pos);
+    this.pos = this.buf.writeInt16BE(columns, this.pos);
   }
 
   private cut(): void {
     if (this.pos >= this.chunkBytes) this.seal(this.chunkBytes);
   }
 
-  private byte(b: number): void {
-    this.pos = this.buf.writeInt32BE(1, this.pos);
-    this.buf[this.pos++] = b;
-  }
-
   private int32(n: number): void {
     this.pos = this.buf.writeInt32BE(4, this.pos);
     this.pos = this.buf.writeInt32BE(n, this.pos);
+  }
+
+  private int64(n: bigint): void {
+    this.pos = this.buf.writeInt32BE(8, this.pos);
+    this.pos = this.buf.writeBigInt64BE(n, this.pos);
   }
 
   private nil(): void {
@@ -144,12 +197,29 @@ export class StagingEncoder {
   }
 }
 
-/** Copies staging rows into `stg`, a chunk of the batch at a time, between which the batch merges. */
+/** The bytes of the chosen rows (segments into `chunks`, in order), runs of neighbours as one slice. */
+export function pick(chunks: readonly Buffer[], segments: readonly Segment[], chosen: (i: number) => boolean): Buffer[] {
+  const out: Buffer[] = [];
+  let run: { chunk: number; start: number; end: number } | undefined;
+  for (let i = 0; i < segments.length; i++) {
+    if (!chosen(i)) continue;
+    const s = segments[i];
+    if (run && run.chunk === s.chunk && run.end === s.start) run.end = s.end;
+    else {
+      if (run) out.push(chunks[run.chunk].subarray(run.start, run.end));
+      run = { ...s };
+    }
+  }
+  if (run) out.push(chunks[run.chunk].subarray(run.start, run.end));
+  return out;
+}
+
+/** Runs a batch's COPY statements, a chunk of the batch at a time, between which the batch merges. */
 export interface Stager {
   /** How many bytes of rows the encoder should put in one buffer for this server. */
   readonly chunkBytes: number;
-  /** Copies whole rows (buffers from a StagingEncoder), in order; resolves when they are all in `stg`. */
-  copy(chunks: readonly Buffer[]): Promise<void>;
+  /** Copies whole rows (buffers from a StagingEncoder), in order; resolves when they are all in the table. */
+  copy(into: CopyTarget, chunks: readonly Buffer[]): Promise<void>;
   /** Abandons a copy in progress so the connection can roll back (a connection in COPY mode runs nothing else). */
   abort(reason: Error): Promise<void>;
 }
@@ -161,8 +231,8 @@ class PgStager implements Stager {
 
   constructor(private readonly conn: any) {}
 
-  async copy(chunks: readonly Buffer[]): Promise<void> {
-    const stream: NodeJS.WritableStream = this.conn.query(copyFrom(`COPY stg ${COPY_COLUMNS} FROM STDIN WITH (FORMAT binary)`));
+  async copy(into: CopyTarget, chunks: readonly Buffer[]): Promise<void> {
+    const stream: NodeJS.WritableStream = this.conn.query(copyFrom(`COPY ${COPY_INTO[into]} FROM STDIN WITH (FORMAT binary)`));
     this.stream = stream;
     const done = new Promise((resolve, reject) => {
       stream.on('finish', resolve);
@@ -195,9 +265,9 @@ class PgliteStager implements Stager {
 
   constructor(private readonly conn: any) {}
 
-  async copy(chunks: readonly Buffer[]): Promise<void> {
+  async copy(into: CopyTarget, chunks: readonly Buffer[]): Promise<void> {
     for (const chunk of chunks) {
-      await this.conn.query(`COPY stg ${COPY_COLUMNS} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([COPY_SIGNATURE, chunk, COPY_TRAILER] as Uint8Array<ArrayBuffer>[]) });
+      await this.conn.query(`COPY ${COPY_INTO[into]} FROM '/dev/blob' WITH (FORMAT binary)`, [], { blob: new Blob([COPY_SIGNATURE, chunk, COPY_TRAILER] as Uint8Array<ArrayBuffer>[]) });
     }
   }
 

@@ -36,11 +36,11 @@ interface KillPoint {
 const POINTS: readonly KillPoint[] = [
   { failpoint: 'batch.registered', name: 'as the batch opens (registry row written, uncommitted), before the first row', committed: false },
   { failpoint: 'parse.records', name: 'while parsing (the parse thread has handed over its first 500 records)', committed: false },
-  { failpoint: 'ingest.progress', name: 'mid-COPY (10k of 15k rows staged)', committed: false },
-  { failpoint: 'batch.copy-end', name: 'after the last row, before the COPY ends', committed: false },
-  { failpoint: 'batch.merge', name: 'as the merge starts (COPY ended, rejected rows written, merge lock held)', committed: false },
-  { failpoint: '(outside: the merge statement running on the server)', name: 'mid-merge, while the server executes the merge statement', committed: false, whileServerRuns: /INSERT INTO credit_record_versions/ },
-  { failpoint: 'batch.merged', name: 'just after the merge (merge SQL done, batch status not yet written)', committed: false },
+  { failpoint: 'ingest.progress', name: 'mid-read (10k of 15k rows encoded)', committed: false },
+  { failpoint: 'batch.copy-end', name: 'after the last row, before the last chunk goes to the server', committed: false },
+  { failpoint: 'batch.merge', name: 'as the chunk\'s write starts (rejected rows written, category lock held, keys not yet looked up)', committed: false },
+  { failpoint: '(outside: the records being written on the server)', name: 'while the server writes the records (the COPY into credit_records)', committed: false, whileServerRuns: /^COPY credit_records/ },
+  { failpoint: 'batch.merged', name: 'just after the writes (records and events written, batch status not yet)', committed: false },
   { failpoint: 'batch.before-commit', name: 'with status and counts written, just before COMMIT', committed: false },
   { failpoint: 'batch.committed', name: 'after the commit, before the process reports or exits', committed: true },
 ];
