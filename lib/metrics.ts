@@ -27,7 +27,7 @@ export const metrics = {
     name: 'credit_etl_batch_duration_seconds', help: 'Time from opening a batch to its final status', labelNames: ['category', 'status'] as const, buckets: SECONDS, registers,
   }),
   mergeDuration: new client.Histogram({
-    name: 'credit_etl_merge_duration_seconds', help: "Time of a batch's merge into the store (waiting for the category's merge lock included)",
+    name: 'credit_etl_merge_duration_seconds', help: "Time from a batch's last row read to its records, events and counts written (the last chunk and what earlier chunks left unfinished; the category's lock included)",
     labelNames: ['category'] as const, buckets: SECONDS, registers,
   }),
   runs: new client.Counter({ name: 'credit_etl_runs_total', help: 'Collection runs finished, by status (succeeded, partial, failed)', labelNames: ['status'] as const, registers }),
