@@ -58,16 +58,16 @@ it('leaves the batch received with nothing loaded when its worker is killed mid-
   const id = posted.json().batchId;
 
   const first = await start();
-  // Mid-batch: the worker's batch transaction is streaming rows into staging.
+  // Mid-batch: the worker's batch transaction is copying a chunk's rows into the store.
   await eventually(async () => {
-    const { rows } = await h.t.db.knex.raw(`SELECT 1 FROM pg_stat_activity WHERE datname = ? AND query ILIKE 'COPY stg%' AND state = 'active'`, [h.t.name]);
+    const { rows } = await h.t.db.knex.raw(`SELECT 1 FROM pg_stat_activity WHERE datname = ? AND query ILIKE 'COPY credit_records%' AND state = 'active'`, [h.t.name]);
     return rows.length ? true : undefined;
   }, 20);
   first.child.kill('SIGKILL');
   await first.exited;
   // PostgreSQL rolls the transaction back once it sees the connection gone.
   await eventually(async () => {
-    const { rows } = await h.t.db.knex.raw(`SELECT 1 FROM pg_stat_activity WHERE datname = ? AND query ILIKE 'COPY stg%'`, [h.t.name]);
+    const { rows } = await h.t.db.knex.raw(`SELECT 1 FROM pg_stat_activity WHERE datname = ? AND query ILIKE 'COPY credit_records%'`, [h.t.name]);
     return rows.length ? undefined : true;
   }, 50);
   const left = (await h.app.inject({ url: `/batches/${id}`, headers: ndrc })).json();

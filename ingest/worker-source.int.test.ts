@@ -28,7 +28,7 @@ const cases = [
 ];
 
 const comparable = (r: BatchReport) => {
-  const { batchId: _b, durationMs: _d, ...rest } = r;
+  const { batchId: _b, durationMs: _d, phases: _p, ...rest } = r;
   return rest;
 };
 const rejectedRows = async (t: TestDb, batchId: string) =>
