@@ -2,9 +2,10 @@
 // itself exactly there): before the commit nothing of the batch is left, after it all of it is;
 // either way running the same file again ends exact.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeCsvFile } from '../../testkit/generate-fixtures.ts';
 import { CLI } from '../helpers/cli.ts';
@@ -46,9 +47,9 @@ const POINTS: readonly KillPoint[] = [
 ];
 
 /** Runs `credit-etl ingest` with the failpoint armed; resolves once it has died of SIGKILL. */
-function ingestAndKill(db: TestDb, point: KillPoint): Promise<void> {
+function ingestAndKill(db: TestDb, point: KillPoint, csv = file): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'ingest', file, '--category', 'penalty', '--provider', 'ndrc', '--json'], {
+    const child = spawn(process.execPath, [CLI, 'ingest', csv, '--category', 'penalty', '--provider', 'ndrc', '--json'], {
       env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', CREDIT_ETL_FAILPOINTS: point.whileServerRuns ? '' : point.failpoint }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (point.whileServerRuns) {
@@ -109,3 +110,39 @@ for (const point of POINTS) {
     }
   });
 }
+
+// A first load copies every record straight in; the merge statement runs for records the store
+// already holds with other content. So: load the file, then deliver it with every fifth row
+// changed, and kill the ingest from outside while the server runs that merge.
+it('kill -9 while the server runs the merge statement of changed records: nothing of the batch is left, and a re-run ends exact', async () => {
+  const t = await createTestDb('crash');
+  try {
+    const first = await ingest(t.db, file, 'penalty', 'ndrc');
+    const [header, ...rows] = parse(readFileSync(file), { bom: true }) as string[][];
+    const col = header.indexOf('行政处罚内容');
+    const changedRows = rows.map((r, i) => (i % 5 === 0 ? Object.assign([...r], { [col]: `${r[col]}（复议变更）` }) : r));
+    const changed = path.join(dir, 'penalty-15k-changed.csv');
+    const quote = (c: string) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
+    writeFileSync(changed, [header, ...changedRows].map((r) => r.map(quote).join(',')).join('\r\n') + '\r\n');
+    const store = async () => t.db.knex('credit_records').orderBy('id').select('id', 'natural_key', 'content_hash', 'version', 'batch_id');
+    const before = await store();
+
+    await ingestAndKill(t, { failpoint: '(outside: the merge statement)', name: 'merge', committed: false, whileServerRuns: /INSERT INTO credit_record_versions/ }, changed);
+    for (let i = 0; i < 50; i++) {
+      const { rows: [a] } = await t.db.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`);
+      if (a.n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await store()).toEqual(before);
+    expect(Number((await t.db.knex('credit_record_versions').count({ n: '*' }))[0].n)).toBe(0);
+    expect(await t.db.knex('batches').pluck('id')).toEqual([first.batchId]);
+
+    const r = await ingest(t.db, changed, 'penalty', 'ndrc');
+    expect(r).toMatchObject({ status: 'loaded', read: ROWS, inserted: 0, accepted: first.accepted });
+    expect(r.updated).toBeGreaterThan(0);
+    expect(r.updated + r.unchanged).toBe(first.accepted);
+    expect(Number((await t.db.knex('credit_record_versions').count({ n: '*' }))[0].n)).toBe(r.updated);
+  } finally {
+    await t.drop();
+  }
+});
