@@ -1,5 +1,6 @@
 // What every command shares: the parsed configuration, the logger, the store, usage errors.
 // Commands live in cli/main.ts and cli/commands/*.ts (each exports register(program)).
+import { InvalidArgumentError } from 'commander';
 import { ENV, loadConfig, type AppConfig } from '../config/config.ts';
 import { createLogger, type Logger } from '../lib/logger.ts';
 import { categories, findCategory, findProviderUnit, providerUnits } from '../schemas/registry.ts';
@@ -42,3 +43,10 @@ export function resolveProvider(name: string) {
   if (!u) throw new UsageError(`未知报送单位 unknown provider unit "${name}". Known: ${providerUnits.map((x) => `${x.id} (${x.name})`).join(', ')}`);
   return u;
 }
+
+/** A port option's parser: a whole number from `first` to `last`. */
+export const portOption = (first: number, last: number) => (v: string): number => {
+  const x = Number(v);
+  if (!Number.isInteger(x) || x < first || x > last) throw new InvalidArgumentError('a port number');
+  return x;
+};

@@ -18,9 +18,9 @@ import { failpoint } from '../lib/failpoints.ts';
 import { metrics } from '../lib/metrics.ts';
 import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
-import { captureEvents, type BatchEvents } from './events.ts';
+import { captureEvents, tracksArrears, type BatchEvents } from './events.ts';
 import { EVENT_ON_INSERT } from '../alerts/classify.ts';
-import { createStager, pgJson, pgMicros, pick, RECORD_COLUMNS, STAGING_DDL, StagingEncoder, type BatchConstants, type Segment, type Stager } from './staging.ts';
+import { createStager, pgJson, pgMicros, pick, prepareBatch, RECORD_COLUMNS, STAGING_DDL, StagingEncoder, type BatchConstants, type PreparedBatch, type Segment, type Stager } from './staging.ts';
 
 export interface BatchMeta {
   readonly id: string;
@@ -58,25 +58,27 @@ export const MERGE_CHUNK_ROWS = 20_000;
 const ANALYZE_AFTER_ROWS = 10_000;
 
 /**
- * Each key of a chunk in the store: one probe of the key's unique index per key. The category's
- * statistics lag far behind a table this transaction is filling, so the planner is given no choice:
- * as a plain join it scanned the whole category for every chunk, and with the category as a
- * constant it chose a partial index on category alone (credit_records_publicity_end) and walked it
- * all for every key; the LIMIT keeps the subquery from being flattened into a join, and the
- * category as an InitPlan value cannot prove a partial index's predicate.
+ * The store's record of a key: one probe of the key's unique index. The category's statistics lag
+ * far behind a table this transaction is filling, so the planner is given no choice: as a plain join
+ * it scanned the whole category for every chunk, and with the category as a constant it chose a
+ * partial index on category alone (credit_records_publicity_end) and walked it all for every key;
+ * the LIMIT keeps the subquery from being flattened into a join, and the category as an InitPlan
+ * value cannot prove a partial index's predicate.
  */
+const probeKey = (key: string) => `LATERAL (
+    SELECT id, content_hash, batch_id FROM credit_records r WHERE r.category = (SELECT :category::text) AND r.natural_key = ${key} LIMIT 1
+  ) r`;
+
+/** Each key of a chunk in the store (by its position in :keys, from 0). */
 const LOOKUP_SQL = `
-SELECT k.i::int - 1 AS i, r.content_hash, r.batch_id = ?::uuid AS ours
-FROM unnest(?::text[]) WITH ORDINALITY AS k(key, i)
-JOIN LATERAL (
-  SELECT content_hash, batch_id FROM credit_records r WHERE r.category = (SELECT ?::text) AND r.natural_key = k.key LIMIT 1
-) r ON true`;
+SELECT k.i::int - 1 AS i, r.content_hash, r.batch_id = :batchId::uuid AS ours
+FROM unnest(:keys::text[]) WITH ORDINALITY AS k(key, i) JOIN ${probeKey('k.key')} ON true`;
 
 /**
  * The chunk's records that need more than a copy (what \`stg_a\` holds: changed records, and keys
  * repeated in the file) into the store. Later lines win over earlier ones with the same key (an
  * anti-join on the narrow key columns, where DISTINCT ON would sort whole rows), each remaining line
- * probing its key as LOOKUP_SQL does. A changed record's previous version moves to
+ * probing its key (probeKey). A changed record's previous version moves to
  * credit_record_versions with its own provenance; a record this batch wrote from an earlier chunk is
  * overwritten in place (its version and history stay as that first write left them). What was
  * inserted or changed (with the old fields) goes to merge_touched, once per record, for the events.
@@ -84,9 +86,7 @@ JOIN LATERAL (
 const MERGE_SQL = `
 WITH plan AS MATERIALIZED (
   SELECT s.source_line, r.id AS cur_id, r.batch_id AS cur_batch
-  FROM stg_a s LEFT JOIN LATERAL (
-    SELECT id, content_hash, batch_id FROM credit_records r WHERE r.category = (SELECT :category::text) AND r.natural_key = s.natural_key LIMIT 1
-  ) r ON true
+  FROM stg_a s LEFT JOIN ${probeKey('s.natural_key')} ON true
   WHERE NOT EXISTS (SELECT 1 FROM stg_a d WHERE d.natural_key = s.natural_key AND d.source_line > s.source_line)
   AND (r.id IS NULL OR r.batch_id = :batchId OR r.content_hash <> s.content_hash)
 ), changed AS (
@@ -112,14 +112,11 @@ SELECT (SELECT count(*) FROM up WHERE inserted)::int AS inserted, (SELECT count(
 const INSERTED_BY_BATCH = `credit_records r WHERE r.batch_id = :batchId
   AND NOT EXISTS (SELECT 1 FROM credit_record_versions v WHERE v.record_id = r.id AND v.superseded_by_batch = :batchId)`;
 
-/**
- * merge_touched learns of the records copied straight in (the outbox reads it). A merge that
- * overwrote one of them in place took it for an update with no old fields: it was an insertion.
- */
-const TOUCHED_BY_COPY_SQL = [
-  `UPDATE merge_touched SET kind = 'inserted' WHERE kind = 'updated' AND old_fields IS NULL`,
-  `INSERT INTO merge_touched (record_id, kind) SELECT r.id, 'inserted' FROM ${INSERTED_BY_BATCH} ON CONFLICT (record_id) DO NOTHING`,
-];
+/** A merge that overwrote in place a record copied straight in took it for an update with no old fields: it was an insertion. */
+const COPIED_NOT_UPDATED_SQL = `UPDATE merge_touched SET kind = 'inserted' WHERE kind = 'updated' AND old_fields IS NULL`;
+
+/** merge_touched (which the outbox reads) learns of the records copied straight in. */
+const TOUCHED_BY_COPY_SQL = `INSERT INTO merge_touched (record_id, kind) SELECT r.id, 'inserted' FROM ${INSERTED_BY_BATCH} ON CONFLICT (record_id) DO NOTHING`;
 
 /**
  * A batch refused after some of its chunks were written (its error budget is judged on the whole
@@ -177,7 +174,9 @@ export class BatchLoad implements BatchSink {
   private segments: Segment[] = [];
   private keys: string[] = [];
   private hashes: string[] = [];
+  /** The enterprises the chunk names, where the outbox's arrears rule needs them. */
   private usccs = new Set<string>();
+  private readonly tracksArrears: boolean;
   private rejectedRows = 0;
   /** The chunk last handed over, being written on the server while the next chunk is encoded. */
   private writing: Promise<void> = Promise.resolve();
@@ -195,13 +194,14 @@ export class BatchLoad implements BatchSink {
     private readonly db: Db,
     private readonly trx: Knex.Transaction,
     private readonly stager: Stager,
-    private readonly constants: BatchConstants,
+    private readonly batch: PreparedBatch,
     readonly meta: BatchMeta,
   ) {
     this.records = new StagingEncoder(stager.chunkBytes);
     this.others = new StagingEncoder(stager.chunkBytes);
     this.counted = new StagingEncoder(stager.chunkBytes);
     this.chunkRows = meta.mergeChunkRows ?? MERGE_CHUNK_ROWS;
+    this.tracksArrears = tracksArrears(meta.category);
   }
 
   static async begin(db: Db, meta: BatchMeta): Promise<BatchLoad> {
@@ -223,7 +223,7 @@ export class BatchLoad implements BatchSink {
         receivedAtMicros: pgMicros(meta.receivedAt), loadedAtMicros: BigInt(t.us),
       };
       const conn = await (trx as any).client.acquireConnection();
-      return new BatchLoad(db, trx, createStager(db.kind, conn), constants, meta);
+      return new BatchLoad(db, trx, createStager(db.kind, conn), prepareBatch(constants), meta);
     } catch (e) {
       await trx.rollback().catch(() => undefined);
       throw e;
@@ -231,10 +231,10 @@ export class BatchLoad implements BatchSink {
   }
 
   write(record: CreditRecord): Promise<void> {
-    this.segments.push(this.records.record(record, this.constants));
+    this.segments.push(this.records.record(record, this.batch));
     this.keys.push(record.naturalKey);
     this.hashes.push(record.provenance.contentHash);
-    if (record.subjectUscc !== null) this.usccs.add(record.subjectUscc);
+    if (this.tracksArrears && record.subjectUscc !== null) this.usccs.add(record.subjectUscc);
     return this.keys.length + this.rejectedRows >= this.chunkRows ? this.nextChunk(true) : DONE;
   }
 
@@ -286,7 +286,7 @@ export class BatchLoad implements BatchSink {
     if (this.events === undefined) await this.startWriting();
     await this.events!.beforeChunk(c.usccs);
     failpoint('batch.merge');
-    const { rows: found } = await this.trx.raw(LOOKUP_SQL, [this.meta.id, c.keys as string[], this.meta.category]);
+    const { rows: found } = await this.trx.raw(LOOKUP_SQL, { batchId: this.meta.id, keys: c.keys as string[], category: this.meta.category });
     const stored: ({ hash: string; ours: boolean } | undefined)[] = new Array(c.keys.length);
     for (const f of found) stored[f.i] = { hash: f.content_hash, ours: f.ours === true };
     const seen = new Map<string, number>();
@@ -352,9 +352,9 @@ export class BatchLoad implements BatchSink {
       } else {
         if (this.events === undefined) await this.startWriting();
         if (this.copied > 0) {
-          await this.trx.raw(TOUCHED_BY_COPY_SQL[0]);
+          await this.trx.raw(COPIED_NOT_UPDATED_SQL);
           // only the categories whose insertions the outbox reads
-          if (EVENT_ON_INSERT.includes(this.meta.category)) await this.trx.raw(TOUCHED_BY_COPY_SQL[1], at);
+          if (EVENT_ON_INSERT.includes(this.meta.category)) await this.trx.raw(TOUCHED_BY_COPY_SQL, at);
         }
         if (this.meta.fullDelivery) withdrawn = (await this.trx.raw(WITHDRAW_SQL, at)).rows[0].withdrawn;
         await this.events!.write(withdrawn);

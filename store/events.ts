@@ -32,6 +32,9 @@ export interface EventsWritten {
 }
 
 const UTILITY = new Set<CategoryId>(['water', 'gas']);
+
+/** Whether beforeChunk needs the enterprises a chunk names (the arrears rule is the utilities'). */
+export const tracksArrears = (category: CategoryId): boolean => UTILITY.has(category);
 const PAGE = 5000;
 
 type Arrears = Map<string, boolean>;
@@ -61,7 +64,7 @@ export async function captureEvents(trx: Knex.Transaction, batch: EventBatch) {
   const recordsBefore = batch.fullDelivery
     ? Number((await trx.raw('SELECT count(*) AS n FROM credit_records WHERE category = ? AND delivered_by = ?', [batch.category, batch.deliveredBy])).rows[0].n)
     : 0;
-  const utility = UTILITY.has(batch.category);
+  const utility = tracksArrears(batch.category);
   const usccs = new Set<string>();
   const arrearsBefore: Arrears = new Map();
   /** The arrears, as they stand now, of those of these enterprises not taken before. */

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
-import { createStager, pgMicros, pick, STAGING_DDL, StagingEncoder, type BatchConstants, type Segment, type Stager } from './staging.ts';
+import { createStager, pgMicros, pick, prepareBatch, STAGING_DDL, StagingEncoder, type BatchConstants, type Segment, type Stager } from './staging.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -34,6 +34,7 @@ const constants: BatchConstants = {
  * (odd lines here), a rejected row to stg and keys to stg_keys, over two chunks.
  */
 async function stageRows(stager: Stager): Promise<void> {
+  const prepared = prepareBatch(constants);
   const enc = new StagingEncoder(stager.chunkBytes);
   const others = new StagingEncoder(stager.chunkBytes);
   const send = async (lines: number[], segments: Segment[]) => {
@@ -43,9 +44,9 @@ async function stageRows(stager: Stager): Promise<void> {
   };
   others.rejected(3, [huge, 'a\u0000b'], [issue]);
   await stager.copy('rejected', others.takeAll());
-  await send([2, 5], [enc.record(record(2, '2024-02-29'), constants), enc.record(record(5, '1999-12-31', '𠀀𡃁 four-byte'), constants)]);
+  await send([2, 5], [enc.record(record(2, '2024-02-29'), prepared), enc.record(record(5, '1999-12-31', '𠀀𡃁 four-byte'), prepared)]);
   const lines = Array.from({ length: 3000 }, (_, i) => i + 6);
-  await send(lines, lines.map((l) => enc.record(record(l, l === 6 ? null : '2099-12-31'), constants)));
+  await send(lines, lines.map((l) => enc.record(record(l, l === 6 ? null : '2099-12-31'), prepared)));
   for (const k of ['k1', 'k|2']) others.key(k);
   await stager.copy('keys', others.takeAll());
   await stager.copy('keys', others.takeAll()); // nothing left: a COPY of no rows

@@ -62,6 +62,13 @@ export interface BatchConstants {
 /** A timestamptz as PostgreSQL's binary format holds it, from an ISO string (millisecond precision). */
 export const pgMicros = (iso: string): bigint => BigInt(Date.parse(iso) - PG_EPOCH_MS) * 1000n;
 
+/** BatchConstants as the encoder writes them: the batch id as its 16 bytes. */
+export interface PreparedBatch extends Omit<BatchConstants, 'batchId'> {
+  readonly uuid: Buffer;
+}
+
+export const prepareBatch = (c: BatchConstants): PreparedBatch => ({ ...c, uuid: Buffer.from(c.batchId.replaceAll('-', ''), 'hex') });
+
 /** Where one row's bytes are: buffer index (in takeAll's order) and the byte range in it. */
 export interface Segment { readonly chunk: number; readonly start: number; readonly end: number }
 
@@ -74,18 +81,13 @@ export class StagingEncoder {
   private pos = 0;
   private ready: Buffer[] = [];
   private spare: Buffer[] = [];
-  private batch: { uuid: Buffer; deliveredBy: string; schemaVersion: string; received: bigint; loaded: bigint } | undefined;
 
   constructor(private readonly chunkBytes: number) {
     this.buf = Buffer.allocUnsafeSlow(chunkBytes);
   }
 
   /** A record in credit_records' layout (RECORD_COLUMNS), version 1; returns where its bytes are. */
-  record(r: CreditRecord, c: BatchConstants): Segment {
-    const b = this.batch ??= {
-      uuid: Buffer.from(c.batchId.replaceAll('-', ''), 'hex'), deliveredBy: c.deliveredBy, schemaVersion: c.schemaVersion,
-      received: c.receivedAtMicros, loaded: c.loadedAtMicros,
-    };
+  record(r: CreditRecord, b: PreparedBatch): Segment {
     const p = r.provenance;
     const json = JSON.stringify(r.fields);
     // UTF-8 takes at most 3 bytes per UTF-16 unit
@@ -107,8 +109,8 @@ export class StagingEncoder {
     this.pos = this.buf.writeInt32BE(16, this.pos);
     this.pos += b.uuid.copy(this.buf, this.pos);
     this.int32(p.sourceLine);
-    this.int64(b.received);
-    this.int64(b.loaded);
+    this.int64(b.receivedAtMicros);
+    this.int64(b.loadedAtMicros);
     this.text(b.schemaVersion);
     const seg = { chunk: this.ready.length, start, end: this.pos };
     this.cut();

@@ -1,7 +1,7 @@
 // credit-etl serve: the provider and analyst service (api/app.ts) on a port, until SIGINT/SIGTERM.
 import { once } from 'node:events';
 import { chmodSync, mkdirSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { Queue } from 'bullmq';
 import { buildApp } from '../../api/app.ts';
 import { commandLineActor, purgeLapsed } from '../../api/operations.ts';
@@ -10,13 +10,9 @@ import { queuedRunUpload } from '../../jobs/ingest-upload.ts';
 import { QUEUE, type JobPayloads } from '../../jobs/queues.ts';
 import { loadCollectionConfig } from '../../config/config.ts';
 import { startCheckpoints } from '../../store/audit-checkpoint.ts';
-import { config, log, withDb } from '../context.ts';
+import { config, log, portOption, withDb } from '../context.ts';
 
-const port = (v: string) => {
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 0 || x > 65535) throw new InvalidArgumentError('a port number');
-  return x;
-};
+const port = portOption(0, 65535);
 
 export function register(program: Command): void {
   program.command('serve').description('run the provider and analyst HTTP service (uploads, profiles, access log; OpenAPI at /docs)')

@@ -5,17 +5,14 @@
 // only when this command runs.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { untilSignal } from '../../jobs/shutdown.ts';
-import { config, log, UsageError, withDb } from '../context.ts';
+import { config, log, portOption, UsageError, withDb } from '../context.ts';
 
 const DEMO_SOURCES = 'connectors/sources.demo.json';
 
-const port = (v: string) => {
-  const x = Number(v);
-  if (!Number.isInteger(x) || x < 1 || x > 65528) throw new InvalidArgumentError('a port number');
-  return x;
-};
+// the seven stand-ins listen on the base port and the six after it
+const port = portOption(1, 65528);
 
 export function register(program: Command): void {
   program.command('stand-ins').description('start the bundled stand-in providers (for demos and trials of the collection) until Ctrl-C; writes their endpoints to an env file')
