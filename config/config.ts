@@ -64,6 +64,7 @@ export const ENV = {
   CREDIT_ETL_MAX_FILE_MB: { type: 'number', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive number', description: 'largest file a delivery may be (default 2048)' },
   CREDIT_ETL_MAX_RECORD_CHARS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'longest record, in characters (default 1000000)' },
   CREDIT_ETL_MAX_COLUMNS: { type: 'integer', group: 'limits', exclusiveMinimum: 0, hint: 'must be a positive whole number', description: 'widest header (default 500)' },
+  CREDIT_ETL_PARSE_THREADS: { type: 'integer', group: 'limits', minimum: 1, maximum: 16, hint: 'must be a whole number from 1 to 16', description: 'threads that parse and check one CSV file (default: the cores less two, 1 to 4)' },
   CREDIT_ETL_FAILPOINTS: { type: 'string', group: 'tests', hint: 'a comma list', description: 'tests only: failpoint names at which the process kills itself (docs/reliability.md); unset in production' },
 } as const satisfies Record<string, EnvVar>;
 
@@ -96,7 +97,7 @@ function readEnv(env: NodeJS.ProcessEnv, names: readonly EnvName[]): Partial<Rec
 }
 
 const STORE_VARS: readonly EnvName[] = ['DATABASE_URL', 'CREDIT_ETL_DB_SCHEMA', 'CREDIT_ETL_DATA_DIR', 'LOG_LEVEL', 'REDIS_URL', 'CREDIT_ETL_UPLOAD_DIR',
-  'CREDIT_ETL_MAX_FILE_MB', 'CREDIT_ETL_MAX_RECORD_CHARS', 'CREDIT_ETL_MAX_COLUMNS', 'CREDIT_ETL_SERVICE_MAX_UPLOAD_MB', 'CREDIT_ETL_AUTH_FAILURES_PER_MINUTE',
+  'CREDIT_ETL_MAX_FILE_MB', 'CREDIT_ETL_MAX_RECORD_CHARS', 'CREDIT_ETL_MAX_COLUMNS', 'CREDIT_ETL_PARSE_THREADS', 'CREDIT_ETL_SERVICE_MAX_UPLOAD_MB', 'CREDIT_ETL_AUTH_FAILURES_PER_MINUTE',
   'CREDIT_ETL_REVOKED_RETENTION_DAYS', 'CREDIT_ETL_AUDIT_KEY', 'CREDIT_ETL_AUDIT_OLD_KEYS', 'CREDIT_ETL_AUDIT_CHECKPOINT_DIR', 'CREDIT_ETL_AUDIT_CHECKPOINT_MS',
   'CREDIT_ETL_AUDIT_WEBHOOK', 'CREDIT_ETL_ERROR_BUDGET'];
 
@@ -157,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxFileBytes: v.CREDIT_ETL_MAX_FILE_MB === undefined ? DEFAULT_LIMITS.maxFileBytes : Math.floor((v.CREDIT_ETL_MAX_FILE_MB as number) * 1024 * 1024),
       maxRecordChars: (v.CREDIT_ETL_MAX_RECORD_CHARS as number | undefined) ?? DEFAULT_LIMITS.maxRecordChars,
       maxColumns: (v.CREDIT_ETL_MAX_COLUMNS as number | undefined) ?? DEFAULT_LIMITS.maxColumns,
+      parseThreads: (v.CREDIT_ETL_PARSE_THREADS as number | undefined) ?? DEFAULT_LIMITS.parseThreads,
     },
     dataDir,
     redisUrl: v.REDIS_URL as string | undefined,

@@ -122,8 +122,8 @@ async function isWorkbook(file: string): Promise<boolean> {
 }
 
 /**
- * A file: decoded, parsed and checked on a worker thread (ingest/worker-source.ts) while this thread
- * stamps and loads the rows it already has, so the two halves of the CPU work overlap. A workbook is
+ * A file: decoded, parsed and checked on worker threads (ingest/worker-source.ts, limits.parseThreads)
+ * while this thread stamps and loads the rows it already has, so the CPU work overlaps. A workbook is
  * read on this thread (exceljs's streaming reader; its shared strings would not fit the worker's heap cap).
  */
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {

@@ -1,7 +1,10 @@
 // Worker thread: decodes and parses a file, and checks rows (normalise, validate, source unit)
 // whenever the main thread, which stamps and loads them (ingest/worker-source.ts), has a backlog.
 // Records cross in batches, at most MAX_IN_FLIGHT batches ahead of the main thread, so memory
-// stays flat whichever side is slower.
+// stays flat whichever side is slower. With several such threads on one file, each reads and splits
+// the whole file (cheap: a few µs a row) but checks and sends only its share of the batches, every
+// `of`-th from `index`, so they need no channel between them and the batches and their line numbers
+// are the same whichever thread sends them.
 import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { failpoint } from '../lib/failpoints.ts';
@@ -21,6 +24,8 @@ export interface ParseWorkerData {
    * main thread; otherwise they go to the main thread as parsed.
    */
   readonly check?: { readonly category: CategoryId; readonly deliverer: ProviderUnit; readonly backlog?: number };
+  /** This thread's share of the batches: those whose number modulo `of` is `index` (default all). */
+  readonly share?: { readonly index: number; readonly of: number };
 }
 
 export interface Described {
@@ -71,6 +76,12 @@ function checked(row: SourceRow, map: HeaderMap): BatchInput {
   return { kind: 'checked', row: c.kind === 'rejected' ? row : { line: row.line, cells: [] }, checked: c };
 }
 
+const share = d.share ?? { index: 0, of: 1 };
+/** The batch being filled, by number and size; another thread's batches are counted, not kept. */
+let batchNo = 0;
+let filled = 0;
+const ours = () => batchNo % share.of === share.index;
+
 let batch: BatchInput[] = [];
 try {
   for await (const rec of source.records) {
@@ -78,17 +89,21 @@ try {
       // The main thread reads the same header with the same function; it gets the record as parsed.
       const h = readHeader(spec, rec, d.limits.maxColumns, source.progress().encoding);
       if (h) header = h.refusal ? null : h.map;
-      batch.push(rec);
-    } else {
+      if (ours()) batch.push(rec);
+    } else if (ours()) {
       // Work sharing: rows are checked here only while the main thread has a backlog; when it is
       // waiting for rows it gets them parsed and checks them itself. Either way the same functions
       // decide, so the outcome does not depend on the split, and both cores stay busy.
       batch.push(header && rec.kind === 'row' && MAX_IN_FLIGHT - credits >= backlog ? checked(rec.row, header) : rec);
     }
-    if (batch.length >= BATCH) {
-      await send(batch);
-      failpoint('parse.records');
+    if (++filled >= BATCH) {
+      if (ours()) {
+        await send(batch);
+        failpoint('parse.records');
+      }
       batch = [];
+      filled = 0;
+      batchNo++;
     }
     if (draining) break;
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { DEFAULT_LIMITS } from '../../pipelines/limits.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
 import { fixture, ingest } from '../helpers/ingest.ts';
 
@@ -162,7 +163,7 @@ describe('hostile files on the real store', () => {
   });
 
   it('limits are enforced while streaming and name the limit and the line', async () => {
-    const limits = { maxFileBytes: 20_000, maxRecordChars: 5_000, maxColumns: 40 };
+    const limits = { ...DEFAULT_LIMITS, maxFileBytes: 20_000, maxRecordChars: 5_000, maxColumns: 40 };
     const big = await ingest(t.db, fixture('penalty.csv'), 'penalty', 'ndrc', { limits });
     expect(big.status).toBe('refused');
     expect(big.refusal?.code).toBe('R_FILE_TOO_LARGE');
