@@ -5,14 +5,16 @@
 // temp folder) and deleted afterwards; nothing is committed. Our runs: a first load into an empty store,
 // an identical re-ingest, the file again with 5% of its rows amended (every 20th row's 行政处罚内容), two
 // processes started together on the penalty file and a licensing file as long (one empty store), the
-// GBK twin, and a BENCH_MEMORY_ROWS (default 5,000,000; 0 skips it) file for peak memory.
+// GBK twin, the first load again with two parse threads, and a BENCH_MEMORY_ROWS (default 5,000,000;
+// 0 skips it) file for peak memory. Every other run has one parse thread (CREDIT_ETL_PARSE_THREADS=1),
+// so that the table means the same on any machine.
 // "Empty store" means migrated, with no records; the migration is not timed.
 // Every run reports the WAL the server wrote meanwhile (server-wide, so run the bench alone); when the
 // ingest's --json report has `phases`, they are printed for the first load and the re-ingest.
 // Databases are BENCH_DB_PREFIX_<run> (default credit_etl_bench), dropped before and after use, so that
 // a second copy of the bench can run under another prefix. Needs PostgreSQL and psql.
 import { accessSync, constants, createWriteStream, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,7 +32,7 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const MEMORY_ROWS = Number(process.env.BENCH_MEMORY_ROWS ?? 5_000_000);
 const dir = process.env.BENCH_DIR ?? mkdtempSync(path.join(tmpdir(), 'credit-etl-bench-'));
 const DB_PREFIX = process.env.BENCH_DB_PREFIX ?? 'credit_etl_bench';
-const DATABASES = ['copy', 'pgloader', 'ours', 'pair', 'gbk', 'memory'] as const;
+const DATABASES = ['copy', 'pgloader', 'ours', 'pair', 'gbk', 'threads', 'memory'] as const;
 const dbName = (run: (typeof DATABASES)[number]) => `${DB_PREFIX}_${run}`;
 /** The amended file changes every CHANGE_EVERY-th row: 5%. */
 const CHANGE_EVERY = 20;
@@ -136,7 +138,7 @@ async function pgloader(file: string): Promise<Run | undefined> {
  * A fresh database with the store's schema and no records: migrated here, untimed and outside any WAL
  * window, because two ingests started together on an unmigrated store race to create knex_migrations.
  */
-async function emptyStore(run: 'ours' | 'pair' | 'gbk' | 'memory'): Promise<string> {
+async function emptyStore(run: 'ours' | 'pair' | 'gbk' | 'threads' | 'memory'): Promise<string> {
   const url = await freshDb(dbName(run));
   await timed(process.execPath, [CLI, 'migrate'], { DATABASE_URL: url, LOG_LEVEL: 'warn' });
   return url;
@@ -145,7 +147,7 @@ async function emptyStore(run: 'ours' | 'pair' | 'gbk' | 'memory'): Promise<stri
 async function ours(label: string, file: string, url: string, opts: { category?: CategoryId; rows?: number; env?: Record<string, string> } = {}): Promise<Ours> {
   const { category: cat = 'penalty', rows = ROWS, env = {} } = opts;
   console.error(`${label} …`);
-  const r = await timed(process.execPath, [CLI, 'ingest', file, '--category', cat, '--provider', 'ndrc', '--json'], { DATABASE_URL: url, LOG_LEVEL: 'warn', ...env });
+  const r = await timed(process.execPath, [CLI, 'ingest', file, '--category', cat, '--provider', 'ndrc', '--json'], { DATABASE_URL: url, LOG_LEVEL: 'warn', CREDIT_ETL_PARSE_THREADS: '1', ...env });
   const report: IngestReport = JSON.parse(r.stdout);
   if (report.status !== 'loaded' || report.read !== rows) throw new Error(`${label}: ${r.stdout.slice(0, 500)}`);
   return { label, seconds: r.seconds, rows, bytes: statSync(file).size, peakRssMb: r.peakRssMb, report };
@@ -254,10 +256,12 @@ async function main() {
     const gb = await withWal(() => ours('credit-etl ingest, GBK twin, empty store', gbk, gbkUrl));
     rmSync(gbk, { force: true });
     await dropDatabase(ADMIN_URL, dbName('gbk'));
+    const threads = await withWal(async () => ours('credit-etl ingest, UTF-8, 2 parse threads, empty store', utf8, await emptyStore('threads'), { env: { CREDIT_ETL_PARSE_THREADS: '2' } }));
+    await dropDatabase(ADMIN_URL, dbName('threads'));
     const memory = await memoryRun();
 
     console.log(`\n${fmt(ROWS)} rows of penalty (${category('penalty').fields.length} columns), ${mb(base.bytes)} MB UTF-8; Node ${process.version}\n`);
-    printRuns([base, ...(loader ? [loader] : []), first, again, changed, pair, gb, ...(memory ? [memory] : [])], base);
+    printRuns([base, ...(loader ? [loader] : []), first, again, changed, pair, gb, threads, ...(memory ? [memory] : [])], base);
     console.log('');
     if (!loader) console.log('pgloader: not on PATH, skipped.');
     const reWal = again.walBytes / first.walBytes;
@@ -268,6 +272,7 @@ async function main() {
       + `unchanged ${fmt(changed.report.unchanged)}; ${fmt(changedRatio, 2)}x the baseline (target at least 0.4x: ${verdict(changedRatio >= 0.4)})`);
     console.log(`two files at once: ${fmt(pair.rows)} rows in ${fmt(pair.seconds, 1)} s, ${fmt(rate(pair))} rows/s together, ${fmt(rate(pair) / rate(first), 2)}x one file alone (the first load)`);
     console.log(`GBK vs UTF-8 time ${fmt(gb.seconds / first.seconds, 2)}x`);
+    console.log(`parse threads, first load on ${availableParallelism()} cores: 1 thread ${fmt(rate(first))} rows/s, 2 threads ${fmt(rate(threads))} rows/s (${fmt(rate(threads) / rate(first), 2)}x)`);
     printPhases(first);
     printPhases(again);
   } finally {

@@ -8,7 +8,6 @@ import { ingestFile } from '../ingest/ingest-file.ts';
 import { budgetFor } from '../pipelines/error-budget.ts';
 import { ENCODING_NAMES, parseEncodingOption } from '../pipelines/stages/decode.ts';
 import { reportHeader, reportLine } from '../pipelines/report.ts';
-import { writeXlsxReport } from '../pipelines/report-xlsx.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import { ConfigError, ENV } from '../config/config.ts';
 import { categories } from '../schemas/registry.ts';
@@ -167,6 +166,7 @@ program.command('rejects').description('write the rejection report of a batch (E
     }
     if (opts.out && /\.xlsx$/i.test(opts.out)) {
       const out = createWriteStream(opts.out);
+      const { writeXlsxReport } = await import('../pipelines/report-xlsx.ts'); // exceljs only when asked for
       await writeXlsxReport(out, batch.headers, rows);
       if (!out.writableFinished) await once(out, 'finish');
       console.error(`${opts.open ? await openRejects(db, batchId) : batch.rejected} rejected rows written to ${opts.out}`);

@@ -4,7 +4,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import ExcelJS from 'exceljs';
 import { FileTooLargeError, type IngestLimits } from '../limits.ts';
 import type { RecordSource } from '../run-batch.ts';
 import type { ParsedRecord } from '../types.ts';
@@ -106,6 +105,9 @@ export function xlsxSource(file: string, opts: XlsxSourceOptions): RecordSource 
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
     described = { ...described, sha256: hash.digest('hex') };
+    // loaded here, not with the module: a CSV ingest (and its parse threads, which import this module
+    // through run-batch) would otherwise carry exceljs, about 15 MB of heap in each thread
+    const { default: ExcelJS } = await import('exceljs');
     const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
     let found = false;
     try {
