@@ -2,7 +2,8 @@
 // into a typed table with the same natural-key constraint, measured in the same run, as ratios; pgloader
 // into the same table is a second peer when it is on PATH (one line says so when it is not).
 // BENCH_ROWS (default 1,000,000) rows of synthetic penalty data are generated into BENCH_DIR (default a
-// temp folder) and deleted afterwards; nothing is committed. Our runs: a first load into an empty store,
+// temp folder) and deleted afterwards; nothing is committed. The first load's records copied by psql
+// into an empty store show the floor of our table itself. Our runs: a first load into an empty store,
 // an identical re-ingest, the file again with 5% of its rows amended (every 20th row's 行政处罚内容), two
 // processes started together on the penalty file and a licensing file as long (one empty store), the
 // GBK twin, the first load again with two parse threads, and a BENCH_MEMORY_ROWS (default 5,000,000;
@@ -32,7 +33,7 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const MEMORY_ROWS = Number(process.env.BENCH_MEMORY_ROWS ?? 5_000_000);
 const dir = process.env.BENCH_DIR ?? mkdtempSync(path.join(tmpdir(), 'credit-etl-bench-'));
 const DB_PREFIX = process.env.BENCH_DB_PREFIX ?? 'credit_etl_bench';
-const DATABASES = ['copy', 'pgloader', 'ours', 'pair', 'gbk', 'threads', 'memory'] as const;
+const DATABASES = ['copy', 'pgloader', 'ours', 'floor', 'pair', 'gbk', 'threads', 'memory'] as const;
 const dbName = (run: (typeof DATABASES)[number]) => `${DB_PREFIX}_${run}`;
 /** The amended file changes every CHANGE_EVERY-th row: 5%. */
 const CHANGE_EVERY = 20;
@@ -138,7 +139,7 @@ async function pgloader(file: string): Promise<Run | undefined> {
  * A fresh database with the store's schema and no records: migrated here, untimed and outside any WAL
  * window, because two ingests started together on an unmigrated store race to create knex_migrations.
  */
-async function emptyStore(run: 'ours' | 'pair' | 'gbk' | 'threads' | 'memory'): Promise<string> {
+async function emptyStore(run: 'ours' | 'floor' | 'pair' | 'gbk' | 'threads' | 'memory'): Promise<string> {
   const url = await freshDb(dbName(run));
   await timed(process.execPath, [CLI, 'migrate'], { DATABASE_URL: url, LOG_LEVEL: 'warn' });
   return url;
@@ -151,6 +152,28 @@ async function ours(label: string, file: string, url: string, opts: { category?:
   const report: IngestReport = JSON.parse(r.stdout);
   if (report.status !== 'loaded' || report.read !== rows) throw new Error(`${label}: ${r.stdout.slice(0, 500)}`);
   return { label, seconds: r.seconds, rows, bytes: statSync(file).size, peakRssMb: r.peakRssMb, report };
+}
+
+/**
+ * The server's floor for our table: the rows the first load wrote, dumped in COPY binary format, copied
+ * by psql into an empty store's credit_records (its five indexes, the jsonb payload). No lookup, no
+ * JavaScript: what one backend needs for these rows whatever the client does.
+ */
+async function tableFloor(loaded: string, csv: string): Promise<Run> {
+  const dump = path.join(dir, 'credit_records.bin');
+  await timed('psql', [loaded, '-q', '-c', `\\copy credit_records TO '${dump}' WITH (FORMAT binary)`], {});
+  try {
+    const url = await emptyStore('floor');
+    const label = 'psql \\copy of those records (COPY binary) into an empty credit_records: the table\'s floor';
+    console.error(`${label} …`);
+    const r = await withWal(() => timed('psql', [url, '-q', '-c', `\\copy credit_records FROM '${dump}' WITH (FORMAT binary)`], {}));
+    const n = Number(await queryValue(url, 'SELECT count(*) FROM credit_records'));
+    if (n !== ROWS) throw new Error(`${label}: ${n} of ${ROWS} rows`);
+    return { label, seconds: r.seconds, rows: ROWS, bytes: statSync(csv).size, peakRssMb: r.peakRssMb, walBytes: r.walBytes };
+  } finally {
+    rmSync(dump, { force: true });
+    await dropDatabase(ADMIN_URL, dbName('floor'));
+  }
 }
 
 /** The amended file into the store that holds the original: only the changed rows may be updated. */
@@ -247,6 +270,7 @@ async function main() {
     const loader = await pgloader(utf8);
     const url = await emptyStore('ours');
     const first = await withWal(() => ours('credit-etl ingest, UTF-8, empty store', utf8, url));
+    const floor = await tableFloor(url, utf8);
     const again = await withWal(() => ours('credit-etl ingest, identical re-ingest', utf8, url));
     const changed = await changedRun(url);
     await dropDatabase(ADMIN_URL, dbName('ours'));
@@ -261,7 +285,7 @@ async function main() {
     const memory = await memoryRun();
 
     console.log(`\n${fmt(ROWS)} rows of penalty (${category('penalty').fields.length} columns), ${mb(base.bytes)} MB UTF-8; Node ${process.version}\n`);
-    printRuns([base, ...(loader ? [loader] : []), first, again, changed, pair, gb, threads, ...(memory ? [memory] : [])], base);
+    printRuns([base, ...(loader ? [loader] : []), floor, first, again, changed, pair, gb, threads, ...(memory ? [memory] : [])], base);
     console.log('');
     if (!loader) console.log('pgloader: not on PATH, skipped.');
     const reWal = again.walBytes / first.walBytes;

@@ -23,7 +23,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import pino from 'pino';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import { COUNTIES, buildUscc, createRng, orgCodeBody } from '../testkit/synthetic.ts';
-import { categories, category, findProviderUnit, type CategoryId } from '../schemas/registry.ts';
+import { categories, category, findProviderUnit, keyPartFields, type CategoryId } from '../schemas/registry.ts';
 import { appendAccess } from '../store/access-log.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { registerInstitution } from '../store/institutions.ts';
@@ -70,7 +70,8 @@ function insertSql(c: CategoryId, lo: number, hi: number, templates: number): st
   const spec = category(c);
   let from = 0;
   for (const s of categories()) { if (s.id === c) break; from += SHARE[s.id]; }
-  const nk = spec.naturalKey.map((k) => `coalesce(f.fields->>'${k}', '')`).join(` || '|' || `);
+  // a key part with alternatives takes the first field present, as naturalKey() does
+  const nk = spec.naturalKey.map((part) => `coalesce(${keyPartFields(part).map((k) => `f.fields->>'${k}'`).join(', ')}, '')`).join(` || '|' || `);
   const eventDate = c === 'water' || c === 'gas' ? `((f.fields->>'billing_month') || '-01')::date` : 't.event_date';
   return `INSERT INTO credit_records (category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, version,
       source_unit, delivered_by, batch_id, source_line, received_at, loaded_at, schema_version)
