@@ -62,7 +62,8 @@ function overrides(c: CategoryId): string {
     case 'gas': return `'account_name', e.name, 'account_no', 'LYR' || lpad(e.ord::text, 9, '0'), 'billing_month', ${month}`;
     // rnd and agri: only the templates that carry the field (see load)
     case 'rnd': return `'support_item', (t.fields->>'support_item') || '（' || j || '）'`;
-    case 'agri': return `'right_cert_no', (t.fields->>'right_cert_no') || '-' || j`;
+    // agri's key has the name, not the USCC, and generated names repeat across enterprises
+    case 'agri': return `'right_cert_no', (t.fields->>'right_cert_no') || '-' || e.ord || '-' || j`;
   }
 }
 
