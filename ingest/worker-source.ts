@@ -1,6 +1,6 @@
-// A file's records, decoded, parsed and (given the category and deliverer) checked on a worker
-// thread (ingest/parse-worker.ts): a RecordSource like csvSource, so runBatch and the batch
-// transaction stay on the one path, while checking and stamping/loading overlap on two cores.
+// A file's records, decoded, parsed and (given the category and deliverer) checked on worker threads
+// (ingest/parse-worker.ts): a RecordSource like csvSource, so runBatch and the batch transaction stay
+// on the one path, while checking and stamping/loading overlap on the machine's cores.
 import { Worker } from 'node:worker_threads';
 import { FileTooLargeError, type IngestLimits } from '../pipelines/limits.ts';
 import type { RecordSource } from '../pipelines/run-batch.ts';
