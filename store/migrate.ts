@@ -21,6 +21,7 @@ import * as alerts from '../migrations/20261205005000_alerts.ts';
 import * as evaluations from '../migrations/20261205006000_evaluations.ts';
 import * as alertWithheldReasons from '../migrations/20261205008000_alert_withheld_reasons.ts';
 import * as viewsWithRoleViews from '../migrations/20261205009000_views_with_role_views.ts';
+import * as authorisationsByInstitution from '../migrations/20261206001000_authorisations_by_enterprise_and_institution.ts';
 
 /** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void>; viewsFingerprint?: string }
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205006000_evaluations', evaluations],
   ['20261205008000_alert_withheld_reasons', alertWithheldReasons],
   ['20261205009000_views_with_role_views', viewsWithRoleViews],
+  ['20261206001000_authorisations_by_enterprise_and_institution', authorisationsByInstitution],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
