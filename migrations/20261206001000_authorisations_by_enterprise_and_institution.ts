@@ -9,7 +9,7 @@ import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.raw('CREATE INDEX enterprise_authorisations_enterprise_institution ON enterprise_authorisations (enterprise_uscc, institution_id)');
-  await knex.raw('DROP INDEX enterprise_authorisations_enterprise_uscc_index');
+  await knex.raw('DROP INDEX IF EXISTS enterprise_authorisations_enterprise_uscc_index');
   await knex.raw('ANALYZE enterprise_authorisations');
 }
 
