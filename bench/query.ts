@@ -172,17 +172,12 @@ async function load(url: string, db: Db): Promise<{ seconds: number; enterprises
 
 /**
  * What the profile of each enterprise will read, so the pgbench script runs the same statements the
- * service runs for it (no extra queries): whether any of its records has earlier versions, whether the
- * bench's institution holds a grant in force for water or gas (the indicators are read only then).
+ * service runs for it (no extra queries): whether any of its records has earlier versions.
  */
 export async function flagEnterprises(db: Db): Promise<void> {
   const k = db.knex;
-  await k.raw('ALTER TABLE bench_enterprises ADD COLUMN IF NOT EXISTS has_history boolean NOT NULL DEFAULT false, ADD COLUMN IF NOT EXISTS water_grant boolean NOT NULL DEFAULT false, ADD COLUMN IF NOT EXISTS gas_grant boolean NOT NULL DEFAULT false');
+  await k.raw('ALTER TABLE bench_enterprises ADD COLUMN IF NOT EXISTS has_history boolean NOT NULL DEFAULT false');
   await k.raw(`UPDATE bench_enterprises e SET has_history = true FROM (SELECT DISTINCT subject_uscc FROM credit_records WHERE version > 1) r WHERE r.subject_uscc = e.uscc`);
-  await k.raw(`UPDATE bench_enterprises e SET water_grant = 'water' = ANY(g.c), gas_grant = 'gas' = ANY(g.c)
-    FROM (SELECT enterprise_uscc, array_agg(c) AS c FROM enterprise_authorisations, unnest(categories) c
-          WHERE institution = ? AND revoked_at IS NULL AND granted_at <= now() AND expires_at > now() + interval '1 day' GROUP BY 1) g
-    WHERE g.enterprise_uscc = e.uscc`, [INSTITUTION]);
   await k.raw('VACUUM ANALYZE bench_enterprises');
 }
 
@@ -239,12 +234,12 @@ const DETAIL = JSON.stringify({
   authorisations: Object.fromEntries(categories().map((c) => [c.id, '3d348650-0522-4698-99c2-282fa8f389ff'])), pastPublicityHidden: 0, includePastPublicity: false,
 });
 
-async function pgbench(url: string, token: { hash: string; id: string }, enterprises: number, dir: string): Promise<Result> {
+async function pgbench(url: string, token: { hash: string; id: string; institutionId: string }, enterprises: number, dir: string): Promise<Result> {
   const script = path.join(dir, 'profile.sql');
   writeFileSync(script, readFileSync(process.env.BENCH_PGBENCH_SCRIPT || here('query-profile.pgbench.sql'), 'utf8'));
   const args = (duration: number, logged: boolean) => ['-n', '-M', 'extended', '-c', String(CONNECTIONS), '-j', '2', '-T', String(duration),
     '-D', `n=${enterprises}`, '-D', `token_hash=${token.hash}`, '-D', `token_id=${token.id}`,
-    '-D', `institution=${INSTITUTION}`, '-D', `at=${new Date().toISOString()}`, '-D', `detail=${DETAIL}`, '-f', script,
+    '-D', `institution=${INSTITUTION}`, '-D', `institution_id=${token.institutionId}`, '-D', `at=${new Date().toISOString()}`, '-D', `detail=${DETAIL}`, '-f', script,
     ...(logged ? ['-l', `--log-prefix=${path.join(dir, 'pgbench_log')}`] : []), url];
   say(`query bench: pgbench warm-up ${WARMUP} s …`);
   await run(PGBENCH, args(WARMUP, false));
@@ -295,7 +290,7 @@ async function main() {
     db = undefined;
 
     const h = await http(url, token, usccFile);
-    const p = await pgbench(url, { hash: tokenHash, id: record.id }, usccs.length, dir);
+    const p = await pgbench(url, { hash: tokenHash, id: record.id, institutionId: institution.id }, usccs.length, dir);
     console.log(`\n${fmt(records)} credit records of ${fmt(usccs.length)} enterprises${loaded ? `, loaded in ${fmt(loaded.seconds, 0)} s (${fmt(loaded.versions)} earlier versions, ${fmt(loaded.grants)} authorisations, database ${fmt(loaded.sizeGb, 1)} GiB)` : ''}; `
       + `random USCC per request; ${DURATION} s after ${WARMUP} s warm-up; Node ${process.version}\n`);
     console.log('| run | requests/s | p50 ms | p99 ms | ratio to pgbench |');
