@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { registerInstitution } from './institutions.ts';
-import { authorisationInForce, authorisedEnterprises, grantAuthorisation, listAuthorisations, revokeAuthorisation } from './authorisations.ts';
+import { authorisationInForce, authorisationsInForce, authorisedEnterprises, grantAuthorisation, listAuthorisations, revokeAuthorisation } from './authorisations.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -40,4 +40,27 @@ it('lists the enterprises a per-enterprise connector may call for a category', a
   await revokeAuthorisation(t.db, revoked.id, '2026-02-01T00:00:00Z');
   expect(await authorisedEnterprises(t.db, 'water', '2026-06-01T00:00:00Z')).toEqual(['913713006140090858']);
   expect(await authorisedEnterprises(t.db, 'gas', '2026-06-01T00:00:00Z')).toEqual([]);
+});
+
+// The profile asks for one enterprise's grants to one institution on every request. At 10M records the
+// planner, on statistics taken before a bank's grants were linked to it by UPDATE (autovacuum off), walked
+// all the bank's grants per request through the institution index (bench/RESULTS.md, the query bench).
+// The plan must find the grant by both columns even on statistics that stale.
+it('finds an enterprise\'s grants to an institution by both columns, even on stale statistics', async () => {
+  const k = t.db.knex;
+  const bank = (await registerInstitution(t.db, '统计过期的银行')).institution;
+  await k.raw(`INSERT INTO enterprise_authorisations (id, enterprise_uscc, categories, institution, evidence_kind, recorded_by, granted_at, expires_at)
+    SELECT gen_random_uuid(), 'E' || lpad(g::text, 17, '0'), ARRAY['water'], ?, '线上', 'test', '2026-01-01', '2027-01-01' FROM generate_series(1, 20000) g`, [bank.name]);
+  await k.raw('ANALYZE enterprise_authorisations');
+  await k('enterprise_authorisations').where({ institution: bank.name }).update({ institution_id: bank.id });
+  const sent: { sql: string; bindings: unknown[] }[] = [];
+  const listen = (q: { sql: string; bindings: unknown[] }) => sent.push(q);
+  k.on('query', listen);
+  const found = await authorisationsInForce(t.db, { enterpriseUscc: `E${'42'.padStart(17, '0')}`, institutionId: bank.id, at: '2026-06-01T00:00:00Z' });
+  k.removeListener('query', listen);
+  expect(found).toHaveLength(1);
+  const { rows } = await k.raw(`EXPLAIN ${sent[0].sql.replace(/\$\d+/g, '?')}`, sent[0].bindings as never);
+  // whichever index it takes, both columns are in its condition: no walk through one bank's grants
+  const plan = rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n');
+  expect(plan).toMatch(/Index Cond: \(\(.*(enterprise_uscc = .*institution_id = |institution_id = .*enterprise_uscc = )/);
 });
