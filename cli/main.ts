@@ -5,7 +5,6 @@ import { once } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { ingestFile } from '../ingest/ingest-file.ts';
-import { boundHeapGrowth } from '../lib/heap.ts';
 import { budgetFor } from '../pipelines/error-budget.ts';
 import { ENCODING_NAMES, parseEncodingOption } from '../pipelines/stages/decode.ts';
 import { reportHeader, reportLine } from '../pipelines/report.ts';
@@ -229,10 +228,6 @@ program.command('contract').description('write the data-contract document genera
     writeFileSync(opts.out, dataContractMarkdown());
     console.log(`wrote ${opts.out}`);
   });
-
-// Commands that ingest files (the service takes uploads, the workers and `run` collect) keep their
-// heap close to what is alive: an ingest's peak RSS has a target (lib/heap.ts).
-if (['ingest', 'demo', 'serve', 'worker', 'run'].includes(process.argv[2])) boundHeapGrowth();
 
 // The service and collection commands pull in fastify, BullMQ and their plugins (~50 MB); an
 // ingest or a report does not need them, so they are loaded only for the other commands and help.

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { failpoint } from '../lib/failpoints.ts';
+import { boundHeapGrowth } from '../lib/heap.ts';
 import type { Logger } from '../lib/logger.ts';
 import { metrics } from '../lib/metrics.ts';
 import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
@@ -64,6 +65,8 @@ function countOutcome(report: BatchReport): void {
 }
 
 export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryOptions, deps: IngestDeps): Promise<BatchReport> {
+  // Every delivery comes through here, whichever command or worker runs it: its peak RSS has a target.
+  boundHeapGrowth();
   const batchId = opts.batchId ?? randomUUID();
   const log = deps.log.child({ batchId, category: opts.category.id, deliverer: opts.deliverer.name });
   const req = {

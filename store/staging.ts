@@ -20,7 +20,7 @@ export const STAGING_DDL = [
 ];
 
 /** Where a COPY goes, with its columns. */
-export const COPY_INTO = {
+const COPY_INTO = {
   records: `credit_records (${RECORD_COLUMNS.join(', ')})`,
   merge: `stg_a (${RECORD_COLUMNS.join(', ')})`,
   rejected: 'stg (source_line, cells, issues)',
@@ -46,7 +46,7 @@ const PG_EPOCH_DAY = PG_EPOCH_MS / DAY_MS;
 const JSONB_VERSION = 1;
 
 const NO_CHUNKS: readonly Buffer[] = [];
-/** Spare buffers kept for reuse: enough for a chunk of rows (a 20k-row penalty chunk is ~100 of 256 KB). */
+/** Spare buffers kept for reuse: enough for a chunk of rows (a 5k-row penalty chunk is ~25 of 256 KB; up to 20k rows fit). */
 const MAX_SPARE = 256;
 
 /** What every record of a batch shares: encoded once. */
