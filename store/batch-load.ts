@@ -18,8 +18,7 @@ import { failpoint } from '../lib/failpoints.ts';
 import { metrics } from '../lib/metrics.ts';
 import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
-import { captureEvents, tracksArrears, type BatchEvents } from './events.ts';
-import { EVENT_ON_INSERT } from '../alerts/classify.ts';
+import { captureEvents, readsInsertions, tracksArrears, type BatchEvents } from './events.ts';
 import { createStager, pgJson, pgMicros, pick, prepareBatch, RECORD_COLUMNS, STAGING_DDL, StagingEncoder, type BatchConstants, type PreparedBatch, type Segment, type Stager } from './staging.ts';
 
 export interface BatchMeta {
@@ -355,8 +354,7 @@ export class BatchLoad implements BatchSink {
         if (this.events === undefined) await this.startWriting();
         if (this.copied > 0) {
           await this.trx.raw(COPIED_NOT_UPDATED_SQL);
-          // only the categories whose insertions the outbox reads
-          if (EVENT_ON_INSERT.includes(this.meta.category)) await this.trx.raw(TOUCHED_BY_COPY_SQL, at);
+          if (readsInsertions(this.meta.category)) await this.trx.raw(TOUCHED_BY_COPY_SQL, at);
         }
         if (this.meta.fullDelivery) withdrawn = (await this.trx.raw(WITHDRAW_SQL, at)).rows[0].withdrawn;
         await this.events!.write(withdrawn);

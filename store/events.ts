@@ -35,6 +35,8 @@ const UTILITY = new Set<CategoryId>(['water', 'gas']);
 
 /** Whether beforeChunk needs the enterprises a chunk names (the arrears rule is the utilities'). */
 export const tracksArrears = (category: CategoryId): boolean => UTILITY.has(category);
+/** Whether the outbox reads a category's insertions from merge_touched (or only its changes). */
+export const readsInsertions = (category: CategoryId): boolean => EVENT_ON_INSERT.includes(category);
 const PAGE = 5000;
 
 type Arrears = Map<string, boolean>;
