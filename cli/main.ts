@@ -54,6 +54,7 @@ function reportJson(r: BatchReport) {
     updated: r.updated, unchanged: r.unchanged, duplicates: r.duplicates, refusal: r.refusal,
     issues: r.issues.map(({ line, column, value, code, messageZh, messageEn }) => ({ line, column, value, code, messageZh, messageEn })),
     warnings: r.warnings, warningCount: r.warningCount, error: r.error, durationMs: r.durationMs, phases: r.phases,
+    ...(r.recognised ? { recognised: r.recognised } : {}),
   };
 }
 

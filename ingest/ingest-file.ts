@@ -8,6 +8,7 @@ import { failpoint } from '../lib/failpoints.ts';
 import { boundHeapGrowth } from '../lib/heap.ts';
 import type { Logger } from '../lib/logger.ts';
 import { metrics } from '../lib/metrics.ts';
+import type { KnownRows } from '../pipelines/known-rows.ts';
 import { runBatch, type BatchReport, type Progress, type RecordSource } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
 import { DEFAULT_LIMITS, type IngestLimits } from '../pipelines/limits.ts';
@@ -16,7 +17,7 @@ import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { BatchLoad, type BatchMeta } from '../store/batch-load.ts';
 import { progressWriter } from '../store/progress.ts';
 import type { Db } from '../store/db.ts';
-import { workerCsvSource } from './worker-source.ts';
+import { workerCsvSource, type WorkerRecordSource } from './worker-source.ts';
 
 export interface DeliveryOptions {
   readonly category: CategorySpec;
@@ -64,7 +65,16 @@ function countOutcome(report: BatchReport): void {
   if (status === 'loaded' && report.read > 0 && seconds > 0) metrics.ingestRate.observe({ category }, report.read / seconds);
 }
 
-export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryOptions, deps: IngestDeps): Promise<BatchReport> {
+/**
+ * A file's source, opened once the batch has looked for the rows it may leave out
+ * (pipelines/known-rows.ts): the deliverer's records' fingerprints, read when the file is large enough.
+ */
+export interface SourceOpener {
+  readonly bytes: number;
+  open(known: KnownRows | null): RecordSource;
+}
+
+export async function ingestSource(db: Db, source: RecordSource | SourceOpener, opts: DeliveryOptions, deps: IngestDeps): Promise<BatchReport> {
   // Every delivery comes through here, whichever command or worker runs it: its peak RSS has a target.
   boundHeapGrowth();
   const batchId = opts.batchId ?? randomUUID();
@@ -79,10 +89,21 @@ export async function ingestSource(db: Db, source: RecordSource, opts: DeliveryO
     schemaVersion: opts.category.version, receivedAt: req.receivedAt, maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects, corrects: opts.corrects, inTransaction: opts.inTransaction,
     fullDelivery: opts.fullDelivery, withdrawShare: opts.withdrawShare, mergeChunkRows: opts.mergeChunkRows,
   });
+  let known: KnownRows | null = null;
+  if ('open' in source) {
+    try {
+      known = await sink.knownRows(source.bytes);
+    } catch (e) {
+      await sink.fail(e as Error, {});
+      throw e;
+    }
+  }
+  const records = 'open' in source ? source.open(known) : source;
   const shown = opts.progress ? progressWriter(db, { batchId, deliveredBy: opts.deliverer.name, ...opts.progress }, log) : undefined;
   try {
-    const report = await runBatch(source, req, {
+    const report = await runBatch(records, req, {
       sink,
+      ...(known ? { known } : {}),
       onProgress: (p) => {
         log.debug(p, 'progress');
         failpoint('ingest.progress');
@@ -131,13 +152,20 @@ async function isWorkbook(file: string): Promise<boolean> {
  */
 export async function ingestFile(db: Db, opts: IngestFileOptions, deps: IngestDeps): Promise<BatchReport> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
-  const source = await isWorkbook(opts.file)
-    ? { ...xlsxSource(opts.file, { sheet: opts.sheet, limits }), close: async () => undefined }
-    : workerCsvSource(opts.file, opts.encoding ?? 'auto', limits, { category: opts.category.id, deliverer: opts.deliverer });
+  const bytes = (await stat(opts.file).catch(() => undefined))?.size;
+  let opened: WorkerRecordSource | undefined;
+  const source: RecordSource | SourceOpener = await isWorkbook(opts.file)
+    ? xlsxSource(opts.file, { sheet: opts.sheet, limits })
+    : {
+      bytes: bytes ?? 0,
+      open: (known) => (opened = workerCsvSource(opts.file, opts.encoding ?? 'auto', limits, {
+        category: opts.category.id, deliverer: opts.deliverer, ...(known ? { known: known.set.buffer } : {}),
+      })),
+    };
   try {
-    const progress = opts.progress && { ...opts.progress, totalBytes: opts.progress.totalBytes ?? (await stat(opts.file).catch(() => undefined))?.size };
+    const progress = opts.progress && { ...opts.progress, totalBytes: opts.progress.totalBytes ?? bytes };
     return await ingestSource(db, source, { ...opts, progress, name: opts.name ?? path.basename(opts.file), maxColumns: opts.limits?.maxColumns }, deps);
   } finally {
-    await source.close();
+    await opened?.close();
   }
 }

@@ -9,10 +9,12 @@ import { createReadStream } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { failpoint } from '../lib/failpoints.ts';
 import type { IngestLimits } from '../pipelines/limits.ts';
+import { KnownSet } from '../pipelines/known-rows.ts';
 import { checkRow } from '../pipelines/process-row.ts';
 import { csvSource, readHeader } from '../pipelines/run-batch.ts';
 import type { Encoding } from '../pipelines/stages/decode.ts';
-import type { HeaderMap, BatchInput, SourceRow } from '../pipelines/types.ts';
+import { readingOf, sourceHash } from '../pipelines/stages/source-hash.ts';
+import type { HeaderMap, BatchInput, ParsedRecord, SourceRow } from '../pipelines/types.ts';
 import { category, type CategoryId, type ProviderUnit } from '../schemas/registry.ts';
 
 export interface ParseWorkerData {
@@ -23,7 +25,11 @@ export interface ParseWorkerData {
    * Rows are checked here when given, whenever at least `backlog` batches (default 2) wait on the
    * main thread; otherwise they go to the main thread as parsed.
    */
-  readonly check?: { readonly category: CategoryId; readonly deliverer: ProviderUnit; readonly backlog?: number };
+  readonly check?: {
+    readonly category: CategoryId; readonly deliverer: ProviderUnit; readonly backlog?: number;
+    /** The batch's KnownSet (pipelines/known-rows.ts): rows found in it are sent as `known`, unchecked. */
+    readonly known?: SharedArrayBuffer;
+  };
   /** This thread's share of the batches: those whose number modulo `of` is `index` (default all). */
   readonly share?: { readonly index: number; readonly of: number };
 }
@@ -76,6 +82,24 @@ function checked(row: SourceRow, map: HeaderMap): BatchInput {
   return { kind: 'checked', row: c.kind === 'rejected' ? row : { line: row.line, cells: [] }, checked: c };
 }
 
+const known = d.check?.known && new KnownSet(d.check.known);
+/** The file's reading (pipelines/stages/source-hash.ts) once its header is read; null: no row is looked for in `known`. */
+let reading: string | null = null;
+
+/** A row as it goes to the main thread: known (left out unchecked), checked here, or as parsed. */
+function prepared(rec: ParsedRecord): BatchInput {
+  if (!header || rec.kind !== 'row') return rec;
+  if (reading !== null) {
+    const h = sourceHash(reading, rec.row.cells);
+    const slot = known!.find(h.hi, h.lo);
+    if (slot >= 0) return { kind: 'known', line: rec.row.line, slot, cells: rec.row.cells.join('\u0000') };
+  }
+  // Work sharing: rows are checked here only while the main thread has a backlog; when it is
+  // waiting for rows it gets them parsed and checks them itself. Either way the same functions
+  // decide, so the outcome does not depend on the split, and both cores stay busy.
+  return MAX_IN_FLIGHT - credits >= backlog ? checked(rec.row, header) : rec;
+}
+
 const share = d.share ?? { index: 0, of: 1 };
 /** The batch being filled, by number and size; another thread's batches are counted, not kept. */
 let batchNo = 0;
@@ -89,13 +113,10 @@ try {
       // The main thread reads the same header with the same function; it gets the record as parsed.
       const h = readHeader(spec, rec, d.limits.maxColumns, source.progress().encoding);
       if (h) header = h.refusal ? null : h.map;
+      // a corrected rejection report's rows name the line they correct (行号): each is read in full
+      if (header && known && header.reportLine === undefined) reading = readingOf(spec, header, d.check!.deliverer);
       if (ours()) batch.push(rec);
-    } else if (ours()) {
-      // Work sharing: rows are checked here only while the main thread has a backlog; when it is
-      // waiting for rows it gets them parsed and checks them itself. Either way the same functions
-      // decide, so the outcome does not depend on the split, and both cores stay busy.
-      batch.push(header && rec.kind === 'row' && MAX_IN_FLIGHT - credits >= backlog ? checked(rec.row, header) : rec);
-    }
+    } else if (ours()) batch.push(prepared(rec));
     if (++filled >= BATCH) {
       if (ours()) {
         await send(batch);

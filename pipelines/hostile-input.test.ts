@@ -24,6 +24,9 @@ class CollectingSink implements BatchSink {
   async reject(line: number, cells: readonly string[], issues: readonly RowIssue[]) {
     this.rejects.push({ line, cells, issues });
   }
+  async unchanged(): Promise<void> {
+    throw new Error('no row is known to a batch without a store');
+  }
   async commit(_c: SinkClose) {
     return { inserted: this.records.length, updated: 0, unchanged: 0, duplicates: 0 };
   }

@@ -6,6 +6,7 @@ import { restoreNeutralised } from './report.ts';
 import { splitComposite } from './stages/composite.ts';
 import { normalizeRecord } from './stages/normalize.ts';
 import { resolveSourceUnit, stampRecord, type StampContext } from './stages/provenance.ts';
+import { readingOf, sourceHash } from './stages/source-hash.ts';
 import { validateRecord } from './stages/validate.ts';
 import type { CheckedRow, CreditRecord, HeaderMap, RowIssue, SourceRow } from './types.ts';
 
@@ -63,8 +64,10 @@ export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, 
   if (originals) fields._original = originals;
   const source = resolveSourceUnit(spec, fields, deliverer, line, spec.sourceUnitField ? headerOf(spec.sourceUnitField) : undefined);
   if (!source.ok) return { kind: 'rejected', issues: [source.issue], warnings };
+  const hash = warnings.length === 0 ? sourceHash(readingOf(spec, header, deliverer), cells) : null;
   const corrects = header.reportLine === undefined ? undefined : reportLineOf(cells[header.reportLine]);
-  return corrects === undefined ? { kind: 'valid', fields, sourceUnit: source.unit, warnings } : { kind: 'valid', fields, sourceUnit: source.unit, warnings, corrects };
+  const valid = { kind: 'valid', fields, sourceUnit: source.unit, warnings, sourceHash: hash } as const;
+  return corrects === undefined ? valid : { ...valid, corrects };
 }
 
 /** A 行号 cell: a positive whole number, else the row corrects nothing in particular. */
@@ -98,7 +101,7 @@ function scientificNotation(spec: CategorySpec, original: Record<string, string>
 /** A checked row -> its outcome in this batch, a valid one stamped with its provenance. */
 export function finishRow(spec: CategorySpec, checked: CheckedRow, line: number, ctx: StampContext): RowOutcome {
   if (checked.kind !== 'valid') return checked;
-  return { kind: 'accepted', record: stampRecord(spec, checked.fields, checked.sourceUnit, line, ctx), warnings: checked.warnings, corrects: checked.corrects };
+  return { kind: 'accepted', record: stampRecord(spec, checked.fields, checked.sourceUnit, line, ctx, checked.sourceHash), warnings: checked.warnings, corrects: checked.corrects };
 }
 
 export function processRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, ctx: StampContext): RowOutcome {

@@ -4,13 +4,14 @@
 import { createHash } from 'node:crypto';
 import type { CategorySpec, ProviderUnit } from '../schemas/registry.ts';
 import { makeIssue } from './issues.ts';
+import type { KnownRows } from './known-rows.ts';
 import { DEFAULT_LIMITS, FileTooLargeError, type IngestLimits } from './limits.ts';
 import { finishRow, processRow } from './process-row.ts';
 import { createDecoder, detectEncoding, UnsupportedEncodingError, type Encoding } from './stages/decode.ts';
 import { mapHeaders } from './stages/map-headers.ts';
 import { parseCsv } from './stages/parse-csv.ts';
 import { WorkbookError } from './stages/read-xlsx.ts';
-import type { BatchCounts, BatchOutcome, CreditRecord, HeaderMap, ParsedRecord, RowIssue, BatchInput } from './types.ts';
+import type { BatchCounts, BatchOutcome, CreditRecord, HeaderMap, ParsedRecord, RowIssue, BatchInput, KnownRow } from './types.ts';
 
 export const REPORT_ISSUE_LIMIT = 100;
 const PROGRESS_EVERY_ROWS = 2_000;
@@ -52,8 +53,10 @@ export interface SinkClose {
 export interface BatchSink {
   write(record: CreditRecord): Promise<void>;
   reject(line: number, cells: readonly string[], issues: readonly RowIssue[]): Promise<void>;
+  /** A known row (pipelines/known-rows.ts) left out: the record of that slot, unchanged. */
+  unchanged(slot: number): Promise<void>;
   /** The counts of what the load did, and how long its phases took (milliseconds by name, for the report). */
-  commit(close: SinkClose): Promise<Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'> & { readonly phases?: Readonly<Record<string, number>> }>;
+  commit(close: SinkClose): Promise<Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'> & Pick<BatchReport, 'phases' | 'recognised'>>;
   fail(error: Error, close: Partial<SinkClose>): Promise<void>;
 }
 
@@ -80,15 +83,17 @@ export interface BatchReport extends BatchCounts {
   readonly durationMs: number;
   /** Where the time went, as the sink measured it (milliseconds by phase). */
   readonly phases?: Readonly<Record<string, number>>;
+  /** Rows recognised by their fingerprint as records the store holds unchanged, and left out unchecked (pipelines/known-rows.ts). */
+  readonly recognised?: number;
 }
 
 /**
  * Where a batch's records come from: a delivered CSV file, or the rows a connector fetched. It
  * describes what it has read (fingerprint, size, encoding) for the batch registry.
  */
-export interface RecordSource {
+export interface RecordSource<R extends BatchInput = BatchInput> {
   /** The header record first, then the data records. Throws UnsupportedEncodingError for an unreadable file. */
-  readonly records: AsyncIterable<BatchInput>;
+  readonly records: AsyncIterable<R>;
   describe(): { sha256: string; sizeBytes: number; encoding: string | null };
   /** What describe() says without the fingerprint, which costs a hash digest: for progress reports. */
   progress(): { sizeBytes: number; encoding: string | null };
@@ -97,7 +102,7 @@ export interface RecordSource {
 }
 
 /** A delivered file: bytes -> decode -> parse. Hash, size and encoding are taken as the bytes stream past. */
-export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding | 'auto', limits: IngestLimits = DEFAULT_LIMITS): RecordSource {
+export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding | 'auto', limits: IngestLimits = DEFAULT_LIMITS): RecordSource<ParsedRecord> {
   const sha256 = createHash('sha256');
   let size = 0;
   let encoding: Encoding | null = null;
@@ -159,7 +164,7 @@ export function csvSource(bytes: AsyncIterable<Uint8Array>, requested: Encoding 
  * the same path as a file's rows, with the keys as the header. Line n is the n-th row + 1, as if the
  * rows were a CSV file under that header. The fingerprint is the SHA-256 of the rows as JSON.
  */
-export function rowsSource(keys: readonly string[], rows: AsyncIterable<Readonly<Record<string, unknown>>>): RecordSource {
+export function rowsSource(keys: readonly string[], rows: AsyncIterable<Readonly<Record<string, unknown>>>): RecordSource<ParsedRecord> {
   const sha256 = createHash('sha256');
   let size = 0;
   const cell = (v: unknown): string => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join('、') : String(v));
@@ -184,7 +189,7 @@ export function rowsSource(keys: readonly string[], rows: AsyncIterable<Readonly
 export async function runBatch(
   source: RecordSource,
   req: IngestRequest,
-  deps: { sink: BatchSink; onProgress?: (p: Progress) => void },
+  deps: { sink: BatchSink; onProgress?: (p: Progress) => void; known?: KnownRows },
 ): Promise<BatchReport> {
   const started = Date.now();
   const { sink } = deps;
@@ -217,7 +222,22 @@ export async function runBatch(
 
   try {
     try {
-      for await (const rec of source.records) {
+      for await (const input of source.records) {
+        let rec: Exclude<BatchInput, KnownRow>;
+        if (input.kind === 'known') {
+          // Found by the header, so only after it. Left out, unless an earlier line wrote its key:
+          // then it is read like any row, so that the later line wins.
+          if (!deps.known!.mayConflict(input.slot)) {
+            read++;
+            accepted++;
+            lastLine = input.line;
+            if (header!.reportLine === undefined) corrected?.push([input.line, input.line]);
+            await deps.sink.unchanged(input.slot);
+            if (read % PROGRESS_EVERY_ROWS === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
+            continue;
+          }
+          rec = { kind: 'row', row: { line: input.line, cells: input.cells.split('\u0000') } };
+        } else rec = input;
         if (header === null) {
           const h = readHeader(spec, rec, req.maxColumns ?? DEFAULT_LIMITS.maxColumns, source.progress().encoding);
           if (!h) continue;
@@ -247,6 +267,7 @@ export async function runBatch(
             // a row added to a corrected report (no 行号) corrects nothing in particular
             const original = out.corrects ?? (header.reportLine === undefined ? rec.row.line : undefined);
             if (original !== undefined) corrected?.push([original, rec.row.line]);
+            deps.known?.wrote(out.record.naturalKey);
             await sink.write(out.record);
           } else {
             await rejectRow(rec.row.line, rec.row.cells, out.issues);
@@ -287,7 +308,7 @@ export interface HeaderOutcome {
  * The first record -> the column map, or the refusal of the whole batch; null for a line of nothing
  * but spaces (as blank lines are, it is skipped: the header may still follow, or the file is empty).
  */
-export function readHeader(spec: CategorySpec, rec: BatchInput, maxColumns: number, encoding: string | null): HeaderOutcome | null {
+export function readHeader(spec: CategorySpec, rec: Exclude<BatchInput, KnownRow>, maxColumns: number, encoding: string | null): HeaderOutcome | null {
   if (rec.kind === 'malformed') {
     // Bytes invalid in the detected encoding: say so (a file mixing UTF-8 and GBK gets here).
     const bytes = rec.row.code === 'E_ROW_INVALID_BYTES';
@@ -311,7 +332,7 @@ export function budgetRefusal(read: number, rejected: number, budget: { maxRejec
   return makeIssue('R_OVER_BUDGET', { line: null, detail: `${read} 行中 ${rejected} 行有错；${zh}`, detailEn: `${rejected}/${read} rejected; ${en}` });
 }
 
-function report(req: IngestRequest, close: SinkClose, counts: BatchCounts & Pick<BatchReport, 'phases'>, status: BatchReport['status'], issues: RowIssue[], started: number): BatchReport {
+function report(req: IngestRequest, close: SinkClose, counts: BatchCounts & Pick<BatchReport, 'phases' | 'recognised'>, status: BatchReport['status'], issues: RowIssue[], started: number): BatchReport {
   return {
     batchId: req.batchId, status, category: req.category.id, fileName: req.fileName, deliveredBy: req.deliverer.name,
     encoding: close.encoding, sha256: close.sha256, sizeBytes: close.sizeBytes, refusal: close.refusal,

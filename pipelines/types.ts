@@ -1,6 +1,7 @@
 // Shapes that flow between the pipeline stages. Stages are pure functions over these.
 import type { CategoryId, CompositeSpec, FieldSpec } from '../schemas/registry.ts';
 import type { IssueCode } from './issues.ts';
+import type { SourceHash } from './stages/source-hash.ts';
 
 /** One record as the file delivered it. */
 export interface SourceRow {
@@ -24,12 +25,26 @@ export type ParsedRecord = { readonly kind: 'row'; readonly row: SourceRow } | {
 /** What a batch reads (a BatchInput, not a connector's ProviderRecord): parsed records, or rows the parse thread has already checked
  * (pipelines/process-row.ts checkRow). A checked row keeps its cells only when it is rejected
  * (they are stored with it); the others cross threads without them. */
-export type BatchInput = ParsedRecord | { readonly kind: 'checked'; readonly row: SourceRow; readonly checked: CheckedRow };
+export type BatchInput = ParsedRecord | { readonly kind: 'checked'; readonly row: SourceRow; readonly checked: CheckedRow } | KnownRow;
+
+/**
+ * A row whose fingerprint a stored record of the deliverer carries (pipelines/known-rows.ts): not
+ * checked; its cells, joined by U+0000, cross only in case an earlier line wrote its key after all.
+ */
+export interface KnownRow {
+  readonly kind: 'known';
+  readonly line: number;
+  /** Its slot in the batch's KnownSet. */
+  readonly slot: number;
+  readonly cells: string;
+}
 
 /** A row normalised, validated and given its source unit; not yet stamped. */
 export type CheckedRow =
   | {
     readonly kind: 'valid'; readonly fields: Fields; readonly sourceUnit: string; readonly warnings: readonly RowIssue[];
+    /** The row's fingerprint; null when it had warnings, so that a re-delivery says them again. */
+    readonly sourceHash: SourceHash | null;
     /** The 行号 of a corrected rejection report's row: the line of the original batch it corrects. */
     readonly corrects?: number;
   }
@@ -86,6 +101,8 @@ export interface CreditRecord {
   readonly eventDate: string | null;
   readonly fields: Fields;
   readonly provenance: Provenance;
+  /** The fingerprint of the row it was read from (pipelines/stages/source-hash.ts); null: none to keep. */
+  readonly sourceHash: SourceHash | null;
 }
 
 export interface BatchCounts {

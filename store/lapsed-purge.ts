@@ -1,6 +1,7 @@
 // Purges what the platform collected under its authorisations once the last of them ended longer ago
 // than the retention period (store/authorisations.ts lapsedCollections has the rule). The caller logs it.
 import { lapsedCollections, type LapsedCollection } from './authorisations.ts';
+import { lockCategoryWrites } from './batch-load.ts';
 import type { Db } from './db.ts';
 
 export interface PurgedCollection extends LapsedCollection {
@@ -14,6 +15,7 @@ export async function purgeLapsedCollections(db: Db, o: { at: Date; retentionDay
   const purged: PurgedCollection[] = [];
   for (const l of lapsed) {
     const { records, versions } = await db.knex.transaction(async (trx) => {
+      await lockCategoryWrites(trx, l.category);
       const under = (t: string) => trx(t).where({ subject_uscc: l.enterprise_uscc, category: l.category }).where('loaded_at', '>=', l.since);
       const ids = (await under('credit_records').select('id')).map((r: { id: number }) => Number(r.id));
       const v = await trx('credit_record_versions').where((q) => {

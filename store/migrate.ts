@@ -22,6 +22,7 @@ import * as evaluations from '../migrations/20261205006000_evaluations.ts';
 import * as alertWithheldReasons from '../migrations/20261205008000_alert_withheld_reasons.ts';
 import * as viewsWithRoleViews from '../migrations/20261205009000_views_with_role_views.ts';
 import * as authorisationsByInstitution from '../migrations/20261206001000_authorisations_by_enterprise_and_institution.ts';
+import * as recordSourceHash from '../migrations/20261206002000_record_source_hash.ts';
 
 /** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void>; viewsFingerprint?: string }
@@ -47,6 +48,7 @@ export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205008000_alert_withheld_reasons', alertWithheldReasons],
   ['20261205009000_views_with_role_views', viewsWithRoleViews],
   ['20261206001000_authorisations_by_enterprise_and_institution', authorisationsByInstitution],
+  ['20261206002000_record_source_hash', recordSourceHash],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

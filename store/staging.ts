@@ -6,17 +6,19 @@
 // (pg-copy-streams); PGlite has no COPY FROM STDIN and takes blobs through /dev/blob instead.
 import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
+import type { SourceHash } from '../pipelines/stages/source-hash.ts';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
 import type { DbKind } from './db.ts';
 
 /** credit_records' columns but its id, in the order records are encoded. */
 export const RECORD_COLUMNS = ['category', 'natural_key', 'subject_uscc', 'subject_name', 'event_date', 'fields', 'content_hash', 'version',
-  'source_unit', 'delivered_by', 'batch_id', 'source_line', 'received_at', 'loaded_at', 'schema_version'] as const;
+  'source_unit', 'delivered_by', 'batch_id', 'source_line', 'received_at', 'loaded_at', 'schema_version', 'source_hash'] as const;
 
 export const STAGING_DDL = [
   'CREATE TEMP TABLE stg (source_line integer NOT NULL, cells jsonb, issues jsonb) ON COMMIT DROP',
   `CREATE TEMP TABLE stg_a ON COMMIT DROP AS SELECT ${RECORD_COLUMNS.join(', ')} FROM credit_records WITH NO DATA`,
   'CREATE TEMP TABLE stg_keys (natural_key text NOT NULL) ON COMMIT DROP',
+  'CREATE TEMP TABLE stg_hashes (source_hash bigint NOT NULL) ON COMMIT DROP',
 ];
 
 /** Where a COPY goes, with its columns. */
@@ -25,6 +27,7 @@ const COPY_INTO = {
   merge: `stg_a (${RECORD_COLUMNS.join(', ')})`,
   rejected: 'stg (source_line, cells, issues)',
   keys: 'stg_keys (natural_key)',
+  hashes: 'stg_hashes (source_hash)',
 } as const;
 export type CopyTarget = keyof typeof COPY_INTO;
 
@@ -91,7 +94,7 @@ export class StagingEncoder {
     const p = r.provenance;
     const json = JSON.stringify(r.fields);
     // UTF-8 takes at most 3 bytes per UTF-16 unit
-    this.row(15, 3 * (r.category.length + r.naturalKey.length + (r.subjectUscc?.length ?? 0) + r.subjectName.length + json.length
+    this.row(16, 3 * (r.category.length + r.naturalKey.length + (r.subjectUscc?.length ?? 0) + r.subjectName.length + json.length
       + p.contentHash.length + p.sourceUnit.length + b.deliveredBy.length + b.schemaVersion.length) + 64);
     const start = this.pos - 2;
     this.text(r.category);
@@ -112,6 +115,8 @@ export class StagingEncoder {
     this.int64(b.receivedAtMicros);
     this.int64(b.loadedAtMicros);
     this.text(b.schemaVersion);
+    if (r.sourceHash === null) this.nil();
+    else this.int64Halves(r.sourceHash);
     const seg = { chunk: this.ready.length, start, end: this.pos };
     this.cut();
     return seg;
@@ -132,6 +137,13 @@ export class StagingEncoder {
   key(k: string): void {
     this.row(1, 3 * k.length);
     this.text(k);
+    this.cut();
+  }
+
+  /** A known row's fingerprint, into `stg_hashes`. */
+  sourceHash(h: SourceHash): void {
+    this.row(1, 0);
+    this.int64Halves(h);
     this.cut();
   }
 
@@ -179,6 +191,12 @@ export class StagingEncoder {
   private int64(n: bigint): void {
     this.pos = this.buf.writeInt32BE(8, this.pos);
     this.pos = this.buf.writeBigInt64BE(n, this.pos);
+  }
+
+  private int64Halves(h: SourceHash): void {
+    this.pos = this.buf.writeInt32BE(8, this.pos);
+    this.pos = this.buf.writeInt32BE(h.hi, this.pos);
+    this.pos = this.buf.writeInt32BE(h.lo, this.pos);
   }
 
   private nil(): void {

@@ -33,7 +33,7 @@ describe('provenance', () => {
 
   it('stamps batch, line, deliverer, schema version and event date', () => {
     const r = stampRecord(category('water'), { subject_uscc: 'U', subject_name: 'N', billing_month: '2024-06' }, 'src', 9,
-      { batchId: 'b1', deliverer: findProviderUnit('water-utility')!, receivedAt: '2026-01-01T00:00:00.000Z' });
-    expect(r).toMatchObject({ category: 'water', eventDate: '2024-06-01', subjectUscc: 'U', provenance: { sourceUnit: 'src', batchId: 'b1', sourceLine: 9, schemaVersion: category('water').version, deliveredBy: '临沂市城市供水单位（示例）' } });
+      { batchId: 'b1', deliverer: findProviderUnit('water-utility')!, receivedAt: '2026-01-01T00:00:00.000Z' }, { hi: 7, lo: -3 });
+    expect(r).toMatchObject({ category: 'water', eventDate: '2024-06-01', subjectUscc: 'U', sourceHash: { hi: 7, lo: -3 }, provenance: { sourceUnit: 'src', batchId: 'b1', sourceLine: 9, schemaVersion: category('water').version, deliveredBy: '临沂市城市供水单位（示例）' } });
   });
 });

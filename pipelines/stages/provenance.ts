@@ -4,6 +4,7 @@ import { hash } from 'node:crypto';
 import { findProviderUnit, keyPartFields, type CategorySpec, type ProviderUnit } from '../../schemas/registry.ts';
 import { makeIssue } from '../issues.ts';
 import type { CreditRecord, Fields, RowIssue } from '../types.ts';
+import type { SourceHash } from './source-hash.ts';
 
 const valueText = (v: Fields[string] | undefined): string =>
   v === undefined ? '' : Array.isArray(v) ? v.join('、') : String(v);
@@ -54,7 +55,7 @@ export interface StampContext {
   readonly receivedAt: string;
 }
 
-export function stampRecord(spec: CategorySpec, fields: Fields, sourceUnit: string, line: number, ctx: StampContext): CreditRecord {
+export function stampRecord(spec: CategorySpec, fields: Fields, sourceUnit: string, line: number, ctx: StampContext, sourceHash: SourceHash | null): CreditRecord {
   const event = spec.eventDate ? fields[spec.eventDate] : undefined;
   return {
     category: spec.id,
@@ -67,5 +68,6 @@ export function stampRecord(spec: CategorySpec, fields: Fields, sourceUnit: stri
       sourceUnit, deliveredBy: ctx.deliverer.name, batchId: ctx.batchId, sourceLine: line,
       receivedAt: ctx.receivedAt, schemaVersion: spec.version, contentHash: contentHash(spec, fields),
     },
+    sourceHash,
   };
 }

@@ -1,0 +1,48 @@
+// A delivered row's fingerprint: its cells exactly as delivered, under what decides how they are
+// read (the category's schema and code lists, the file's header, the deliverer). checkRow is a
+// function of nothing else, so two rows with one fingerprint become the same record: a row whose
+// fingerprint a stored record carries is that record unchanged, and a re-delivery can leave it out
+// before checking it (pipelines/known-rows.ts).
+//
+// MD5, cut to 64 bits, is enough here: what a collision could do is leave one changed row of the
+// deliverer's own out of its own delivery, which needs 2^-64 luck, or a deliverer working against
+// itself. It runs on every accepted row, where SHA-256 would cost twice as much.
+import { hash } from 'node:crypto';
+import { commonSchema, type CategorySpec, type ProviderUnit } from '../../schemas/registry.ts';
+import type { HeaderMap } from '../types.ts';
+
+/** A signed 64-bit fingerprint as two 32-bit halves (credit_records.source_hash = hi * 2^32 + unsigned lo). */
+export interface SourceHash {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+const ruleText = new WeakMap<CategorySpec, string>();
+
+/** The category's rules as data: its schema, the shared definitions and the code lists its fields use. */
+function rulesOf(spec: CategorySpec): string {
+  let text = ruleText.get(spec);
+  if (text === undefined) {
+    text = hash('sha256', JSON.stringify([spec.version, spec.schema, commonSchema, spec.fields.map((f) => f.codelist ?? null)]), 'hex');
+    ruleText.set(spec, text);
+  }
+  return text;
+}
+
+const readings = new WeakMap<HeaderMap, string>();
+
+/** What a row's cells are read under, as a short prefix of every fingerprint of the file. */
+export function readingOf(spec: CategorySpec, header: HeaderMap, deliverer: ProviderUnit): string {
+  let r = readings.get(header);
+  if (r === undefined) {
+    r = hash('md5', JSON.stringify([rulesOf(spec), header.headers, deliverer]), 'hex');
+    readings.set(header, r);
+  }
+  return r;
+}
+
+/** The fingerprint of a row's cells (U+0000 cannot be in an accepted row's cells: E_ROW_NUL). */
+export function sourceHash(reading: string, cells: readonly string[]): SourceHash {
+  const digest = hash('md5', `${reading}\u0000${cells.join('\u0000')}`, 'buffer');
+  return { hi: digest.readInt32BE(0), lo: digest.readInt32BE(4) };
+}
