@@ -4,7 +4,7 @@
 // BENCH_ROWS (default 1,000,000) rows of synthetic penalty data are generated into BENCH_DIR (default a
 // temp folder) and deleted afterwards; nothing is committed. The first load's records copied by psql
 // into an empty store show the floor of our table itself. Our runs: a first load into an empty store,
-// an identical re-ingest, the file again with 5% of its rows amended (every 20th row's 行政处罚内容), two
+// an identical re-ingest (as shipped, then with --check-every-row), the file again with 5% of its rows amended (every 20th row's 行政处罚内容), two
 // processes started together on the penalty file and a licensing file as long (one empty store), the
 // GBK twin, the first load again with two parse threads, and a BENCH_MEMORY_ROWS (default 5,000,000;
 // 0 skips it) file for peak memory. Every other run has one parse thread (CREDIT_ETL_PARSE_THREADS=1),
@@ -42,7 +42,7 @@ const TYPED = 'penalty_typed';
 
 interface Run { label: string; seconds: number; rows: number; bytes: number; peakRssMb?: number; walBytes?: number }
 /** What the runs here read from `credit-etl ingest --json`. */
-interface IngestReport { status: string; read: number; inserted: number; updated: number; unchanged: number; phases?: Record<string, number> }
+interface IngestReport { status: string; read: number; inserted: number; updated: number; unchanged: number; recognised?: number; phases?: Record<string, number> }
 type Ours = Run & { report: IngestReport };
 
 const rowsOf = (cat: CategoryId, rows = ROWS) => generateCsvChunks({ category: cat, rows, seed: 11 });
@@ -145,10 +145,10 @@ async function emptyStore(run: 'ours' | 'floor' | 'pair' | 'gbk' | 'threads' | '
   return url;
 }
 
-async function ours(label: string, file: string, url: string, opts: { category?: CategoryId; rows?: number; env?: Record<string, string> } = {}): Promise<Ours> {
-  const { category: cat = 'penalty', rows = ROWS, env = {} } = opts;
+async function ours(label: string, file: string, url: string, opts: { category?: CategoryId; rows?: number; env?: Record<string, string>; args?: string[] } = {}): Promise<Ours> {
+  const { category: cat = 'penalty', rows = ROWS, env = {}, args = [] } = opts;
   console.error(`${label} …`);
-  const r = await timed(process.execPath, [CLI, 'ingest', file, '--category', cat, '--provider', 'ndrc', '--json'], { DATABASE_URL: url, LOG_LEVEL: 'warn', CREDIT_ETL_PARSE_THREADS: '1', ...env });
+  const r = await timed(process.execPath, [CLI, 'ingest', file, '--category', cat, '--provider', 'ndrc', '--json', ...args], { DATABASE_URL: url, LOG_LEVEL: 'warn', CREDIT_ETL_PARSE_THREADS: '1', ...env });
   const report: IngestReport = JSON.parse(r.stdout);
   if (report.status !== 'loaded' || report.read !== rows) throw new Error(`${label}: ${r.stdout.slice(0, 500)}`);
   return { label, seconds: r.seconds, rows, bytes: statSync(file).size, peakRssMb: r.peakRssMb, report };
@@ -272,6 +272,7 @@ async function main() {
     const first = await withWal(() => ours('credit-etl ingest, UTF-8, empty store', utf8, url));
     const floor = await tableFloor(url, utf8);
     const again = await withWal(() => ours('credit-etl ingest, identical re-ingest', utf8, url));
+    const checked = await withWal(() => ours('credit-etl ingest, identical re-ingest, --check-every-row', utf8, url, { args: ['--check-every-row'] }));
     const changed = await changedRun(url);
     await dropDatabase(ADMIN_URL, dbName('ours'));
     const pair = await pairRun(utf8);
@@ -285,20 +286,22 @@ async function main() {
     const memory = await memoryRun();
 
     console.log(`\n${fmt(ROWS)} rows of penalty (${category('penalty').fields.length} columns), ${mb(base.bytes)} MB UTF-8; Node ${process.version}\n`);
-    printRuns([base, ...(loader ? [loader] : []), floor, first, again, changed, pair, gb, threads, ...(memory ? [memory] : [])], base);
+    printRuns([base, ...(loader ? [loader] : []), floor, first, again, checked, changed, pair, gb, threads, ...(memory ? [memory] : [])], base);
     console.log('');
     if (!loader) console.log('pgloader: not on PATH, skipped.');
     const reWal = again.walBytes / first.walBytes;
-    console.log(`re-ingest: inserted ${again.report.inserted}, updated ${again.report.updated}, unchanged ${fmt(again.report.unchanged)}; `
+    console.log(`re-ingest: inserted ${again.report.inserted}, updated ${again.report.updated}, unchanged ${fmt(again.report.unchanged)} `
+      + `(recognised by fingerprint ${fmt(again.report.recognised ?? 0)}); ${fmt(again.seconds / checked.seconds, 2)}x the time with every row checked; `
       + `WAL ${fmt(100 * reWal, 1)}% of the first load's (target under 5%: ${verdict(reWal < 0.05)})`);
     const changedRatio = rate(changed) / rate(base);
     console.log(`${100 / CHANGE_EVERY}% changed: ${fmt(changed.changed)} rows amended; updated ${fmt(changed.report.updated)}, inserted ${changed.report.inserted}, `
-      + `unchanged ${fmt(changed.report.unchanged)}; ${fmt(changedRatio, 2)}x the baseline (target at least 0.4x: ${verdict(changedRatio >= 0.4)})`);
+      + `unchanged ${fmt(changed.report.unchanged)} (recognised ${fmt(changed.report.recognised ?? 0)}); ${fmt(changedRatio, 2)}x the baseline (target at least 0.4x: ${verdict(changedRatio >= 0.4)})`);
     console.log(`two files at once: ${fmt(pair.rows)} rows in ${fmt(pair.seconds, 1)} s, ${fmt(rate(pair))} rows/s together, ${fmt(rate(pair) / rate(first), 2)}x one file alone (the first load)`);
     console.log(`GBK vs UTF-8 time ${fmt(gb.seconds / first.seconds, 2)}x`);
     console.log(`parse threads, first load on ${availableParallelism()} cores: 1 thread ${fmt(rate(first))} rows/s, 2 threads ${fmt(rate(threads))} rows/s (${fmt(rate(threads) / rate(first), 2)}x)`);
     printPhases(first);
     printPhases(again);
+    printPhases(changed);
   } finally {
     if (!process.env.BENCH_DIR) rmSync(dir, { recursive: true, force: true });
     for (const run of DATABASES) await dropDatabase(ADMIN_URL, dbName(run));

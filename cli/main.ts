@@ -117,6 +117,7 @@ program.command('ingest').description('load one batch from a provider unit (CSV 
   .option('--full', 'the file is the provider\'s whole current set of the category: its records missing from it are withdrawn')
   .option('--sheet <name>', 'the worksheet of an .xlsx file (default: the first)')
   .option('--corrects <batchId>', 'the batch this file corrects: its rejected rows at the lines loaded now become resolved (a corrected rejection report is recognised without it)')
+  .option('--check-every-row', 'check every row, also those the store holds unchanged (left out unchecked otherwise): after a change to the checks')
   .option('--json', 'print one JSON object instead of the summary')
   .action(async (file: string, opts) => {
     const category = resolveCategory(opts.category);
@@ -139,7 +140,7 @@ program.command('ingest').description('load one batch from a provider unit (CSV 
       }
       return ingestFile(db, {
         file, category, deliverer, encoding: parseEncodingOption(opts.encoding), limits: config().limits, sheet: opts.sheet, corrects: opts.corrects, fullDelivery: opts.full,
-        ...budgetFor(config().errorBudgets, category.id, { maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects }),
+        checkEveryRow: opts.checkEveryRow, ...budgetFor(config().errorBudgets, category.id, { maxRejectRatio: opts.maxRejectRatio, maxRejects: opts.maxRejects }),
       }, { log, onProgress: bar.update });
     });
     bar.stop();

@@ -1,15 +1,15 @@
 // A re-delivery leaves out the rows whose fingerprint a stored record carries (pipelines/known-rows.ts)
 // without checking them. It must leave the store and the counts exactly as checking every row does:
-// two stores take the same deliveries, one through ingestFile (which reads the deliverer's
-// fingerprints) and one through a plain source on this thread (which never does), in chunks of three
+// two stores take the same deliveries through ingestFile, one as usual and one with checkEveryRow
+// (the CLI's --check-every-row), in chunks of three
 // rows so that lines of one key fall into different chunks, in every order of known and changed lines.
-import { createReadStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ingestFile, ingestSource } from '../../ingest/ingest-file.ts';
-import { csvSource, type BatchReport } from '../../pipelines/run-batch.ts';
+import { ingestFile } from '../../ingest/ingest-file.ts';
+import type { BatchReport } from '../../pipelines/run-batch.ts';
 import { findCategory, findProviderUnit } from '../../schemas/registry.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
 import { fixture, silentLog } from '../helpers/ingest.ts';
@@ -48,7 +48,7 @@ async function both(name: string, rows: string[][], extra: { fullDelivery?: bool
   writeFileSync(file, toCsv(extra.head ?? header, rows));
   const opts = { category: penalty, deliverer, mergeChunkRows: CHUNK, fullDelivery: extra.fullDelivery };
   const a = await ingestFile(fast.db, { file, ...opts }, { log: silentLog });
-  const b = await ingestSource(full.db, csvSource(createReadStream(file), 'auto'), { ...opts, name: `${name}.csv` }, { log: silentLog });
+  const b = await ingestFile(full.db, { file, ...opts, checkEveryRow: true }, { log: silentLog });
   expect(b.recognised).toBeUndefined();
   expect(outcome(a)).toEqual(outcome(b));
   return a;
