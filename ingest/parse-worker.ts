@@ -1,5 +1,7 @@
 // Worker thread: decodes and parses a file, and checks rows (normalise, validate, source unit)
 // whenever the main thread, which stamps and loads them (ingest/worker-source.ts), has a backlog.
+// A row whose fingerprint the batch's known set holds (pipelines/known-rows.ts) is not checked at
+// all: it goes as `known`.
 // Records cross in batches, at most MAX_IN_FLIGHT batches ahead of the main thread, so memory
 // stays flat whichever side is slower. With several such threads on one file, each reads and splits
 // the whole file (cheap: a few µs a row) but checks and sends only its share of the batches, every

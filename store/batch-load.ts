@@ -9,7 +9,9 @@
 // store holds unchanged is not written at all (no row lock, no WAL); only changed records and keys
 // repeated in the file go through `stg_a` and the merge statement. A later line wins over an
 // earlier one with the same key even across chunks: a record this batch already wrote is
-// overwritten in place, with no history version of its own.
+// overwritten in place, with no history version of its own. Rows a large re-delivery recognises by
+// their fingerprint (knownRows, pipelines/known-rows.ts) are not even looked up: they are counted
+// unchanged, and take their place in the chunks.
 import type { Knex } from 'knex';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { KnownRows } from '../pipelines/known-rows.ts';
@@ -265,6 +267,7 @@ export class BatchLoad implements BatchSink {
     await this.startWriting();
     const known = await readKnownRows(this.conn, this.meta.category, this.meta.deliveredBy);
     this.phases.known = performance.now() - start;
+    failpoint('batch.known');
     if (known === null) return null;
     this.known = known;
     if (this.meta.fullDelivery) this.knownHashes = new StagingEncoder(this.stager.chunkBytes);
