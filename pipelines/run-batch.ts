@@ -214,6 +214,9 @@ export async function runBatch(
     for (const i of rowIssues) if (issues.length < REPORT_ISSUE_LIMIT) issues.push(i);
     await sink.reject(line, cells, rowIssues);
   };
+  const tick = () => {
+    if (read % PROGRESS_EVERY_ROWS === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
+  };
   const closeOf = (): SinkClose => ({
     ...source.describe(),
     headers: header?.headers ?? [], read, accepted, rejected, warningCount, warnings, refusal,
@@ -232,8 +235,8 @@ export async function runBatch(
             accepted++;
             lastLine = input.line;
             if (header!.reportLine === undefined) corrected?.push([input.line, input.line]);
-            await deps.sink.unchanged(input.slot);
-            if (read % PROGRESS_EVERY_ROWS === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
+            await sink.unchanged(input.slot);
+            tick();
             continue;
           }
           rec = { kind: 'row', row: { line: input.line, cells: input.cells.split('\u0000') } };
@@ -273,7 +276,7 @@ export async function runBatch(
             await rejectRow(rec.row.line, rec.row.cells, out.issues);
           }
         }
-        if (read % PROGRESS_EVERY_ROWS === 0) deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
+        tick();
       }
     } catch (e) {
       if (e instanceof UnsupportedEncodingError) refusal = makeIssue('R_ENCODING_UNSUPPORTED', { line: null, detail: e.zh, detailEn: e.en });

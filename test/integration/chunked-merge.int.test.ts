@@ -3,15 +3,15 @@
 // versions, history, rejected rows, events and counts, also when in-file duplicates straddle chunks,
 // a refused batch had already merged chunks, and a full delivery withdraws records. Two stores take
 // the same deliveries, one in a single chunk and one in chunks of three rows.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ingestFile } from '../../ingest/ingest-file.ts';
 import { findCategory, findProviderUnit } from '../../schemas/registry.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
-import { fixture, silentLog } from '../helpers/ingest.ts';
+import { silentLog } from '../helpers/ingest.ts';
+import { bad, changed, row, toCsv } from '../helpers/penalty-rows.ts';
 
 const SMALL = 3;
 let whole: TestDb;
@@ -26,13 +26,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const [header, ...fixtureRows] = parse(readFileSync(fixture('penalty.csv')), { bom: true }) as string[][];
-const CONTENT = header.indexOf('行政处罚内容');
-const USCC = header.indexOf('统一社会信用代码');
-const row = (i: number) => [...fixtureRows[i]];
-const changed = (r: string[], note: string) => Object.assign([...r], { [CONTENT]: `${r[CONTENT]}（${note}）` });
-const bad = (r: string[]) => Object.assign([...r], { [USCC]: 'BAD' });
-const toCsv = (rows: string[][]) => [header, ...rows].map((r) => r.map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
 
 async function deliver(db: TestDb, name: string, rows: string[][], chunkRows: number, extra: { maxRejects?: number; fullDelivery?: boolean } = {}) {
   const file = path.join(dir, `${name}.csv`);

@@ -3,16 +3,16 @@
 // two stores take the same deliveries through ingestFile, one as usual and one with checkEveryRow
 // (the CLI's --check-every-row), in chunks of three
 // rows so that lines of one key fall into different chunks, in every order of known and changed lines.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ingestFile } from '../../ingest/ingest-file.ts';
 import type { BatchReport } from '../../pipelines/run-batch.ts';
 import { findCategory, findProviderUnit } from '../../schemas/registry.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
-import { fixture, silentLog } from '../helpers/ingest.ts';
+import { silentLog } from '../helpers/ingest.ts';
+import { bad, changed, penaltyHeader, row, toCsv } from '../helpers/penalty-rows.ts';
 
 const CHUNK = 3;
 let fast: TestDb;
@@ -27,16 +27,11 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const [header, ...fixtureRows] = parse(readFileSync(fixture('penalty.csv')), { bom: true }) as string[][];
-const col = (name: string) => header.indexOf(name);
-const row = (i: number) => [...fixtureRows[i]];
-const changed = (r: string[], note: string) => Object.assign([...r], { [col('行政处罚内容')]: `${r[col('行政处罚内容')]}（${note}）` });
-const bad = (r: string[]) => Object.assign([...r], { [col('统一社会信用代码')]: 'BAD' });
+const col = (name: string) => penaltyHeader.indexOf(name);
 /** A 15-digit identity number: loaded, with the warning W_ID_UPGRADED. */
 const warned = (r: string[]) => Object.assign([...r], { [col('法定代表人证件类型')]: '身份证', [col('法定代表人证件号码')]: '371326861031057' });
-const toCsv = (head: string[], rows: string[][]) => [head, ...rows].map((r) => r.map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
 /** The file with its columns in another order: the same rows, read under another header. */
-const reversed = (rows: string[][]) => ({ head: [...header].reverse(), rows: rows.map((r) => [...r].reverse()) });
+const reversed = (rows: string[][]) => ({ head: [...penaltyHeader].reverse(), rows: rows.map((r) => [...r].reverse()) });
 
 const deliverer = findProviderUnit('ndrc')!;
 const penalty = findCategory('penalty')!;
@@ -45,7 +40,7 @@ const outcome = (r: BatchReport) => ({ status: r.status, read: r.read, accepted:
 /** Both stores take the delivery; their outcomes must agree. Returns the fast store's report. */
 async function both(name: string, rows: string[][], extra: { fullDelivery?: boolean; head?: string[] } = {}): Promise<BatchReport> {
   const file = path.join(dir, `${name}.csv`);
-  writeFileSync(file, toCsv(extra.head ?? header, rows));
+  writeFileSync(file, toCsv(rows, extra.head));
   const opts = { category: penalty, deliverer, mergeChunkRows: CHUNK, fullDelivery: extra.fullDelivery };
   const a = await ingestFile(fast.db, { file, ...opts }, { log: silentLog });
   const b = await ingestFile(full.db, { file, ...opts, checkEveryRow: true }, { log: silentLog });
