@@ -43,6 +43,24 @@ describe('KnownRows', () => {
     expect(known.met({ hi: 5, lo: 6 })).toBe(false);
   });
 
+  it('grows when more records come than it was sized for, keeping the key of each', () => {
+    let known = new KnownRows(KnownSet.withRoomFor(2));
+    for (let i = 1; i <= 100; i++) {
+      if (!known.add(i, -i, keyHash(`k${i}`))) {
+        known = known.grown();
+        expect(known.add(i, -i, keyHash(`k${i}`))).toBe(true);
+      }
+    }
+    expect(known.set.size).toBe(100);
+    expect(known.set.slots).toBeGreaterThanOrEqual(100 / 0.75);
+    for (let i = 1; i <= 100; i++) {
+      const slot = known.set.find(i, -i);
+      expect(slot).toBeGreaterThanOrEqual(0);
+      known.wrote(`k${i}`);
+      expect(known.mayConflict(slot)).toBe(true);
+    }
+  });
+
   it('says a known row may conflict once a line of its key was written, whatever else was written', () => {
     const known = new KnownRows(KnownSet.withRoomFor(1));
     known.add(9, 9, keyHash('临市监处罚〔2024〕14号'));

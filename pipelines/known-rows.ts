@@ -14,10 +14,17 @@ import type { SourceHash } from './stages/source-hash.ts';
 export class KnownSet {
   readonly table: Int32Array;
   private readonly mask: number;
+  /** Fingerprints held. */
+  size = 0;
 
   constructor(readonly buffer: SharedArrayBuffer) {
     this.table = new Int32Array(buffer);
     this.mask = this.table.length / 2 - 1;
+  }
+
+  /** Whether one more fingerprint keeps the table at most three quarters full. */
+  get hasRoom(): boolean {
+    return this.size + 1 <= 0.75 * this.slots;
   }
 
   /** Room for n fingerprints with the table at most three quarters full. */
@@ -47,9 +54,11 @@ export class KnownSet {
     if (hi === 0 && lo === 0) return -1;
     const t = this.table;
     for (let i = lo & this.mask; ; i = (i + 1) & this.mask) {
-      if ((t[2 * i] === hi && t[2 * i + 1] === lo) || (t[2 * i] === 0 && t[2 * i + 1] === 0)) {
+      if (t[2 * i] === hi && t[2 * i + 1] === lo) return i;
+      if (t[2 * i] === 0 && t[2 * i + 1] === 0) {
         t[2 * i] = hi;
         t[2 * i + 1] = lo;
+        this.size++;
         return i;
       }
     }
@@ -122,10 +131,20 @@ export class KnownRows {
     this.metSlots = new Uint8Array(set.slots);
   }
 
-  /** A stored record's fingerprint and the keyHash of its natural key. */
-  add(hi: number, lo: number, key: number): void {
+  /** A stored record's fingerprint and the keyHash of its natural key; false when the table has no room left (see grown). */
+  add(hi: number, lo: number, key: number): boolean {
+    if (!this.set.hasRoom) return false;
     const slot = this.set.insert(hi, lo);
     if (slot >= 0) this.keys[slot] = key;
+    return true;
+  }
+
+  /** The same records in a table twice as large: when more were found than the table was sized for. */
+  grown(): KnownRows {
+    const next = new KnownRows(KnownSet.withRoomFor(2 * this.set.size));
+    const t = this.set.table;
+    for (let i = 0; i < this.set.slots; i++) if (t[2 * i] !== 0 || t[2 * i + 1] !== 0) next.add(t[2 * i], t[2 * i + 1], this.keys[i]);
+    return next;
   }
 
   /** A record went to the store from this file (checked in full): a known row of its key after it must not be left out. */

@@ -66,6 +66,12 @@ export const MERGE_CHUNK_ROWS = 5_000;
  */
 const KNOWN_ROWS_MIN_SHARE = 0.25;
 
+/**
+ * Above this many records held, a delivery is checked in full: their fingerprints would take more
+ * than the 256 MB an ingest is meant to peak at allows (13 bytes a slot, at most 4M slots: 55 MB).
+ */
+const KNOWN_ROWS_MAX_RECORDS = 3_000_000;
+
 /** A batch that wrote at least this many records refreshes the store's statistics after it commits. */
 const ANALYZE_AFTER_ROWS = 10_000;
 
@@ -262,10 +268,11 @@ export class BatchLoad implements BatchSink {
     const { rows: [held] } = await this.trx.raw(`SELECT coalesce(sum(size_bytes), 0)::float8 AS bytes, coalesce(sum(read), 0)::float8 AS rows,
       coalesce(sum(inserted) - sum(withdrawn), 0)::float8 AS records FROM batches WHERE category = ? AND delivered_by = ? AND status = 'loaded'`,
     [this.meta.category, this.meta.deliveredBy]);
-    if (held.records <= 0 || held.bytes <= 0 || (fileBytes * held.rows) / held.bytes < KNOWN_ROWS_MIN_SHARE * held.records) return null;
+    if (held.records <= 0 || held.records > KNOWN_ROWS_MAX_RECORDS || held.bytes <= 0) return null;
+    if ((fileBytes * held.rows) / held.bytes < KNOWN_ROWS_MIN_SHARE * held.records) return null;
     const start = performance.now();
     await this.startWriting();
-    const known = await readKnownRows(this.conn, this.meta.category, this.meta.deliveredBy);
+    const known = await readKnownRows(this.conn, this.meta.category, this.meta.deliveredBy, held.records);
     this.phases.known = performance.now() - start;
     failpoint('batch.known');
     if (known === null) return null;

@@ -8,15 +8,14 @@ import { keyHash, KnownRows, KnownSet } from '../pipelines/known-rows.ts';
 const ESCAPES: Readonly<Record<string, string>> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
 const unescapeCopy = (s: string) => (s.includes('\\') ? s.replace(/\\(.)/g, (_, c: string) => ESCAPES[c] ?? c) : s);
 
-/** The deliverer's fingerprints in the category; null when it holds no record with one. */
-export async function readKnownRows(conn: any, category: string, deliveredBy: string): Promise<KnownRows | null> {
+/**
+ * The deliverer's fingerprints in the category, in a table sized for `expected` records (the
+ * batches' count of what the deliverer holds, never fewer); null when it holds no record with one.
+ */
+export async function readKnownRows(conn: any, category: string, deliveredBy: string, expected: number): Promise<KnownRows | null> {
   const sql = `COPY (SELECT source_hash >> 32, (source_hash << 32) >> 32, natural_key FROM credit_records
     WHERE category = ${conn.escapeLiteral(category)} AND delivered_by = ${conn.escapeLiteral(deliveredBy)} AND source_hash IS NOT NULL) TO STDOUT`;
-  // The table is sized once the count is known: each record's fingerprint and key hash are gathered first, in blocks.
-  const BLOCK = 1 << 16;
-  const blocks: Int32Array[] = [];
-  let block = new Int32Array(3 * BLOCK);
-  let n = 0;
+  let known = new KnownRows(KnownSet.withRoomFor(expected));
   let rest = '';
   const stream = conn.query(copyTo(sql));
   stream.setEncoding('utf8');
@@ -26,20 +25,15 @@ export async function readKnownRows(conn: any, category: string, deliveredBy: st
     for (let end = text.indexOf('\n'); end >= 0; start = end + 1, end = text.indexOf('\n', start)) {
       const t1 = text.indexOf('\t', start);
       const t2 = text.indexOf('\t', t1 + 1);
-      const at = 3 * (n % BLOCK);
-      block[at] = Number(text.slice(start, t1));
-      block[at + 1] = Number(text.slice(t1 + 1, t2));
-      block[at + 2] = keyHash(unescapeCopy(text.slice(t2 + 1, end)));
-      if (++n % BLOCK === 0) {
-        blocks.push(block);
-        block = new Int32Array(3 * BLOCK);
+      const hi = Number(text.slice(start, t1));
+      const lo = Number(text.slice(t1 + 1, t2));
+      const key = keyHash(unescapeCopy(text.slice(t2 + 1, end)));
+      if (!known.add(hi, lo, key)) {
+        known = known.grown();
+        known.add(hi, lo, key);
       }
     }
     rest = text.slice(start);
   }
-  blocks.push(block.subarray(0, 3 * (n % BLOCK)));
-  if (n === 0) return null;
-  const known = new KnownRows(KnownSet.withRoomFor(n));
-  for (const b of blocks) for (let i = 0; i < b.length; i += 3) known.add(b[i], b[i + 1], b[i + 2]);
-  return known;
+  return known.set.size === 0 ? null : known;
 }
