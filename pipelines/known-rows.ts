@@ -121,6 +121,7 @@ class IntSet {
 /** The main thread's side: the key of each slot's record, the slots the batch met, and the keys it wrote. */
 export class KnownRows {
   private readonly keys: Int32Array;
+  /** A bit per slot. */
   private readonly metSlots: Uint8Array;
   private readonly written = new IntSet();
   /** Distinct stored records met by known rows. */
@@ -128,7 +129,7 @@ export class KnownRows {
 
   constructor(readonly set: KnownSet) {
     this.keys = new Int32Array(set.slots);
-    this.metSlots = new Uint8Array(set.slots);
+    this.metSlots = new Uint8Array(Math.ceil(set.slots / 8));
   }
 
   /** A stored record's fingerprint and the keyHash of its natural key; false when the table has no room left (see grown). */
@@ -159,8 +160,9 @@ export class KnownRows {
 
   /** A known row left out: its record counts once however often the file repeats it. */
   meet(slot: number): void {
-    if (this.metSlots[slot] === 0) {
-      this.metSlots[slot] = 1;
+    const bit = 1 << (slot & 7);
+    if ((this.metSlots[slot >> 3] & bit) === 0) {
+      this.metSlots[slot >> 3] |= bit;
       this.distinct++;
     }
   }
@@ -168,6 +170,6 @@ export class KnownRows {
   /** Whether a known row of the file already counted the record with this fingerprint. */
   met(h: SourceHash): boolean {
     const slot = this.set.find(h.hi, h.lo);
-    return slot >= 0 && this.metSlots[slot] === 1;
+    return slot >= 0 && (this.metSlots[slot >> 3] & (1 << (slot & 7))) !== 0;
   }
 }
