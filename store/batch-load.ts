@@ -68,10 +68,10 @@ const KNOWN_ROWS_MIN_SHARE = 0.25;
 
 /**
  * Above this many records held, a delivery is checked in full: their fingerprints would take more
- * than the 256 MB an ingest is meant to peak at allows (12 bytes and a bit a slot, at most 4M slots:
- * 51 MB; a re-ingest of 3M penalty rows peaked at 254 MB with a byte a slot).
+ * than the 256 MB an ingest is meant to peak at leaves (12 bytes and a bit a slot, at most 2M slots
+ * here: 25 MB). Re-ingests of 3M penalty rows, with a table of 4M slots, peaked at 247-268 MB.
  */
-const KNOWN_ROWS_MAX_RECORDS = 3_000_000;
+const KNOWN_ROWS_MAX_RECORDS = 1_500_000;
 
 /** A batch that wrote at least this many records refreshes the store's statistics after it commits. */
 const ANALYZE_AFTER_ROWS = 10_000;
