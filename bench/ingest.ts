@@ -42,7 +42,7 @@ const TYPED = 'penalty_typed';
 
 interface Run { label: string; seconds: number; rows: number; bytes: number; peakRssMb?: number; walBytes?: number }
 /** What the runs here read from `credit-etl ingest --json`. */
-interface IngestReport { status: string; read: number; inserted: number; updated: number; unchanged: number; recognised?: number; phases?: Record<string, number> }
+interface IngestReport { status: string; read: number; inserted: number; updated: number; unchanged: number; recognised?: { rows: number }; phases?: Record<string, number> }
 type Ours = Run & { report: IngestReport };
 
 const rowsOf = (cat: CategoryId, rows = ROWS) => generateCsvChunks({ category: cat, rows, seed: 11 });
@@ -291,11 +291,11 @@ async function main() {
     if (!loader) console.log('pgloader: not on PATH, skipped.');
     const reWal = again.walBytes / first.walBytes;
     console.log(`re-ingest: inserted ${again.report.inserted}, updated ${again.report.updated}, unchanged ${fmt(again.report.unchanged)} `
-      + `(recognised by fingerprint ${fmt(again.report.recognised ?? 0)}); ${fmt(again.seconds / checked.seconds, 2)}x the time with every row checked; `
+      + `(recognised by fingerprint ${fmt(again.report.recognised?.rows ?? 0)}); ${fmt(again.seconds / checked.seconds, 2)}x the time with every row checked; `
       + `WAL ${fmt(100 * reWal, 1)}% of the first load's (target under 5%: ${verdict(reWal < 0.05)})`);
     const changedRatio = rate(changed) / rate(base);
     console.log(`${100 / CHANGE_EVERY}% changed: ${fmt(changed.changed)} rows amended; updated ${fmt(changed.report.updated)}, inserted ${changed.report.inserted}, `
-      + `unchanged ${fmt(changed.report.unchanged)} (recognised ${fmt(changed.report.recognised ?? 0)}); ${fmt(changedRatio, 2)}x the baseline (target at least 0.4x: ${verdict(changedRatio >= 0.4)})`);
+      + `unchanged ${fmt(changed.report.unchanged)} (recognised ${fmt(changed.report.recognised?.rows ?? 0)}); ${fmt(changedRatio, 2)}x the baseline (target at least 0.4x: ${verdict(changedRatio >= 0.4)})`);
     console.log(`two files at once: ${fmt(pair.rows)} rows in ${fmt(pair.seconds, 1)} s, ${fmt(rate(pair))} rows/s together, ${fmt(rate(pair) / rate(first), 2)}x one file alone (the first load)`);
     console.log(`GBK vs UTF-8 time ${fmt(gb.seconds / first.seconds, 2)}x`);
     console.log(`parse threads, first load on ${availableParallelism()} cores: 1 thread ${fmt(rate(first))} rows/s, 2 threads ${fmt(rate(threads))} rows/s (${fmt(rate(threads) / rate(first), 2)}x)`);

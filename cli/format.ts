@@ -17,7 +17,13 @@ export function formatBatchReport(r: BatchReport): string {
   ];
   if (r.status === 'loaded') {
     lines.push(`  接受 accepted ${n(r.accepted)} = 新增 inserted ${n(r.inserted)} + 更新 updated ${n(r.updated)} + 未变 unchanged ${n(r.unchanged)} + 文件内重复 duplicates ${n(r.duplicates)}`);
-    if (r.recognised) lines.push(`  其中 ${n(r.recognised)} 行与库中记录逐字相同，免于重复校验 / ${n(r.recognised)} rows matched stored records cell for cell and were not checked again`);
+    if (r.recognised) {
+      const { rows, warnings } = r.recognised;
+      const zh = warnings > 0 ? `；其中 ${n(warnings)} 条警告已在首次入库时给出，不再逐条列出（--check-every-row 可重新列出）` : '';
+      const en = warnings > 0 ? `; their ${n(warnings)} warnings were given when they were first loaded and are not listed again (--check-every-row lists them)` : '';
+      lines.push(`  其中 ${n(rows)} 行与库中记录逐字相同，免于重复校验${zh}`);
+      lines.push(`  ${n(rows)} rows matched stored records cell for cell and were not checked again${en}`);
+    }
   }
   if (r.refusal) lines.push(`  退回原因 refused: ${r.refusal.messageZh} / ${r.refusal.messageEn}`);
   if (r.error) lines.push(`  错误 error: ${r.error}`);

@@ -8,7 +8,7 @@ describe('KnownSet', () => {
     const slots = hashes.map((h) => set.insert(h.hi, h.lo));
     expect(new Set(slots).size).toBe(1000);
     hashes.forEach((h, i) => expect(set.find(h.hi, h.lo)).toBe(slots[i]));
-    hashes.forEach((h, i) => expect(set.hashAt(slots[i])).toEqual(h));
+    hashes.forEach((h, i) => expect([set.table[2 * slots[i]], set.table[2 * slots[i] + 1]]).toEqual([h.hi, h.lo]));
     // the same low half with another high half (they share a probe chain) is not found
     expect(hashes.filter((h) => set.find(h.hi ^ 1, h.lo) >= 0)).toEqual([]);
     expect(set.insert(hashes[5].hi, hashes[5].lo)).toBe(slots[5]);
@@ -32,30 +32,43 @@ describe('KnownSet', () => {
 describe('KnownRows', () => {
   it('counts each stored record met once, and knows which fingerprints were met', () => {
     const known = new KnownRows(KnownSet.withRoomFor(2));
-    known.add(1, 2, keyHash('a'));
-    known.add(3, 4, keyHash('b'));
-    const a = known.set.find(1, 2);
+    known.add({ hi: 1, lo: 16 }, keyHash('a'));
+    known.add({ hi: 3, lo: 32 }, keyHash('b'));
+    const a = known.set.find(1, 16);
     known.meet(a);
     known.meet(a);
     expect(known.distinct).toBe(1);
-    expect(known.met({ hi: 1, lo: 2 })).toBe(true);
-    expect(known.met({ hi: 3, lo: 4 })).toBe(false);
-    expect(known.met({ hi: 5, lo: 6 })).toBe(false);
+    expect(known.met({ hi: 1, lo: 16 })).toBe(true);
+    expect(known.met({ hi: 3, lo: 32 })).toBe(false);
+    expect(known.met({ hi: 5, lo: 48 })).toBe(false);
+  });
+
+  it('finds a row by its fingerprint whatever warnings the stored value counts, and gives them back', () => {
+    const known = new KnownRows(KnownSet.withRoomFor(2));
+    known.add({ hi: 9, lo: -64 | 5 }, keyHash('a'));
+    const slot = known.set.find(9, -64);
+    expect(slot).toBeGreaterThanOrEqual(0);
+    expect(known.warningsOf(slot)).toBe(5);
+    expect(known.kept(slot)).toEqual({ hi: 9, lo: -64 | 5 });
+    known.meet(slot);
+    expect(known.met({ hi: 9, lo: -64 | 5 })).toBe(true);
   });
 
   it('grows when more records come than it was sized for, keeping the key of each', () => {
     let known = new KnownRows(KnownSet.withRoomFor(2));
+    // the low three bits count warnings: 8i keeps them clear, + i % 8 sets some
     for (let i = 1; i <= 100; i++) {
-      if (!known.add(i, -i, keyHash(`k${i}`))) {
+      if (!known.add({ hi: i, lo: -8 * i + (i % 8) }, keyHash(`k${i}`))) {
         known = known.grown();
-        expect(known.add(i, -i, keyHash(`k${i}`))).toBe(true);
+        expect(known.add({ hi: i, lo: -8 * i + (i % 8) }, keyHash(`k${i}`))).toBe(true);
       }
     }
     expect(known.set.size).toBe(100);
     expect(known.set.slots).toBeGreaterThanOrEqual(100 / 0.75);
     for (let i = 1; i <= 100; i++) {
-      const slot = known.set.find(i, -i);
+      const slot = known.set.find(i, -8 * i);
       expect(slot).toBeGreaterThanOrEqual(0);
+      expect(known.warningsOf(slot)).toBe(i % 8);
       known.wrote(`k${i}`);
       expect(known.mayConflict(slot)).toBe(true);
     }
@@ -63,8 +76,8 @@ describe('KnownRows', () => {
 
   it('says a known row may conflict once a line of its key was written, whatever else was written', () => {
     const known = new KnownRows(KnownSet.withRoomFor(1));
-    known.add(9, 9, keyHash('临市监处罚〔2024〕14号'));
-    const slot = known.set.find(9, 9);
+    known.add({ hi: 9, lo: 8 }, keyHash('临市监处罚〔2024〕14号'));
+    const slot = known.set.find(9, 8);
     // enough other keys to make the written set grow several times
     for (let i = 0; i < 5000; i++) known.wrote(`key ${i}`);
     expect(known.mayConflict(slot)).toBe(false);

@@ -4,7 +4,7 @@
 // fingerprint here sends the row on unchecked, as `known`; the main thread counts it unchanged and
 // writes nothing, unless an earlier line of the same file wrote the record's key: then the later
 // line must win, and it is checked and loaded like any other (mayConflict).
-import type { SourceHash } from './stages/source-hash.ts';
+import { splitKept, type SourceHash } from './stages/source-hash.ts';
 
 /**
  * The fingerprints as an open-addressing table in shared memory, so that parse threads probe it
@@ -64,9 +64,6 @@ export class KnownSet {
     }
   }
 
-  hashAt(slot: number): SourceHash {
-    return { hi: this.table[2 * slot], lo: this.table[2 * slot + 1] };
-  }
 }
 
 /** A 32-bit hash of a natural key (FNV-1a over its UTF-16 units): equal keys, equal hashes. */
@@ -121,6 +118,8 @@ class IntSet {
 /** The main thread's side: the key of each slot's record, the slots the batch met, and the keys it wrote. */
 export class KnownRows {
   private readonly keys: Int32Array;
+  /** The warnings each slot's row gave when it was checked. */
+  private readonly warnings: Uint8Array;
   /** A bit per slot. */
   private readonly metSlots: Uint8Array;
   private readonly written = new IntSet();
@@ -129,14 +128,19 @@ export class KnownRows {
 
   constructor(readonly set: KnownSet) {
     this.keys = new Int32Array(set.slots);
+    this.warnings = new Uint8Array(set.slots);
     this.metSlots = new Uint8Array(Math.ceil(set.slots / 8));
   }
 
-  /** A stored record's fingerprint and the keyHash of its natural key; false when the table has no room left (see grown). */
-  add(hi: number, lo: number, key: number): boolean {
+  /** A stored record's source_hash and the keyHash of its natural key; false when the table has no room left (see grown). */
+  add(kept: SourceHash, key: number): boolean {
     if (!this.set.hasRoom) return false;
-    const slot = this.set.insert(hi, lo);
-    if (slot >= 0) this.keys[slot] = key;
+    const { fingerprint, warnings } = splitKept(kept);
+    const slot = this.set.insert(fingerprint.hi, fingerprint.lo);
+    if (slot >= 0) {
+      this.keys[slot] = key;
+      this.warnings[slot] = warnings;
+    }
     return true;
   }
 
@@ -144,7 +148,7 @@ export class KnownRows {
   grown(): KnownRows {
     const next = new KnownRows(KnownSet.withRoomFor(2 * this.set.size));
     const t = this.set.table;
-    for (let i = 0; i < this.set.slots; i++) if (t[2 * i] !== 0 || t[2 * i + 1] !== 0) next.add(t[2 * i], t[2 * i + 1], this.keys[i]);
+    for (let i = 0; i < this.set.slots; i++) if (t[2 * i] !== 0 || t[2 * i + 1] !== 0) next.add(this.kept(i), this.keys[i]);
     return next;
   }
 
@@ -167,8 +171,19 @@ export class KnownRows {
     }
   }
 
-  /** Whether a known row of the file already counted the record with this fingerprint. */
-  met(h: SourceHash): boolean {
+  /** The source_hash of the slot's record, as stored. */
+  kept(slot: number): SourceHash {
+    return { hi: this.set.table[2 * slot], lo: this.set.table[2 * slot + 1] | this.warnings[slot] };
+  }
+
+  /** The warnings the slot's row gave when it was checked, which a delivery that leaves it out still counts. */
+  warningsOf(slot: number): number {
+    return this.warnings[slot];
+  }
+
+  /** Whether a known row of the file already counted the record with this source_hash. */
+  met(kept: SourceHash): boolean {
+    const { fingerprint: h } = splitKept(kept);
     const slot = this.set.find(h.hi, h.lo);
     return slot >= 0 && (this.metSlots[slot >> 3] & (1 << (slot & 7))) !== 0;
   }

@@ -6,7 +6,7 @@ import { restoreNeutralised } from './report.ts';
 import { splitComposite } from './stages/composite.ts';
 import { normalizeRecord } from './stages/normalize.ts';
 import { resolveSourceUnit, stampRecord, type StampContext } from './stages/provenance.ts';
-import { readingOf, sourceHash } from './stages/source-hash.ts';
+import { MAX_KEPT_WARNINGS, readingOf, sourceHash, withWarnings } from './stages/source-hash.ts';
 import { validateRecord } from './stages/validate.ts';
 import type { CheckedRow, CreditRecord, HeaderMap, RowIssue, SourceRow } from './types.ts';
 
@@ -64,7 +64,7 @@ export function checkRow(spec: CategorySpec, header: HeaderMap, row: SourceRow, 
   if (originals) fields._original = originals;
   const source = resolveSourceUnit(spec, fields, deliverer, line, spec.sourceUnitField ? headerOf(spec.sourceUnitField) : undefined);
   if (!source.ok) return { kind: 'rejected', issues: [source.issue], warnings };
-  const hash = warnings.length === 0 ? sourceHash(readingOf(spec, header, deliverer), cells) : null;
+  const hash = warnings.length <= MAX_KEPT_WARNINGS ? withWarnings(sourceHash(readingOf(spec, header, deliverer), cells), warnings.length) : null;
   const corrects = header.reportLine === undefined ? undefined : reportLineOf(cells[header.reportLine]);
   const valid = { kind: 'valid', fields, sourceUnit: source.unit, warnings, sourceHash: hash } as const;
   return corrects === undefined ? valid : { ...valid, corrects };

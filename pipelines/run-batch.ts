@@ -56,7 +56,7 @@ export interface BatchSink {
   /** A known row (pipelines/known-rows.ts) left out: the record of that slot, unchanged. */
   unchanged(slot: number): Promise<void>;
   /** The counts of what the load did, and how long its phases took (milliseconds by name, for the report). */
-  commit(close: SinkClose): Promise<Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'> & Pick<BatchReport, 'phases' | 'recognised'>>;
+  commit(close: SinkClose): Promise<Pick<BatchCounts, 'inserted' | 'updated' | 'unchanged' | 'duplicates'> & Pick<BatchReport, 'phases'>>;
   fail(error: Error, close: Partial<SinkClose>): Promise<void>;
 }
 
@@ -83,8 +83,12 @@ export interface BatchReport extends BatchCounts {
   readonly durationMs: number;
   /** Where the time went, as the sink measured it (milliseconds by phase). */
   readonly phases?: Readonly<Record<string, number>>;
-  /** Rows recognised by their fingerprint as records the store holds unchanged, and left out unchecked (pipelines/known-rows.ts). */
-  readonly recognised?: number;
+  /**
+   * Rows recognised by their fingerprint as records the store holds unchanged, and left out unchecked
+   * (pipelines/known-rows.ts), and the warnings they gave when first checked: counted in warningCount,
+   * not listed again.
+   */
+  readonly recognised?: { readonly rows: number; readonly warnings: number };
 }
 
 /**
@@ -198,6 +202,7 @@ export async function runBatch(
   const issues: RowIssue[] = [];
   const warnings: RowIssue[] = [];
   let warningCount = 0;
+  const recognised = { rows: 0, warnings: 0 };
   let read = 0;
   let accepted = 0;
   let rejected = 0;
@@ -233,6 +238,9 @@ export async function runBatch(
           if (!deps.known!.mayConflict(input.slot)) {
             read++;
             accepted++;
+            recognised.rows++;
+            recognised.warnings += deps.known!.warningsOf(input.slot);
+            warningCount += deps.known!.warningsOf(input.slot);
             lastLine = input.line;
             if (header!.reportLine === undefined) corrected?.push([input.line, input.line]);
             await sink.unchanged(input.slot);
@@ -291,7 +299,7 @@ export async function runBatch(
     deps.onProgress?.({ bytes: source.progress().sizeBytes, rows: read });
     const close = closeOf();
     const counts = await sink.commit(close);
-    return report(req, close, { read, accepted, rejected, ...counts }, refusal ? 'refused' : 'loaded', issues, started);
+    return report(req, close, { read, accepted, rejected, ...counts, ...(recognised.rows > 0 && !refusal ? { recognised } : {}) }, refusal ? 'refused' : 'loaded', issues, started);
   } catch (e) {
     const err = e as Error;
     const close = closeOf();

@@ -43,7 +43,7 @@ export interface KnownRow {
 export type CheckedRow =
   | {
     readonly kind: 'valid'; readonly fields: Fields; readonly sourceUnit: string; readonly warnings: readonly RowIssue[];
-    /** The row's fingerprint; null when it had warnings, so that a re-delivery says them again. */
+    /** The row's fingerprint with the number of its warnings (pipelines/stages/source-hash.ts); null for a row with more than it holds. */
     readonly sourceHash: SourceHash | null;
     /** The 行号 of a corrected rejection report's row: the line of the original batch it corrects. */
     readonly corrects?: number;

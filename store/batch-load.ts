@@ -302,7 +302,7 @@ export class BatchLoad implements BatchSink {
     // Known rows take their place in chunks as if they were written, so the chunks, and what an
     // in-file revert leaves across them, are the same as when every row is checked.
     this.knownInChunk++;
-    this.knownHashes?.sourceHash(this.known!.set.hashAt(slot));
+    this.knownHashes?.sourceHash(this.known!.kept(slot));
     return this.chunkFull() ? this.nextChunk(true) : DONE;
   }
 
@@ -414,7 +414,7 @@ export class BatchLoad implements BatchSink {
   }
 
   /** Writes what is left (unless refused: then undoes what was written), the final status and counts, and commits. */
-  async commit(close: SinkClose): Promise<MergeCounts & { phases: Record<string, number>; recognised?: number }> {
+  async commit(close: SinkClose): Promise<MergeCounts & { phases: Record<string, number> }> {
     try {
       failpoint('batch.copy-end');
       const tail = performance.now();
@@ -465,8 +465,7 @@ export class BatchLoad implements BatchSink {
       this.phases.tail = performance.now() - tail;
       const total = performance.now() - this.started;
       // stream: reading and encoding the file until its last row, the writing of earlier chunks overlapping it
-      const phases = { stream: Math.round(total - this.phases.tail), ...roundAll(this.phases) };
-      return { ...counts, phases, ...(this.knownRowCount > 0 && !close.refusal ? { recognised: this.knownRowCount } : {}) };
+      return { ...counts, phases: { stream: Math.round(total - this.phases.tail), ...roundAll(this.phases) } };
     } catch (e) {
       await this.abandon(e as Error);
       throw e;

@@ -28,9 +28,9 @@ export async function readKnownRows(conn: any, category: string, deliveredBy: st
       const hi = Number(text.slice(start, t1));
       const lo = Number(text.slice(t1 + 1, t2));
       const key = keyHash(unescapeCopy(text.slice(t2 + 1, end)));
-      if (!known.add(hi, lo, key)) {
+      if (!known.add({ hi, lo }, key)) {
         known = known.grown();
-        known.add(hi, lo, key);
+        known.add({ hi, lo }, key);
       }
     }
     rest = text.slice(start);

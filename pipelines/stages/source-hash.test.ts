@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { category, findProviderUnit } from '../../schemas/registry.ts';
 import { mapHeaders } from './map-headers.ts';
-import { readingOf, sourceHash } from './source-hash.ts';
+import { MAX_KEPT_WARNINGS, readingOf, sourceHash, splitKept, withWarnings } from './source-hash.ts';
 
 const penalty = category('penalty');
 const ndrc = findProviderUnit('ndrc')!;
@@ -25,8 +25,10 @@ describe('sourceHash', () => {
     expect(sourceHash(reading(headers, findProviderUnit('water-utility')!), cells)).not.toEqual(base);
   });
 
-  it('gives two 32-bit halves', () => {
+  it('gives two 32-bit halves, the low bits of the second clear for the warnings a record keeps with it', () => {
     const h = sourceHash(reading(), ['x']);
     for (const half of [h.hi, h.lo]) expect(half).toBe(half | 0);
+    expect(h.lo & MAX_KEPT_WARNINGS).toBe(0);
+    for (let w = 0; w <= MAX_KEPT_WARNINGS; w++) expect(splitKept(withWarnings(h, w))).toEqual({ fingerprint: h, warnings: w });
   });
 });

@@ -2,7 +2,8 @@
 // read (the category's schema and code lists, the file's header, the deliverer). checkRow is a
 // function of nothing else, so two rows with one fingerprint become the same record: a row whose
 // fingerprint a stored record carries is that record unchanged, and a re-delivery can leave it out
-// before checking it (pipelines/known-rows.ts).
+// before checking it (pipelines/known-rows.ts). Checking is also what gives a row its warnings, so
+// the record keeps their number with the fingerprint, and a delivery that leaves the row out counts them.
 //
 // MD5, cut to 64 bits, is enough here: what a collision could do is leave one changed row of the
 // deliverer's own out of its own delivery, which needs 2^-64 luck, or a deliverer working against
@@ -11,7 +12,12 @@ import { hash } from 'node:crypto';
 import { commonSchema, type CategorySpec, type ProviderUnit } from '../../schemas/registry.ts';
 import type { HeaderMap } from '../types.ts';
 
-/** A signed 64-bit fingerprint as two 32-bit halves (credit_records.source_hash = hi * 2^32 + unsigned lo). */
+/**
+ * A signed 64-bit fingerprint as two 32-bit halves (credit_records.source_hash = hi * 2^32 + unsigned
+ * lo). The low WARNING_BITS of lo are not part of the row's fingerprint: the stored value carries there
+ * how many warnings the row gave (withWarnings), so that a re-delivery that leaves the row out still
+ * counts them.
+ */
 export interface SourceHash {
   readonly hi: number;
   readonly lo: number;
@@ -41,8 +47,19 @@ export function readingOf(spec: CategorySpec, header: HeaderMap, deliverer: Prov
   return r;
 }
 
-/** The fingerprint of a row's cells (U+0000 cannot be in an accepted row's cells: E_ROW_NUL). */
+const WARNING_BITS = 3;
+/** The most warnings a stored fingerprint can carry; a row with more keeps none. */
+export const MAX_KEPT_WARNINGS = (1 << WARNING_BITS) - 1;
+
+/** The fingerprint of a row's cells, its low WARNING_BITS clear (U+0000 cannot be in an accepted row's cells: E_ROW_NUL). */
 export function sourceHash(reading: string, cells: readonly string[]): SourceHash {
   const digest = hash('md5', `${reading}\u0000${cells.join('\u0000')}`, 'buffer');
-  return { hi: digest.readInt32BE(0), lo: digest.readInt32BE(4) };
+  return { hi: digest.readInt32BE(0), lo: digest.readInt32BE(4) & ~MAX_KEPT_WARNINGS };
 }
+
+/** The value a record keeps: the fingerprint with the row's warnings counted in its low bits (at most MAX_KEPT_WARNINGS). */
+export const withWarnings = (h: SourceHash, warnings: number): SourceHash => ({ hi: h.hi, lo: h.lo | warnings });
+
+/** A kept value -> the row's fingerprint and the warnings it gave. */
+export const splitKept = (kept: SourceHash): { fingerprint: SourceHash; warnings: number } =>
+  ({ fingerprint: { hi: kept.hi, lo: kept.lo & ~MAX_KEPT_WARNINGS }, warnings: kept.lo & MAX_KEPT_WARNINGS });
