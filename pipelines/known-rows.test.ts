@@ -9,7 +9,7 @@ describe('KnownSet', () => {
     expect(new Set(slots).size).toBe(1000);
     hashes.forEach((h, i) => expect(set.find(h.hi, h.lo)).toBe(slots[i]));
     hashes.forEach((h, i) => expect([set.table[2 * slots[i]], set.table[2 * slots[i] + 1]]).toEqual([h.hi, h.lo]));
-    // the same low half with another high half (they share a probe chain) is not found
+    // the same low half with another high half is not found
     expect(hashes.filter((h) => set.find(h.hi ^ 1, h.lo) >= 0)).toEqual([]);
     expect(set.insert(hashes[5].hi, hashes[5].lo)).toBe(slots[5]);
   });

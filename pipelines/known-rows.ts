@@ -38,10 +38,10 @@ export class KnownSet {
     return this.mask + 1;
   }
 
-  /** The slot holding the fingerprint, or -1. */
+  /** The slot holding the fingerprint, or -1. Probing starts from hi: lo's low bits are always clear (source-hash.ts). */
   find(hi: number, lo: number): number {
     const t = this.table;
-    for (let i = lo & this.mask; ; i = (i + 1) & this.mask) {
+    for (let i = hi & this.mask; ; i = (i + 1) & this.mask) {
       const h = t[2 * i];
       const l = t[2 * i + 1];
       if (h === hi && l === lo) return hi === 0 && lo === 0 ? -1 : i;
@@ -53,7 +53,7 @@ export class KnownSet {
   insert(hi: number, lo: number): number {
     if (hi === 0 && lo === 0) return -1;
     const t = this.table;
-    for (let i = lo & this.mask; ; i = (i + 1) & this.mask) {
+    for (let i = hi & this.mask; ; i = (i + 1) & this.mask) {
       if (t[2 * i] === hi && t[2 * i + 1] === lo) return i;
       if (t[2 * i] === 0 && t[2 * i + 1] === 0) {
         t[2 * i] = hi;
@@ -63,7 +63,6 @@ export class KnownSet {
       }
     }
   }
-
 }
 
 /** A 32-bit hash of a natural key (FNV-1a over its UTF-16 units): equal keys, equal hashes. */
