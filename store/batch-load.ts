@@ -360,11 +360,11 @@ export class BatchLoad implements BatchSink {
     await this.events!.beforeChunk(c.usccs);
     failpoint('batch.merge');
     const { rows: found } = await this.trx.raw(LOOKUP_SQL, { batchId: this.meta.id, keys: c.keys as string[], category: this.meta.category });
-    const stored: ({ hash: string; ours: boolean; counted: boolean } | undefined)[] = new Array(c.keys.length);
+    const stored: ({ hash: string; ours: boolean; metKnown: boolean } | undefined)[] = new Array(c.keys.length);
     for (const f of found) {
       // a known row earlier in the file already counted the record (the later line is written as usual)
-      const counted = this.known !== null && f.sh !== null && this.known.met({ hi: f.sh, lo: f.sl });
-      stored[f.i] = { hash: f.content_hash, ours: f.ours === true, counted };
+      const metKnown = this.known !== null && f.sh !== null && this.known.met({ hi: f.sh, lo: f.sl });
+      stored[f.i] = { hash: f.content_hash, ours: f.ours === true, metKnown };
     }
     const seen = new Map<string, number>();
     for (const k of c.keys) seen.set(k, (seen.get(k) ?? 0) + 1);
@@ -388,7 +388,7 @@ export class BatchLoad implements BatchSink {
         routes[i] = Route.Merge;
         merges++;
       }
-      if (s === undefined || (!s.ours && !s.counted)) counted.key(c.keys[i]);
+      if (s === undefined || (!s.ours && !s.metKnown)) counted.key(c.keys[i]);
     }
     if (copies > 0) await this.stager.copy('records', pick(c.records, c.segments, (i) => routes[i] === Route.Copy));
     this.copied += copies;
