@@ -112,13 +112,20 @@ export function xlsxSource(file: string, opts: XlsxSourceOptions): RecordSource 
     let found = false;
     try {
       for await (const ws of reader as AsyncIterable<any>) {
-        if (found) continue;
+        // Sheets after the one read are never opened: the reader stops here.
+        if (found) break;
         const sheets = sheetsOf(reader);
         const part = `sheet${ws.id}.xml`;
         const ref = sheets.find((s) => s.target.endsWith(part));
         const name = ref?.name ?? ws.name;
         const wanted = opts.sheet === undefined ? (sheets.length ? sheets[0].target.endsWith(part) : true) : name === opts.sheet.trim();
-        if (!wanted) continue;
+        if (!wanted) {
+          // Read to its end all the same: exceljs may have spooled the sheet to a temporary file that
+          // it deletes as soon as the next sheet is asked for, while the stream over it has yet to
+          // open it: an ENOENT thrown outside any caller, which ended the process.
+          for await (const _ of ws as AsyncIterable<unknown>);
+          continue;
+        }
         found = true;
         described = { ...described, encoding: workbookEncoding(name) };
         let width = -1;
