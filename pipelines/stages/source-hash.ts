@@ -35,16 +35,16 @@ function rulesOf(spec: CategorySpec): string {
   return text;
 }
 
-const readings = new WeakMap<HeaderMap, string>();
+/** Per header (one per file read), the reading under the deliverer it was last asked for. */
+const readings = new WeakMap<HeaderMap, { readonly spec: CategorySpec; readonly deliverer: ProviderUnit; readonly reading: string }>();
 
 /** What a row's cells are read under, as a short prefix of every fingerprint of the file. */
 export function readingOf(spec: CategorySpec, header: HeaderMap, deliverer: ProviderUnit): string {
-  let r = readings.get(header);
-  if (r === undefined) {
-    r = hash('md5', JSON.stringify([rulesOf(spec), header.headers, deliverer]), 'hex');
-    readings.set(header, r);
-  }
-  return r;
+  const r = readings.get(header);
+  if (r?.spec === spec && r.deliverer === deliverer) return r.reading;
+  const reading = hash('md5', JSON.stringify([rulesOf(spec), header.headers, deliverer]), 'hex');
+  readings.set(header, { spec, deliverer, reading });
+  return reading;
 }
 
 const WARNING_BITS = 3;

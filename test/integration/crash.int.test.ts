@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeCsvFile } from '../../testkit/generate-fixtures.ts';
 import { CLI } from '../helpers/cli.ts';
 import { ingest } from '../helpers/ingest.ts';
+import { toCsv } from '../helpers/penalty-rows.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
 
 // Progress is reported every 10k rows, so `ingest.progress` falls mid-file; 2% of the rows carry a
@@ -128,8 +129,7 @@ for (const point of REDELIVERY_KILLS) {
       const col = header.indexOf('行政处罚内容');
       const changedRows = rows.map((r, i) => (i % 5 === 0 ? Object.assign([...r], { [col]: `${r[col]}（复议变更）` }) : r));
       const changed = path.join(dir, 'penalty-15k-changed.csv');
-      const quote = (c: string) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c);
-      writeFileSync(changed, [header, ...changedRows].map((r) => r.map(quote).join(',')).join('\r\n') + '\r\n');
+      writeFileSync(changed, toCsv(changedRows, header));
       const store = async () => t.db.knex('credit_records').orderBy('id').select('id', 'natural_key', 'content_hash', 'version', 'batch_id', t.db.knex.raw('source_hash::text'));
       const before = await store();
 
