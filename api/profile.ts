@@ -2,9 +2,9 @@
 // under the rules of api/access.ts, and the account of what was shown, masked or withheld that the
 // access log keeps.
 import { categories, category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
-import { authorisationsInForce, collectedUnderLapsed, lapsedByEnterprise, type Authorisation } from '../store/authorisations.ts';
+import { collectedUnderLapsed, type Authorisation } from '../store/authorisations.ts';
 import type { Db } from '../store/db.ts';
-import { enterpriseRecords, type ProfileRecord } from '../store/queries.ts';
+import { enterpriseReads, type ProfileRecord } from '../store/queries.ts';
 import { shanghaiToday } from '../lib/utility-indicators.ts';
 import { utilityIndicators } from '../store/indicators.ts';
 import { isGatedCategory } from '../schemas/sensitivity.ts';
@@ -47,11 +47,7 @@ const shownUnder = (spec: CategorySpec, grant: Authorisation | undefined) => !is
 export async function enterpriseProfile(db: Db, uscc: string, viewer: Viewer) {
   const at = viewer.now.toISOString();
   const today = at.slice(0, 10);
-  const [all, grants, lapsed] = await Promise.all([
-    enterpriseRecords(db, uscc),
-    authorisationsInForce(db, { enterpriseUscc: uscc, institutionId: viewer.institutionId, at }),
-    lapsedByEnterprise(db, [uscc], at).then((m) => m.get(uscc) ?? {}),
-  ]);
+  const { records: all, grants, lapsed } = await enterpriseReads(db, { uscc, institutionId: viewer.institutionId, at });
   const shownIndicators: Partial<Record<(typeof INDICATOR_CATEGORIES)[number], ReturnType<typeof utilityIndicators>>> = {};
   for (const c of INDICATOR_CATEGORIES) {
     // Indicators over data collected under a lapsed authorisation would disclose it.

@@ -162,23 +162,11 @@ async function load(url: string, db: Db): Promise<{ seconds: number; enterprises
     UNION ALL SELECT gen_random_uuid(), uscc, ${all}, ?, now() - interval '800 days', now() - interval '70 days', '书面', NULL, 'bench' FROM bench_enterprises WHERE ord % 12 = 1
     UNION ALL SELECT gen_random_uuid(), uscc, ARRAY['water','gas','rnd','agri'], NULL, now() - interval '100 days', now() + interval '600 days', '线上', NULL, 'bench' FROM bench_enterprises WHERE ord % 4 = 2`,
   [INSTITUTION, INSTITUTION]);
-  await flagEnterprises(db);
   await k.raw('DROP TABLE bench_templates');
   await k.raw('VACUUM ANALYZE');
   const count = async (t: string) => Number((await k(t).count('* as n'))[0].n);
   const size = Number((await k.raw('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
   return { seconds: since(start), enterprises: ents.count, records: await count('credit_records'), versions: await count('credit_record_versions'), grants: await count('enterprise_authorisations'), sizeGb: size / 2 ** 30 };
-}
-
-/**
- * What the profile of each enterprise will read, so the pgbench script runs the same statements the
- * service runs for it (no extra queries): whether any of its records has earlier versions.
- */
-export async function flagEnterprises(db: Db): Promise<void> {
-  const k = db.knex;
-  await k.raw('ALTER TABLE bench_enterprises ADD COLUMN IF NOT EXISTS has_history boolean NOT NULL DEFAULT false');
-  await k.raw(`UPDATE bench_enterprises e SET has_history = true FROM (SELECT DISTINCT subject_uscc FROM credit_records WHERE version > 1) r WHERE r.subject_uscc = e.uscc`);
-  await k.raw('VACUUM ANALYZE bench_enterprises');
 }
 
 interface Result { label: string; rps: number; p50: number; p99: number; detail: string }
@@ -237,7 +225,7 @@ const DETAIL = JSON.stringify({
 async function pgbench(url: string, token: { hash: string; id: string; institutionId: string }, enterprises: number, dir: string): Promise<Result> {
   const script = path.join(dir, 'profile.sql');
   writeFileSync(script, readFileSync(process.env.BENCH_PGBENCH_SCRIPT || here('query-profile.pgbench.sql'), 'utf8'));
-  const args = (duration: number, logged: boolean) => ['-n', '-M', 'extended', '-c', String(CONNECTIONS), '-j', '2', '-T', String(duration),
+  const args = (duration: number, logged: boolean) => ['-n', '-M', 'prepared', '-c', String(CONNECTIONS), '-j', '2', '-T', String(duration),
     '-D', `n=${enterprises}`, '-D', `token_hash=${token.hash}`, '-D', `token_id=${token.id}`,
     '-D', `institution=${INSTITUTION}`, '-D', `institution_id=${token.institutionId}`, '-D', `at=${new Date().toISOString()}`, '-D', `detail=${DETAIL}`, '-f', script,
     ...(logged ? ['-l', `--log-prefix=${path.join(dir, 'pgbench_log')}`] : []), url];
@@ -256,7 +244,7 @@ async function pgbench(url: string, token: { hash: string; id: string; instituti
   const sorted = Float64Array.from(lat).sort();
   const failed = /number of failed transactions: (\d+)/.exec(out)?.[1];
   if (failed && failed !== '0') throw new Error(`pgbench had failed transactions:\n${out}`);
-  return { label: `pgbench, the same SQL (${CONNECTIONS} clients, -j 2, -M extended)`, rps: tps, p50: percentile(sorted, 50), p99: percentile(sorted, 99), detail: out.trim().split('\n').slice(-6).join(' / ') };
+  return { label: `pgbench, the same SQL (${CONNECTIONS} clients, -j 2, -M prepared)`, rps: tps, p50: percentile(sorted, 50), p99: percentile(sorted, 99), detail: out.trim().split('\n').slice(-6).join(' / ') };
 }
 
 async function main() {

@@ -7,7 +7,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { AuditKey, AuditKeyring } from './audit-keys.ts';
 import type { Db } from './db.ts';
-import { utcIso } from './sql.ts';
+import { prepared, utcIso } from './sql.ts';
 import { metrics } from '../lib/metrics.ts';
 
 export interface AccessActor {
@@ -62,6 +62,17 @@ export function entryHash(prevHash: string, seq: number, e: AccessEntryInput, ke
 }
 
 const APPEND_LOCK = 'credit-etl access_log append';
+
+/**
+ * A group's entries (a JSON array, so that the text is the same for any group size and can be
+ * prepared) and the new head, in one statement.
+ */
+const APPEND_SQL = `WITH appended AS (
+    INSERT INTO access_log (seq, at, request_id, actor_role, actor_unit, actor_token_id, action, enterprises, detail, prev_hash, hash, key_id)
+    SELECT * FROM jsonb_to_recordset(?::jsonb) AS e(seq bigint, at timestamptz, request_id text, actor_role text, actor_unit text,
+      actor_token_id uuid, action text, enterprises text[], detail jsonb, prev_hash text, hash text, key_id text))
+  INSERT INTO access_log_head (one, seq, hash, key_id) VALUES (true, ?, ?, ?)
+  ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, key_id = EXCLUDED.key_id`;
 
 /** The largest group of entries appended in one transaction. */
 const MAX_GROUP = 100;
@@ -123,8 +134,8 @@ async function drain(db: Db, q: { pending: Pending[]; appending: boolean }): Pro
 async function appendGroup(db: Db, entries: readonly AccessEntryInput[]): Promise<AccessEntry[]> {
   const key = db.audit.current;
   return db.knex.transaction(async (trx) => {
-    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [APPEND_LOCK]);
-    const head = await trx('access_log_head').select('seq', 'hash', 'key_id').first();
+    await prepared(db, 'credit-etl.access-log.lock', trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [APPEND_LOCK]));
+    const head = await prepared(db, 'credit-etl.access-log.head', trx('access_log_head').select('seq', 'hash', 'key_id').first());
     let seq = head ? Number(head.seq) : 0;
     let prevHash: string = head ? head.hash : GENESIS_HASH;
     const rotation: AccessEntryInput[] = head && head.key_id !== key.id
@@ -136,12 +147,11 @@ async function appendGroup(db: Db, entries: readonly AccessEntryInput[]): Promis
       prevHash = entry.hash;
       return entry;
     });
-    await trx('access_log').insert(appended.map((a) => ({
+    const rows = appended.map((a) => ({
       seq: a.seq, at: a.at, request_id: a.requestId, actor_role: a.actor.role, actor_unit: a.actor.unit, actor_token_id: a.actor.tokenId,
-      action: a.action, enterprises: [...a.enterprises], detail: JSON.stringify(a.detail), prev_hash: a.prevHash, hash: a.hash, key_id: a.keyId,
-    })));
-    await trx.raw(`INSERT INTO access_log_head (one, seq, hash, key_id) VALUES (true, ?, ?, ?)
-      ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, key_id = EXCLUDED.key_id`, [seq, prevHash, key.id]);
+      action: a.action, enterprises: a.enterprises, detail: a.detail, prev_hash: a.prevHash, hash: a.hash, key_id: a.keyId,
+    }));
+    await prepared(db, 'credit-etl.access-log.append', trx.raw(APPEND_SQL, [JSON.stringify(rows), seq, prevHash, key.id]));
     return appended.slice(rotation.length);
   });
 }

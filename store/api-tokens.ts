@@ -2,7 +2,7 @@
 // hash on every request, revoked by id.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from './db.ts';
-import { utcIso as ts } from './sql.ts';
+import { prepared, utcIso as ts } from './sql.ts';
 
 export const ROLES = ['provider', 'analyst', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -36,7 +36,7 @@ export async function createApiToken(db: Db, t: { role: Role; unit: string; labe
 /** The live token a request presented, or undefined (unknown, malformed or revoked: the caller cannot tell which). */
 export async function findApiToken(db: Db, token: string): Promise<ApiToken | undefined> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return undefined;
-  return (await select(db).where({ token_hash: hashToken(token) }).whereNull('revoked_at').first()) as ApiToken | undefined;
+  return (await prepared(db, 'credit-etl.api-token', select(db).where({ token_hash: hashToken(token) }).whereNull('revoked_at').first())) as ApiToken | undefined;
 }
 
 export async function listApiTokens(db: Db): Promise<ApiToken[]> {

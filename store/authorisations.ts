@@ -1,7 +1,6 @@
 // Grants, revocations and the one question everything else asks: is there an authorisation in force
 // for this enterprise, category and recipient right now?
 import { randomUUID } from 'node:crypto';
-import type { Knex } from 'knex';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { Db } from './db.ts';
 import { utcIso as ts } from './sql.ts';
@@ -37,9 +36,10 @@ export interface GrantInput {
 }
 
 const COLUMNS = ['id', 'enterprise_uscc', 'categories', 'institution', 'institution_id', 'evidence_kind', 'evidence_ref', 'recorded_by'];
+const TIMES = ['granted_at', 'expires_at', 'revoked_at', 'recorded_at'];
 
 function select(db: Db) {
-  return db.knex('enterprise_authorisations').select([...COLUMNS, ...['granted_at', 'expires_at', 'revoked_at', 'recorded_at'].map((c) => db.knex.raw(ts(c)))]);
+  return db.knex('enterprise_authorisations').select([...COLUMNS, ...TIMES.map((c) => db.knex.raw(ts(c)))]);
 }
 
 export async function grantAuthorisation(db: Db, g: GrantInput): Promise<Authorisation> {
@@ -55,9 +55,6 @@ export async function getAuthorisation(db: Db, id: string): Promise<Authorisatio
   return (await select(db).where({ id }).first()) as Authorisation | undefined;
 }
 
-/** The grants of the query that are in force at `at`: granted by then, not expired, never revoked. */
-const inForce = (q: Knex.QueryBuilder, at: string) => q.where('granted_at', '<=', at).where('expires_at', '>', at).whereNull('revoked_at');
-
 /** Revokes a grant; revoking twice keeps the first revocation time. Returns false for an unknown id. */
 export async function revokeAuthorisation(db: Db, id: string, at: string): Promise<boolean> {
   if (!/^[0-9a-f-]{36}$/i.test(id)) return false;
@@ -71,14 +68,29 @@ export async function listAuthorisations(db: Db, enterpriseUscc?: string): Promi
 }
 
 /**
+ * The grants in force at `:at` (granted by then, not expired, never revoked) for the enterprise
+ * `:uscc`, the enterprises `:usccs` (a text[]) or all, and one recipient: the institution
+ * `:institution_id`, or the platform's own collection. Fixed text per choice, so that a prepared
+ * statement can hold it (store/queries.ts). One enterprise is asked by equality, not as an array of
+ * one: on stale statistics the planner leaves an array condition out of the index
+ * (store/authorisations.int.test.ts).
+ */
+export function grantsInForceSql(o: { recipient: 'institution' | 'platform'; enterprises: 'one' | 'many' | 'all' }): string {
+  const of = { one: 'enterprise_uscc = :uscc AND', many: 'enterprise_uscc = ANY(:usccs) AND', all: '' }[o.enterprises];
+  return `SELECT ${COLUMNS.join(', ')}, ${TIMES.map((c) => ts(c)).join(', ')} FROM enterprise_authorisations
+    WHERE ${of} granted_at <= :at AND expires_at > :at AND revoked_at IS NULL
+      AND ${o.recipient === 'platform' ? 'institution IS NULL' : 'institution_id = :institution_id'}`;
+}
+
+/**
  * Every grant in force at `at` for this enterprise (or these enterprises) and recipient (the
- * institution's registry id, or null for the platform's own collection), latest expiry first. Revoked
- * or expired grants never count.
+ * institution's registry id, or null for the platform's own collection), latest expiry first.
  */
 export async function authorisationsInForce(db: Db, q: { enterpriseUscc: string | readonly string[]; institutionId: string | null; at: string }): Promise<Authorisation[]> {
   const usccs = typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
-  const rows = inForce(select(db).whereIn('enterprise_uscc', usccs), q.at).orderBy('expires_at', 'desc');
-  return (await (q.institutionId === null ? rows.whereNull('institution') : rows.where({ institution_id: q.institutionId }))) as Authorisation[];
+  const sql = grantsInForceSql({ recipient: q.institutionId === null ? 'platform' : 'institution', enterprises: usccs.length === 1 ? 'one' : 'many' });
+  const r = await db.knex.raw(`${sql} ORDER BY expires_at DESC`, { at: q.at, ...(usccs.length === 1 ? { uscc: usccs[0] } : { usccs }), ...(q.institutionId === null ? {} : { institution_id: q.institutionId }) });
+  return r.rows;
 }
 
 /** The grant in force for one category (the one lasting longest), or undefined. */
@@ -88,10 +100,9 @@ export async function authorisationInForce(db: Db, q: { enterpriseUscc: string; 
 
 /** Enterprises with a grant in force to the platform for a category: whom a per-enterprise connector may call. */
 export async function authorisedEnterprises(db: Db, category: CategoryId, at: string): Promise<string[]> {
-  const rows = await inForce(db.knex('enterprise_authorisations').distinct('enterprise_uscc')
-    .whereRaw('? = ANY(categories)', [category]).whereNull('institution'), at)
-    .orderBy('enterprise_uscc');
-  return rows.map((r: { enterprise_uscc: string }) => r.enterprise_uscc);
+  const r = await db.knex.raw(`SELECT DISTINCT enterprise_uscc FROM (${grantsInForceSql({ recipient: 'platform', enterprises: 'all' })}) g
+    WHERE :category = ANY(categories) ORDER BY enterprise_uscc`, { at, category });
+  return r.rows.map((x: { enterprise_uscc: string }) => x.enterprise_uscc);
 }
 
 /**
@@ -110,17 +121,25 @@ export interface LapsedCollection {
   readonly ended: string;
 }
 
-export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string | readonly string[]; endedBefore?: string }): Promise<LapsedCollection[]> {
-  const usccs = q.enterpriseUscc === undefined ? null : typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
-  const r = await db.knex.raw(`
-    WITH g AS (
+/**
+ * The lapsed collections at `:at`: of the enterprises `:usccs` (a text[]) only, when `of` says so;
+ * only those whose last grant ended before `:ended_before`, when `endedBefore` says so. Fixed text per
+ * choice, so that a prepared statement can hold it (store/queries.ts).
+ */
+export function lapsedCollectionsSql(o: { of: boolean; endedBefore: boolean }): string {
+  return `WITH g AS (
       SELECT enterprise_uscc, unnest(categories) AS category, granted_at, LEAST(expires_at, COALESCE(revoked_at, expires_at)) AS ended
-      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${usccs ? 'AND enterprise_uscc = ANY(:usccs)' : ''})
+      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${o.of ? 'AND enterprise_uscc = ANY(:usccs)' : ''})
     SELECT enterprise_uscc, category, ${ts('since')}, ${ts('ended')} FROM (
       SELECT enterprise_uscc, category, min(granted_at) AS since, max(ended) AS ended FROM g
       GROUP BY enterprise_uscc, category
-      HAVING bool_and(ended <= :at) ${q.endedBefore ? 'AND max(ended) < :endedBefore' : ''}) x
-    ORDER BY enterprise_uscc, category`, { at: q.at, usccs, endedBefore: q.endedBefore ?? null });
+      HAVING bool_and(ended <= :at) ${o.endedBefore ? 'AND max(ended) < :ended_before' : ''}) x`;
+}
+
+export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string | readonly string[]; endedBefore?: string }): Promise<LapsedCollection[]> {
+  const usccs = q.enterpriseUscc === undefined ? null : typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
+  const r = await db.knex.raw(`${lapsedCollectionsSql({ of: usccs !== null, endedBefore: q.endedBefore !== undefined })} ORDER BY enterprise_uscc, category`,
+    { at: q.at, ...(usccs ? { usccs } : {}), ...(q.endedBefore ? { ended_before: q.endedBefore } : {}) });
   return r.rows;
 }
 
@@ -133,9 +152,13 @@ export type Lapsed = Partial<Record<CategoryId, string>>;
 
 /** Per enterprise, its lapsed collections at `at` (enterprises with none are absent). */
 export async function lapsedByEnterprise(db: Db, usccs: readonly string[], at: string): Promise<Map<string, Lapsed>> {
+  return usccs.length === 0 ? new Map() : lapsedOf(await lapsedCollections(db, { at, enterpriseUscc: usccs }));
+}
+
+/** Lapsed collections per enterprise. */
+export function lapsedOf(collections: readonly LapsedCollection[]): Map<string, Lapsed> {
   const out = new Map<string, Lapsed>();
-  if (usccs.length === 0) return out;
-  for (const l of await lapsedCollections(db, { at, enterpriseUscc: usccs })) {
+  for (const l of collections) {
     let m = out.get(l.enterprise_uscc);
     if (!m) out.set(l.enterprise_uscc, (m = {}));
     m[l.category] = l.since;

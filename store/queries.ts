@@ -3,7 +3,8 @@ import type { Knex } from 'knex';
 import type { RowIssue } from '../pipelines/types.ts';
 import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
-import { utcIso } from './sql.ts';
+import { grantsInForceSql, lapsedCollectionsSql, lapsedOf, type Authorisation, type Lapsed } from './authorisations.ts';
+import { prepared, utcIso } from './sql.ts';
 
 const BATCH_COLUMNS = ['id', 'category', 'file_name', 'sha256', 'size_bytes', 'encoding', 'delivered_by', 'status', 'schema_version',
   'read', 'accepted', 'rejected', 'inserted', 'updated', 'unchanged', 'duplicates', 'warning_count', 'refusal', 'error', 'headers', 'corrects', 'warnings'];
@@ -80,22 +81,49 @@ export interface ProfileRecord {
   history: Omit<ProfileRecord, 'history' | 'id'>[];
 }
 
-const RECORD_READ = ['category', 'natural_key', 'fields', 'version', 'source_unit', 'delivered_by', 'batch_id', 'source_line', 'schema_version', 'content_hash'];
+const RECORD_READ = ['category', 'natural_key', 'fields', 'version', 'source_unit', 'delivered_by', 'batch_id', 'source_line', 'schema_version', 'content_hash',
+  'event_date::text AS event_date', utcIso('received_at'), utcIso('loaded_at')].join(', ');
 
-/** Every record of one enterprise across the categories, each with its provenance and earlier versions. */
-export async function enterpriseRecords(db: Db, uscc: string): Promise<ProfileRecord[]> {
-  const k = db.knex;
-  const cols = [...RECORD_READ, k.raw('event_date::text AS event_date'), ts(k, 'received_at'), ts(k, 'loaded_at')];
-  const records = await k('credit_records').select(['id', ...cols]).where('subject_uscc', uscc).orderBy(['category', 'event_date', 'natural_key']);
-  // Earlier versions exist only for records updated since their first load (version > 1).
-  const history = !records.some((r: { version: number }) => r.version > 1) ? [] : await k('credit_record_versions')
-    .select(['record_id', ...cols, ts(k, 'superseded_at'), 'superseded_by_batch']).where('subject_uscc', uscc).orderBy(['record_id', 'version']);
-  const byRecord = new Map<number, any[]>();
-  for (const h of history) {
-    const id = Number(h.record_id);
-    const versions = byRecord.get(id);
+/**
+ * One enterprise's profile reads in one statement: its records, their earlier versions (read only
+ * when a record is at version > 1: the merge writes a version only when it bumps `version`), the
+ * grants in force for the recipient (store/authorisations.ts), and its lapsed collections.
+ */
+const enterpriseReadsSql = (recipient: 'institution' | 'platform') => `
+  WITH r AS (SELECT id, ${RECORD_READ} FROM credit_records WHERE subject_uscc = :uscc)
+  SELECT (SELECT json_agg(r ORDER BY category, event_date, natural_key) FROM r) AS records,
+    CASE WHEN EXISTS (SELECT 1 FROM r WHERE version > 1) THEN (SELECT json_agg(v ORDER BY record_id, version) FROM (
+      SELECT record_id, ${RECORD_READ}, ${utcIso('superseded_at')}, superseded_by_batch FROM credit_record_versions WHERE subject_uscc = :uscc) v) END AS history,
+    (SELECT json_agg(g ORDER BY expires_at DESC) FROM (${grantsInForceSql({ recipient, enterprises: 'one' })}) g) AS grants,
+    (SELECT json_agg(l) FROM (${lapsedCollectionsSql({ of: true, endedBefore: false })}) l) AS lapsed`;
+const ENTERPRISE_READS = { institution: enterpriseReadsSql('institution'), platform: enterpriseReadsSql('platform') };
+
+export interface EnterpriseReads {
+  readonly records: ProfileRecord[];
+  /** The grants in force for the recipient, latest expiry first. */
+  readonly grants: Authorisation[];
+  readonly lapsed: Lapsed;
+}
+
+/**
+ * Every record of one enterprise across the categories, each with its provenance and earlier versions,
+ * with the grants in force at `at` for the recipient (the institution's registry id, or null for the
+ * platform's own staff) and the enterprise's lapsed collections: what a profile needs, in one round
+ * trip, prepared once per connection.
+ */
+export async function enterpriseReads(db: Db, q: { uscc: string; institutionId: string | null; at: string }): Promise<EnterpriseReads> {
+  const recipient = q.institutionId === null ? 'platform' : 'institution';
+  const bindings = { uscc: q.uscc, usccs: [q.uscc], at: q.at, ...(q.institutionId === null ? {} : { institution_id: q.institutionId }) };
+  const [row] = (await prepared(db, `credit-etl.enterprise-reads.${recipient}`, db.knex.raw(ENTERPRISE_READS[recipient], bindings))).rows;
+  const byRecord = new Map<number, ProfileRecord['history']>();
+  for (const h of (row.history ?? []) as (ProfileRecord['history'][number] & { record_id: number })[]) {
+    const versions = byRecord.get(h.record_id);
     if (versions) versions.push(h);
-    else byRecord.set(id, [h]);
+    else byRecord.set(h.record_id, [h]);
   }
-  return records.map((r: any) => ({ ...r, id: Number(r.id), history: byRecord.get(Number(r.id)) ?? [] }));
+  return {
+    records: ((row.records ?? []) as Omit<ProfileRecord, 'history'>[]).map((r) => ({ ...r, history: byRecord.get(r.id) ?? [] })),
+    grants: row.grants ?? [],
+    lapsed: lapsedOf(row.lapsed ?? []).get(q.uscc) ?? {},
+  };
 }
