@@ -122,14 +122,17 @@ export interface LapsedCollection {
 }
 
 /**
- * The lapsed collections at `:at`: of the enterprises `:usccs` (a text[]) only, when `of` says so;
- * only those whose last grant ended before `:ended_before`, when `endedBefore` says so. Fixed text per
- * choice, so that a prepared statement can hold it (store/queries.ts).
+ * The lapsed collections at `:at` of the enterprise `:uscc`, the enterprises `:usccs` (a text[]) or
+ * all; only those whose last grant ended before `:ended_before`, when `endedBefore` says so. Fixed text
+ * per choice, so that a prepared statement can hold it (store/queries.ts). One enterprise is asked by
+ * equality: an array of unknown length makes the prepared statement's generic plan look dearer than
+ * planning it afresh, and PostgreSQL then plans it on every call.
  */
-export function lapsedCollectionsSql(o: { of: boolean; endedBefore: boolean }): string {
+export function lapsedCollectionsSql(o: { enterprises: 'one' | 'many' | 'all'; endedBefore: boolean }): string {
+  const of = { one: 'AND enterprise_uscc = :uscc', many: 'AND enterprise_uscc = ANY(:usccs)', all: '' }[o.enterprises];
   return `WITH g AS (
       SELECT enterprise_uscc, unnest(categories) AS category, granted_at, LEAST(expires_at, COALESCE(revoked_at, expires_at)) AS ended
-      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${o.of ? 'AND enterprise_uscc = ANY(:usccs)' : ''})
+      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${of})
     SELECT enterprise_uscc, category, ${ts('since')}, ${ts('ended')} FROM (
       SELECT enterprise_uscc, category, min(granted_at) AS since, max(ended) AS ended FROM g
       GROUP BY enterprise_uscc, category
@@ -138,7 +141,7 @@ export function lapsedCollectionsSql(o: { of: boolean; endedBefore: boolean }): 
 
 export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string | readonly string[]; endedBefore?: string }): Promise<LapsedCollection[]> {
   const usccs = q.enterpriseUscc === undefined ? null : typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
-  const r = await db.knex.raw(`${lapsedCollectionsSql({ of: usccs !== null, endedBefore: q.endedBefore !== undefined })} ORDER BY enterprise_uscc, category`,
+  const r = await db.knex.raw(`${lapsedCollectionsSql({ enterprises: usccs === null ? 'all' : 'many', endedBefore: q.endedBefore !== undefined })} ORDER BY enterprise_uscc, category`,
     { at: q.at, ...(usccs ? { usccs } : {}), ...(q.endedBefore ? { ended_before: q.endedBefore } : {}) });
   return r.rows;
 }

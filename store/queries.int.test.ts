@@ -76,3 +76,25 @@ it('reads records, earlier versions, grants in force and lapsed collections as t
   // an enterprise the store does not hold
   expect(await enterpriseReads(t.db, { uscc: '91371300MA3C000000', institutionId: bank.id, at })).toEqual({ records: [], grants: [], lapsed: {} });
 });
+
+// A prepared statement is planned afresh on each call for its first five; after that PostgreSQL keeps
+// one generic plan only if that plan does not look dearer than planning anew. The profile's statement
+// must pass that test, or every profile pays for planning (bench/RESULTS.md, issue 15's fourth pass).
+it('is planned once per connection: PostgreSQL settles on a generic plan for the profile statement', async () => {
+  const bank = (await registerInstitution(t.db, '计划测试银行')).institution;
+  const at = '2026-08-01T00:00:00.000Z';
+  // enough grants that a plan's estimates depend on how each enterprise is asked for
+  await t.db.knex.raw(`INSERT INTO enterprise_authorisations (id, enterprise_uscc, categories, institution, institution_id, evidence_kind, recorded_by, granted_at, expires_at)
+    SELECT gen_random_uuid(), 'P' || lpad(g::text, 17, '0'), ARRAY['water', 'gas'], CASE WHEN g % 2 = 0 THEN NULL ELSE ? END, CASE WHEN g % 2 = 0 THEN NULL ELSE ?::uuid END,
+      '线上', 'test', '2026-01-01', '2027-01-01' FROM generate_series(1, 50000) g`, [bank.name, bank.id]);
+  await t.db.knex.raw('ANALYZE');
+  const plans = await t.db.knex.transaction(async (trx) => {
+    const onOneConnection = { ...t.db, knex: trx as unknown as typeof t.db.knex };
+    for (let i = 0; i < 12; i++) await enterpriseReads(onOneConnection, { uscc: `91371300MA3C${String(i).padStart(6, '0')}`, institutionId: bank.id, at });
+    return (await trx.raw(`SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'credit-etl.enterprise-reads.institution'`)).rows;
+  });
+  // the connection may have run the statement before (the test above): the counts are its whole life
+  expect(plans).toHaveLength(1);
+  expect(plans[0].custom_plans).toBe(5);
+  expect(plans[0].generic_plans).toBeGreaterThanOrEqual(7);
+});

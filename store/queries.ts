@@ -95,7 +95,7 @@ const enterpriseReadsSql = (recipient: 'institution' | 'platform') => `
     CASE WHEN EXISTS (SELECT 1 FROM r WHERE version > 1) THEN (SELECT json_agg(v ORDER BY record_id, version) FROM (
       SELECT record_id, ${RECORD_READ}, ${utcIso('superseded_at')}, superseded_by_batch FROM credit_record_versions WHERE subject_uscc = :uscc) v) END AS history,
     (SELECT json_agg(g ORDER BY expires_at DESC) FROM (${grantsInForceSql({ recipient, enterprises: 'one' })}) g) AS grants,
-    (SELECT json_agg(l) FROM (${lapsedCollectionsSql({ of: true, endedBefore: false })}) l) AS lapsed`;
+    (SELECT json_agg(l) FROM (${lapsedCollectionsSql({ enterprises: 'one', endedBefore: false })}) l) AS lapsed`;
 const ENTERPRISE_READS = { institution: enterpriseReadsSql('institution'), platform: enterpriseReadsSql('platform') };
 
 export interface EnterpriseReads {
@@ -113,7 +113,7 @@ export interface EnterpriseReads {
  */
 export async function enterpriseReads(db: Db, q: { uscc: string; institutionId: string | null; at: string }): Promise<EnterpriseReads> {
   const recipient = q.institutionId === null ? 'platform' : 'institution';
-  const bindings = { uscc: q.uscc, usccs: [q.uscc], at: q.at, ...(q.institutionId === null ? {} : { institution_id: q.institutionId }) };
+  const bindings = { uscc: q.uscc, at: q.at, ...(q.institutionId === null ? {} : { institution_id: q.institutionId }) };
   const [row] = (await prepared(db, `credit-etl.enterprise-reads.${recipient}`, db.knex.raw(ENTERPRISE_READS[recipient], bindings))).rows;
   const byRecord = new Map<number, ProfileRecord['history']>();
   for (const h of (row.history ?? []) as (ProfileRecord['history'][number] & { record_id: number })[]) {
