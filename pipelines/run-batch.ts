@@ -238,9 +238,10 @@ export async function runBatch(
           if (!deps.known!.mayConflict(input.slot)) {
             read++;
             accepted++;
+            const given = deps.known!.warningsOf(input.slot);
             recognised.rows++;
-            recognised.warnings += deps.known!.warningsOf(input.slot);
-            warningCount += deps.known!.warningsOf(input.slot);
+            recognised.warnings += given;
+            warningCount += given;
             lastLine = input.line;
             if (header!.reportLine === undefined) corrected?.push([input.line, input.line]);
             await sink.unchanged(input.slot);

@@ -67,18 +67,31 @@ export async function listAuthorisations(db: Db, enterpriseUscc?: string): Promi
   return (enterpriseUscc ? q.where({ enterprise_uscc: enterpriseUscc }) : q) as Promise<Authorisation[]>;
 }
 
+/** Which enterprises a statement asks about: `:uscc`, `:usccs` (a text[]) or all of them. */
+export type EnterpriseChoice = 'one' | 'many' | 'all';
+
 /**
- * The grants in force at `:at` (granted by then, not expired, never revoked) for the enterprise
- * `:uscc`, the enterprises `:usccs` (a text[]) or all, and one recipient: the institution
- * `:institution_id`, or the platform's own collection. Fixed text per choice, so that a prepared
- * statement can hold it (store/queries.ts). One enterprise is asked by equality, not as an array of
- * one: on stale statistics the planner leaves an array condition out of the index
- * (store/authorisations.int.test.ts).
+ * The condition naming them. One enterprise is asked by equality, not as an array of one: on stale
+ * statistics the planner leaves an array condition out of the index (store/authorisations.int.test.ts),
+ * and an array of unknown length makes a prepared statement's generic plan look dearer than planning
+ * it afresh, so PostgreSQL would plan it on every call (store/queries.int.test.ts).
  */
-export function grantsInForceSql(o: { recipient: 'institution' | 'platform'; enterprises: 'one' | 'many' | 'all' }): string {
-  const of = { one: 'enterprise_uscc = :uscc AND', many: 'enterprise_uscc = ANY(:usccs) AND', all: '' }[o.enterprises];
+const ENTERPRISES: Readonly<Record<EnterpriseChoice, string>> = { one: 'enterprise_uscc = :uscc', many: 'enterprise_uscc = ANY(:usccs)', all: 'true' };
+
+/** The choice and its binding for these enterprises (null: all). */
+function enterprisesOf(usccs: readonly string[] | null): { choice: EnterpriseChoice; bindings: { uscc?: string; usccs?: string[] } } {
+  if (usccs === null) return { choice: 'all', bindings: {} };
+  return usccs.length === 1 ? { choice: 'one', bindings: { uscc: usccs[0] } } : { choice: 'many', bindings: { usccs: [...usccs] } };
+}
+
+/**
+ * The grants in force at `:at` (granted by then, not expired, never revoked) for the enterprises
+ * chosen and one recipient: the institution `:institution_id`, or the platform's own collection.
+ * Fixed text per choice, so that a prepared statement can hold it (store/queries.ts).
+ */
+export function grantsInForceSql(o: { recipient: 'institution' | 'platform'; enterprises: EnterpriseChoice }): string {
   return `SELECT ${COLUMNS.join(', ')}, ${TIMES.map((c) => ts(c)).join(', ')} FROM enterprise_authorisations
-    WHERE ${of} granted_at <= :at AND expires_at > :at AND revoked_at IS NULL
+    WHERE ${ENTERPRISES[o.enterprises]} AND granted_at <= :at AND expires_at > :at AND revoked_at IS NULL
       AND ${o.recipient === 'platform' ? 'institution IS NULL' : 'institution_id = :institution_id'}`;
 }
 
@@ -87,9 +100,9 @@ export function grantsInForceSql(o: { recipient: 'institution' | 'platform'; ent
  * institution's registry id, or null for the platform's own collection), latest expiry first.
  */
 export async function authorisationsInForce(db: Db, q: { enterpriseUscc: string | readonly string[]; institutionId: string | null; at: string }): Promise<Authorisation[]> {
-  const usccs = typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
-  const sql = grantsInForceSql({ recipient: q.institutionId === null ? 'platform' : 'institution', enterprises: usccs.length === 1 ? 'one' : 'many' });
-  const r = await db.knex.raw(`${sql} ORDER BY expires_at DESC`, { at: q.at, ...(usccs.length === 1 ? { uscc: usccs[0] } : { usccs }), ...(q.institutionId === null ? {} : { institution_id: q.institutionId }) });
+  const { choice, bindings } = enterprisesOf(typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : q.enterpriseUscc);
+  const sql = grantsInForceSql({ recipient: q.institutionId === null ? 'platform' : 'institution', enterprises: choice });
+  const r = await db.knex.raw(`${sql} ORDER BY expires_at DESC`, { at: q.at, ...bindings, ...(q.institutionId === null ? {} : { institution_id: q.institutionId }) });
   return r.rows;
 }
 
@@ -122,17 +135,14 @@ export interface LapsedCollection {
 }
 
 /**
- * The lapsed collections at `:at` of the enterprise `:uscc`, the enterprises `:usccs` (a text[]) or
- * all; only those whose last grant ended before `:ended_before`, when `endedBefore` says so. Fixed text
- * per choice, so that a prepared statement can hold it (store/queries.ts). One enterprise is asked by
- * equality: an array of unknown length makes the prepared statement's generic plan look dearer than
- * planning it afresh, and PostgreSQL then plans it on every call.
+ * The lapsed collections at `:at` of the enterprises chosen; only those whose last grant ended before
+ * `:ended_before`, when `endedBefore` says so. Fixed text per choice, so that a prepared statement can
+ * hold it (store/queries.ts).
  */
-export function lapsedCollectionsSql(o: { enterprises: 'one' | 'many' | 'all'; endedBefore: boolean }): string {
-  const of = { one: 'AND enterprise_uscc = :uscc', many: 'AND enterprise_uscc = ANY(:usccs)', all: '' }[o.enterprises];
+export function lapsedCollectionsSql(o: { enterprises: EnterpriseChoice; endedBefore: boolean }): string {
   return `WITH g AS (
       SELECT enterprise_uscc, unnest(categories) AS category, granted_at, LEAST(expires_at, COALESCE(revoked_at, expires_at)) AS ended
-      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at ${of})
+      FROM enterprise_authorisations WHERE institution IS NULL AND granted_at <= :at AND ${ENTERPRISES[o.enterprises]})
     SELECT enterprise_uscc, category, ${ts('since')}, ${ts('ended')} FROM (
       SELECT enterprise_uscc, category, min(granted_at) AS since, max(ended) AS ended FROM g
       GROUP BY enterprise_uscc, category
@@ -140,9 +150,9 @@ export function lapsedCollectionsSql(o: { enterprises: 'one' | 'many' | 'all'; e
 }
 
 export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string | readonly string[]; endedBefore?: string }): Promise<LapsedCollection[]> {
-  const usccs = q.enterpriseUscc === undefined ? null : typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : [...q.enterpriseUscc];
-  const r = await db.knex.raw(`${lapsedCollectionsSql({ enterprises: usccs === null ? 'all' : 'many', endedBefore: q.endedBefore !== undefined })} ORDER BY enterprise_uscc, category`,
-    { at: q.at, ...(usccs ? { usccs } : {}), ...(q.endedBefore ? { ended_before: q.endedBefore } : {}) });
+  const { choice, bindings } = enterprisesOf(q.enterpriseUscc === undefined ? null : typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : q.enterpriseUscc);
+  const r = await db.knex.raw(`${lapsedCollectionsSql({ enterprises: choice, endedBefore: q.endedBefore !== undefined })} ORDER BY enterprise_uscc, category`,
+    { at: q.at, ...bindings, ...(q.endedBefore ? { ended_before: q.endedBefore } : {}) });
   return r.rows;
 }
 

@@ -5,10 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ingestFile } from '../ingest/ingest-file.ts';
-import { findCategory, findProviderUnit } from '../schemas/registry.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
-import { silentLog } from '../test/helpers/ingest.ts';
+import { ingest } from '../test/helpers/ingest.ts';
 import { changed, penaltyHeader, row, toCsv } from '../test/helpers/penalty-rows.ts';
 import { authorisationsInForce, grantAuthorisation, lapsedByEnterprise, revokeAuthorisation } from './authorisations.ts';
 import { registerInstitution } from './institutions.ts';
@@ -29,7 +27,7 @@ const col = (name: string) => penaltyHeader.indexOf(name);
 const deliver = async (name: string, rows: string[][]) => {
   const file = path.join(dir, `${name}.csv`);
   writeFileSync(file, toCsv(rows));
-  return ingestFile(t.db, { file, category: findCategory('penalty')!, deliverer: findProviderUnit('ndrc')! }, { log: silentLog });
+  return ingest(t.db, file, 'penalty', 'ndrc');
 };
 
 it('reads records, earlier versions, grants in force and lapsed collections as the separate questions do', async () => {
