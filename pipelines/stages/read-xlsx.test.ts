@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import ExcelJS from 'exceljs';
+import JSZip from 'jszip';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../limits.ts';
 import type { BatchInput } from '../types.ts';
@@ -70,6 +71,24 @@ describe('xlsxSource', () => {
     for await (const _ of src.records);
     expect(src.describe()).toMatchObject({ encoding: 'xlsx:第一页', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(src.describe().sizeBytes).toBeGreaterThan(0);
+  });
+
+  it('reads a workbook whose parts are stored uncompressed, workbook.xml last, the same way every time', async () => {
+    // exceljs's own streaming parse ended its walk of such a ZIP before workbook.xml in most reads
+    // here (and, under load, of exceljs's own deflated files): a sound workbook was refused
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('说明').addRow(['填表说明']);
+    wb.addWorksheet('数据').addRow(['企业名称', '统一社会信用代码']);
+    const zip = await JSZip.loadAsync(await wb.xlsx.writeBuffer());
+    // a sheet nobody asked for may be broken: it is never opened
+    const first = await zip.file('xl/worksheets/sheet1.xml')!.async('string');
+    zip.file('xl/worksheets/sheet1.xml', `${first.slice(0, -40)}<row r="x"><c><<<`);
+    const file = path.join(dir, 'stored.xlsx');
+    writeFileSync(file, await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' }));
+    expect(Object.keys(zip.files).at(-1)).toBe('xl/workbook.xml');
+    for (let i = 0; i < 20; i++) expect(rows(await read(file, '数据'))).toEqual([[1, '企业名称', '统一社会信用代码']]);
+    await expect(read(file, '没有')).rejects.toSatisfy((e: unknown) => e instanceof WorkbookError && e.issueCode === 'R_SHEET_NOT_FOUND' && e.message.includes('说明、数据'));
+    await expect(read(file)).rejects.toSatisfy((e: unknown) => e instanceof WorkbookError && e.issueCode === 'R_WORKBOOK_UNREADABLE' && e.detailEn.includes('disallowed character'));
   });
 
   it('refuses a sheet that is not there, naming the sheets that are, and a ZIP that is not a workbook', async () => {

@@ -45,6 +45,9 @@ export function numberText(n: number): string {
   return `${mant.replace(/\.?0+$/, '')}E${e < 0 ? '-' : '+'}${pad(Math.abs(e))}`;
 }
 
+/** The library's own words are English; the Chinese message says what they mean for the clerk. */
+const unreadable = (e: unknown) => new WorkbookError('R_WORKBOOK_UNREADABLE', '文件已损坏或不是 Excel 工作簿', (e as Error).message);
+
 /** A date cell: exceljs gives it as UTC; a time of day is kept only when there is one. */
 export function dateText(d: Date): string {
   if (Number.isNaN(d.getTime())) return '';
@@ -75,14 +78,54 @@ export function cellText(v: unknown): string {
 interface SheetRef { readonly name: string; readonly target: string }
 
 /**
- * The workbook's sheets in tab order with the part each lives in (xl/worksheets/sheetN.xml). The
- * streaming reader names a worksheet only "Sheet<N>" after its part; the names are in what it parsed
- * of workbook.xml and its relationships, fields its typings do not declare.
+ * The workbook's sheets in tab order with the part each lives in (xl/worksheets/sheetN.xml), from
+ * what the reader parsed of workbook.xml and its relationships, fields its typings do not declare.
  */
 function sheetsOf(reader: any): SheetRef[] {
   const rels: { Id: string; Target: string }[] = reader.workbookRels ?? [];
   const sheets: { name: string; rId: string }[] = reader.model?.sheets ?? [];
   return sheets.map((s) => ({ name: s.name, target: rels.find((r) => r.Id === s.rId)?.Target ?? '' }));
+}
+
+/** A relationship's target as a path in the ZIP: relative to xl/, or absolute from its root. */
+const partPath = (target: string) => (target.startsWith('/') ? target.slice(1) : `xl/${target}`);
+
+/**
+ * One worksheet of the workbook, its rows read by exceljs. The ZIP is opened by its central
+ * directory and its parts are read in the order the reader needs them. exceljs's own streaming
+ * parse walks the ZIP front to back: a sheet stored before workbook.xml and sharedStrings.xml
+ * (which is how exceljs itself writes) is spooled to a temporary file, and under load its walk
+ * can end before the last entries, so that workbook.xml is never read (a TypeError on
+ * `model.sheets`, intermittently, refusing a sound workbook) or a spooled file is deleted before it
+ * is opened (an ENOENT outside any caller). Here only the parts needed are read, none is spooled,
+ * and the sheets not asked for are never opened.
+ */
+async function openSheet(file: string, sheet: string | undefined): Promise<{ name: string; rows: AsyncIterable<any> } | { missing: string[] }> {
+  const [{ default: ExcelJS }, { default: unzipper }, { default: iterateStream }] = await Promise.all([
+    import('exceljs'),
+    import('unzipper'),
+    // @ts-expect-error no typings for exceljs's internal helper
+    import('exceljs/lib/utils/iterate-stream.js'),
+  ]);
+  const zip = await unzipper.Open.file(file);
+  const part = (path: string) => zip.files.find((f) => f.path === path)?.stream();
+  const reader: any = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
+  const rels = part('xl/_rels/workbook.xml.rels');
+  if (rels) await reader._parseRels(rels);
+  const book = part('xl/workbook.xml');
+  if (book) await reader._parseWorkbook(book);
+  const strings = part('xl/sharedStrings.xml');
+  if (strings) for await (const _ of reader._parseSharedStrings(strings));
+  const styles = part('xl/styles.xml');
+  if (styles) await reader._parseStyles(styles);
+  const sheets = sheetsOf(reader);
+  const ref = sheet === undefined ? sheets[0] : sheets.find((s) => s.name === sheet.trim());
+  const data = ref && part(partPath(ref.target));
+  if (!ref || !data) return { missing: sheets.map((s) => s.name) };
+  const sheetNo = /sheet(\d+)\.xml$/.exec(ref.target)?.[1] ?? '1';
+  // unzipper's streams predate async iteration; exceljs's helper gives the chunks its parser reads
+  const [{ value: rows }] = [...reader._parseWorksheet(iterateStream(data), sheetNo)];
+  return { name: ref.name, rows };
 }
 
 export interface XlsxSourceOptions {
@@ -105,51 +148,35 @@ export function xlsxSource(file: string, opts: XlsxSourceOptions): RecordSource 
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
     described = { ...described, sha256: hash.digest('hex') };
-    // loaded here, not with the module: a CSV ingest (and its parse threads, which import this module
-    // through run-batch) would otherwise carry exceljs, about 15 MB of heap in each thread
-    const { default: ExcelJS } = await import('exceljs');
-    const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore' });
-    let found = false;
+    // loaded when a workbook is read, not with the module: a CSV ingest (and its parse threads, which
+    // import this module through run-batch) would otherwise carry exceljs, about 15 MB of heap in each
+    let opened: Awaited<ReturnType<typeof openSheet>>;
     try {
-      for await (const ws of reader as AsyncIterable<any>) {
-        // Sheets after the one read are never opened: the reader stops here.
-        if (found) break;
-        const sheets = sheetsOf(reader);
-        const part = `sheet${ws.id}.xml`;
-        const ref = sheets.find((s) => s.target.endsWith(part));
-        const name = ref?.name ?? ws.name;
-        const wanted = opts.sheet === undefined ? (sheets.length ? sheets[0].target.endsWith(part) : true) : name === opts.sheet.trim();
-        if (!wanted) {
-          // Read to its end all the same: exceljs may have spooled the sheet to a temporary file that
-          // it deletes as soon as the next sheet is asked for, while the stream over it has yet to
-          // open it: an ENOENT thrown outside any caller, which ended the process.
-          for await (const _ of ws as AsyncIterable<unknown>);
-          continue;
-        }
-        found = true;
-        described = { ...described, encoding: workbookEncoding(name) };
-        let width = -1;
-        for await (const row of ws as AsyncIterable<any>) {
-          const values: unknown[] = row.values;
-          const cells: string[] = [];
-          for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]));
-          if (width < 0) {
-            if (cells.every((c) => c.trim() === '')) continue;
-            width = cells.length;
-          }
-          while (cells.length < width) cells.push('');
-          yield { kind: 'row', row: { line: row.number, cells } };
-        }
-      }
+      opened = await openSheet(file, opts.sheet);
     } catch (e) {
-      if (e instanceof FileTooLargeError) throw e;
-      // The library's own words are English; the Chinese message says what it means for the clerk.
-      throw new WorkbookError('R_WORKBOOK_UNREADABLE', '文件已损坏或不是 Excel 工作簿', (e as Error).message);
+      throw unreadable(e);
     }
-    if (!found) {
-      const names = sheetsOf(reader).map((s) => s.name);
+    if ('missing' in opened) {
+      const names = opened.missing;
       if (opts.sheet !== undefined) throw new WorkbookError('R_SHEET_NOT_FOUND', `「${opts.sheet}」；工作簿中有：${names.join('、') || '（无）'}`, `"${opts.sheet}"; the workbook has: ${names.join(', ') || '(none)'}`);
       throw new WorkbookError('R_WORKBOOK_UNREADABLE', '工作簿中没有工作表', 'the workbook has no worksheet');
+    }
+    described = { ...described, encoding: workbookEncoding(opened.name) };
+    let width = -1;
+    try {
+      for await (const row of opened.rows) {
+        const values: unknown[] = row.values;
+        const cells: string[] = [];
+        for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]));
+        if (width < 0) {
+          if (cells.every((c) => c.trim() === '')) continue;
+          width = cells.length;
+        }
+        while (cells.length < width) cells.push('');
+        yield { kind: 'row', row: { line: row.number, cells } };
+      }
+    } catch (e) {
+      throw unreadable(e);
     }
   }
   return {
