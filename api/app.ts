@@ -16,6 +16,7 @@ import type { IngestLimits } from '../pipelines/limits.ts';
 import { appendAccess } from '../store/access-log.ts';
 import type { Db } from '../store/db.ts';
 import { storeReadiness } from '../store/readiness.ts';
+import { tokenLookup } from '../store/token-cache.ts';
 import { ApiError, Errors } from './errors.ts';
 import { AuthFailures, actorOf, registerIdentity } from './identity.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -144,7 +145,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
-  registerIdentity(app, deps.db, new AuthFailures(deps.authFailuresPerMinute ?? 20));
+  const tokens = await tokenLookup(deps.db, { log });
+  app.addHook('onClose', () => tokens.close());
+  registerIdentity(app, deps.db, tokens, new AuthFailures(deps.authFailuresPerMinute ?? 20));
   await app.register(rateLimit, {
     max: limits.requestsPerMinute,
     timeWindow: 60_000,

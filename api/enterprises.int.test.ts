@@ -1,10 +1,12 @@
 // Analyst side over real PostgreSQL: masking and withholding without an authorisation, full view
 // with one in force, masked again after a revoke; every read in the access log, and `audit verify`
 // catching an entry edited in the database.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEMO_USCC } from '../testkit/generate-fixtures.ts';
 import { createApiHarness, type ApiHarness } from '../test/helpers/api.ts';
 import { runCli } from '../test/helpers/cli.ts';
+import { createApiToken } from '../store/api-tokens.ts';
+import { registerInstitution } from '../store/institutions.ts';
 import { fixture, ingest } from '../test/helpers/ingest.ts';
 
 // The fixtures are "as of" 2025-06-30; on this day one of the demo enterprise's two penalties is
@@ -170,6 +172,18 @@ describe('publicity period and search', () => {
     const logged = await h.t.db.knex('access_log').where({ action: 'records.search', request_id: (await page(`q=${DEMO_USCC}`)).headers['x-request-id'] }).first();
     expect(logged.enterprises).toEqual([DEMO_USCC]);
     expect(logged.detail.masked[`${DEMO_USCC}|licensing`]).toEqual(['legal_rep_id_number', 'legal_rep_id_type']);
+  });
+
+  it('refuses a token it has answered before, once the token is revoked through the admin API or plain SQL', async () => {
+    // the service keeps its token checks in memory (store/token-cache.ts): a revocation must reach it
+    for (const door of ['api', 'sql'] as const) {
+      const made = await createApiToken(h.t.db, { role: 'analyst', unit: BANK, createdBy: 'test', institutionId: (await registerInstitution(h.t.db, BANK)).institution.id });
+      const auth = { authorization: `Bearer ${made.token}` };
+      expect((await h.app.inject({ url: `/enterprises/${DEMO_USCC}`, headers: auth })).statusCode).toBe(200);
+      if (door === 'api') expect((await h.app.inject({ method: 'POST', url: `/admin/tokens/${made.record.id}/revoke`, headers: admin })).statusCode).toBe(204);
+      else await h.t.db.knex.raw('UPDATE api_tokens SET revoked_at = now() WHERE id = ?', [made.record.id]);
+      await vi.waitFor(async () => expect((await h.app.inject({ url: `/enterprises/${DEMO_USCC}`, headers: auth })).statusCode, door).toBe(401), { timeout: 2_000 });
+    }
   });
 
   it('gives a provider 403 on analyst routes and no token 401, whether or not the enterprise exists', async () => {

@@ -5,7 +5,8 @@
 // looked at, for the rest of the minute, and the block is written to the access log.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { findProviderUnit, type ProviderUnit } from '../schemas/registry.ts';
-import { findApiToken, type Role } from '../store/api-tokens.ts';
+import type { Role } from '../store/api-tokens.ts';
+import type { TokenLookup } from '../store/token-cache.ts';
 import { appendAccess, type AccessActor } from '../store/access-log.ts';
 import type { Db } from '../store/db.ts';
 import { metrics } from '../lib/metrics.ts';
@@ -68,7 +69,7 @@ export class AuthFailures {
   }
 }
 
-export function registerIdentity(app: FastifyInstance, db: Db, failures: AuthFailures): void {
+export function registerIdentity(app: FastifyInstance, db: Db, tokens: TokenLookup, failures: AuthFailures): void {
   app.decorateRequest('identity', undefined);
   const refuse = async (req: FastifyRequest, reason: 'missing' | 'unknown') => {
     metrics.authFailures.inc({ reason });
@@ -87,7 +88,7 @@ export function registerIdentity(app: FastifyInstance, db: Db, failures: AuthFai
     if (!roles) return;
     if (failures.blocked(req.ip)) throw Errors.authRateLimited();
     const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-    const token = m ? await findApiToken(db, m[1]) : undefined;
+    const token = m ? await tokens.find(m[1]) : undefined;
     if (!token) throw await refuse(req, m ? 'unknown' : 'missing');
     const provider = token.role === 'provider' ? findProviderUnit(token.unit) : undefined;
     // A provider token whose unit left the provider list can do nothing a provider does.

@@ -44,6 +44,10 @@ export const metrics = {
   accessLogAppends: new client.Counter({
     name: 'credit_etl_access_log_appends_total', help: 'Entries appended to the access log, by action and result (ok, error)', labelNames: ['action', 'result'] as const, registers,
   }),
+  /** A request's token check: answered from memory, from the store, or from the store because notifications are down (store/token-cache.ts). */
+  tokenChecks: new client.Counter({
+    name: 'credit_etl_token_checks_total', help: "Token checks of requests, by where the answer came from (memory, store, not-listening)", labelNames: ['answer'] as const, registers,
+  }),
   authFailures: new client.Counter({
     name: 'credit_etl_auth_failures_total', help: 'Requests refused by the token check, by reason (missing, unknown, forbidden)', labelNames: ['reason'] as const, registers,
   }),

@@ -23,6 +23,7 @@ import * as alertWithheldReasons from '../migrations/20261205008000_alert_withhe
 import * as viewsWithRoleViews from '../migrations/20261205009000_views_with_role_views.ts';
 import * as authorisationsByInstitution from '../migrations/20261206001000_authorisations_by_enterprise_and_institution.ts';
 import * as recordSourceHash from '../migrations/20261206002000_record_source_hash.ts';
+import * as apiTokensNotify from '../migrations/20261206003000_api_tokens_notify.ts';
 
 /** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void>; viewsFingerprint?: string }
@@ -49,6 +50,7 @@ export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261205009000_views_with_role_views', viewsWithRoleViews],
   ['20261206001000_authorisations_by_enterprise_and_institution', authorisationsByInstitution],
   ['20261206002000_record_source_hash', recordSourceHash],
+  ['20261206003000_api_tokens_notify', apiTokensNotify],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {
