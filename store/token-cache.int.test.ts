@@ -2,6 +2,9 @@
 // revoked through any door stops working once its notification arrives; nothing is answered from
 // memory while notifications cannot be heard; an answer outlives a lost notification by the TTL at
 // most.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { createApiToken, revokeApiToken } from './api-tokens.ts';
@@ -98,4 +101,18 @@ it('keeps no answer for an unknown token, so a new one works at once', async () 
   expect(await cache.find('not a token')).toBeUndefined();
   const a = await provider();
   expect((await cache.find(a.token))?.id).toBe(a.record.id);
+});
+
+it('starts in a process that has nothing else under way', async () => {
+  // the listening connection is not held against the process's exit, but LISTEN must be answered
+  // first, and the connection must end when closed (either way the process exited with code 13)
+  const script = `const { openDb } = await import(${JSON.stringify(fileURLToPath(new URL('./db.ts', import.meta.url)))});
+    const { tokenLookup } = await import(${JSON.stringify(fileURLToPath(new URL('./token-cache.ts', import.meta.url)))});
+    const db = await openDb({ databaseUrl: process.env.DATABASE_URL, dataDir: '' });
+    const c = await tokenLookup(db);
+    console.log(JSON.stringify({ listening: c.listening() }));
+    await c.close();
+    await db.close();`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, DATABASE_URL: t.url } });
+  expect(JSON.parse(stdout)).toEqual({ listening: true });
 });

@@ -90,14 +90,15 @@ class TokenCache implements TokenLookup {
     conn.on('error', (e: Error) => this.lost(conn, e));
     conn.on('end', () => this.lost(conn));
     conn.on('notification', () => this.forget());
-    // a background connection: it must not keep a process alive that has nothing else to do
-    conn.connection?.stream?.unref?.();
     try {
       await conn.query(`LISTEN ${TOKEN_CHANNEL}`);
     } catch (e) {
       await client.destroyRawConnection(conn).catch(() => undefined);
       throw e;
     }
+    // From now on the connection only waits: it must not keep alive a process that has nothing else
+    // to do. Not before: a process starting with nothing else under way exited while LISTEN was out.
+    conn.connection?.stream?.unref?.();
     if (this.closed) return void (await client.destroyRawConnection(conn).catch(() => undefined));
     // what changed while nobody listened was not heard
     this.forget();
@@ -131,6 +132,8 @@ class TokenCache implements TokenLookup {
     const conn = this.conn;
     this.conn = undefined;
     this.forget();
+    // held again while it ends, or a process with nothing else to do exits before it has
+    conn?.connection?.stream?.ref?.();
     if (conn) await (this.db.knex as any).client.destroyRawConnection(conn).catch(() => undefined);
   }
 }
