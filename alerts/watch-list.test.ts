@@ -37,6 +37,10 @@ it('names each bad cell with its line, column, value and why, in Chinese and Eng
 
 it('reads an xlsx (dates as dates) and a GBK CSV alike', async () => {
   const wb = new ExcelJS.Workbook();
+  // a hidden sheet before it (a template's drop-down lists) is not the list
+  const lists = wb.addWorksheet('选项');
+  lists.addRow(['不是名单']);
+  lists.state = 'hidden';
   const ws = wb.addWorksheet('名单');
   ws.addRow(['统一社会信用代码', '起始日期']);
   ws.addRow([U1, new Date('2026-12-01T00:00:00Z')]);

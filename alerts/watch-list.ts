@@ -88,12 +88,12 @@ const cellText = (v: ExcelJS.CellValue): string => {
   return String(v);
 };
 
-/** The rows of a list file: .xlsx (first sheet) or CSV in UTF-8 or GBK. */
+/** The rows of a list file: .xlsx (the first sheet that is not hidden) or CSV in UTF-8 or GBK. */
 export async function readListFile(name: string, content: Buffer): Promise<string[][]> {
   if (/\.xlsx$/i.test(name)) {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(content as unknown as ArrayBuffer);
-    const ws = wb.worksheets[0];
+    const ws = wb.worksheets.find((w) => w.state !== 'hidden' && w.state !== 'veryHidden') ?? wb.worksheets[0];
     const out: string[][] = [];
     ws?.eachRow({ includeEmpty: true }, (row) => {
       const cells: string[] = [];

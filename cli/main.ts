@@ -115,7 +115,7 @@ program.command('ingest').description('load one batch from a provider unit (CSV 
   .option('--max-reject-ratio <r>', 'refuse the batch when more than this share of rows is rejected', ratio)
   .option('--max-rejects <n>', 'refuse the batch when more than this many rows are rejected', count)
   .option('--full', 'the file is the provider\'s whole current set of the category: its records missing from it are withdrawn')
-  .option('--sheet <name>', 'the worksheet of an .xlsx file (default: the first)')
+  .option('--sheet <name>', 'the worksheet of an .xlsx file (default: the first that is not hidden)')
   .option('--corrects <batchId>', 'the batch this file corrects: its rejected rows at the lines loaded now become resolved (a corrected rejection report is recognised without it)')
   .option('--check-every-row', 'check every row, also those the store holds unchanged (left out unchecked otherwise): after a change to the checks')
   .option('--json', 'print one JSON object instead of the summary')

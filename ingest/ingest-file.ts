@@ -130,7 +130,7 @@ export interface IngestFileOptions extends Omit<DeliveryOptions, 'name'> {
   /** The name the registry shows; default the file's base name (an upload keeps the clerk's file name). */
   readonly name?: string;
   readonly limits?: IngestLimits;
-  /** The worksheet of an .xlsx file to read; default the first. */
+  /** The worksheet of an .xlsx file to read; default the first that is not hidden. */
   readonly sheet?: string;
 }
 

@@ -19,7 +19,7 @@ export interface StoredUpload {
   /** The provider unit the uploading token belongs to: the batch's deliverer. */
   readonly providerId: string;
   readonly encoding: Encoding | 'auto';
-  /** The worksheet of a workbook to read; default the first. */
+  /** The worksheet of a workbook to read; default the first that is not hidden. */
   readonly sheet?: string;
   /** The batch this upload corrects, checked by the route (same unit and category). */
   readonly corrects?: string;

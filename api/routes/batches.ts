@@ -118,7 +118,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
         properties: {
           category: { type: 'string', description: `类别：${CATEGORY_IDS.map((c) => `${c}（${categorySpec(c).labelZh}）`).join('、')}` },
           encoding: { type: 'string', enum: ENCODING_NAMES, default: 'auto', description: 'CSV 的编码（.xlsx 不需要）' },
-          sheet: { type: 'string', description: '.xlsx 的工作表名称，默认第一个 / the worksheet of an .xlsx file, default the first' },
+          sheet: { type: 'string', description: '.xlsx 的工作表名称，默认第一个可见的 / the worksheet of an .xlsx file, default the first that is not hidden' },
           corrects: { type: 'string', format: 'uuid', description: '本次上传更正的批次；上传修改后的错误报告时可不填，系统按「行号」列识别 / the batch this upload corrects; a corrected report is recognised by its 行号 column' },
           ref: { type: 'string', description: '页面生成的上传标识，处理中可用 GET /uploads/{ref}/progress 查询进度 / the page\'s reference for following progress while the upload is processed' },
           file: { type: 'string', format: 'binary', description: 'CSV（UTF-8 或 GBK）或 Excel 工作簿（.xlsx）' },

@@ -76,7 +76,7 @@ export function uploadPage(): string {
     <div class="row">
       <div>
         <label for="sheet">工作表（仅 .xlsx，可不填）</label>
-        <input id="sheet" type="text" placeholder="默认第一个工作表">
+        <input id="sheet" type="text" placeholder="默认第一个可见工作表">
       </div>
       <div>
         <label for="encoding">CSV 文件编码</label>

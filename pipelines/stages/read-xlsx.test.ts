@@ -62,6 +62,18 @@ describe('xlsxSource', () => {
     expect(rows(await read(file, '其他'))).toEqual([[1, 'not', 'read']]);
   });
 
+  it('reads by default the first sheet the clerk sees, passing over hidden ones, and a hidden one when named', async () => {
+    const wb = new ExcelJS.Workbook();
+    const lists = wb.addWorksheet('下拉选项');
+    lists.addRow(['罚款', '警告']);
+    lists.state = 'hidden';
+    wb.addWorksheet('处罚').addRow(['企业名称']);
+    const file = path.join(dir, 'hidden-first.xlsx');
+    await wb.xlsx.writeFile(file);
+    expect(rows(await read(file))).toEqual([[1, '企业名称']]);
+    expect(rows(await read(file, '下拉选项'))).toEqual([[1, '罚款', '警告']]);
+  });
+
   it('describes the file: its fingerprint, size and the sheet read', async () => {
     const wb = new ExcelJS.Workbook();
     wb.addWorksheet('第一页').addRow(['a']);

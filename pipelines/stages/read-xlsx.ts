@@ -75,7 +75,7 @@ export function cellText(v: unknown): string {
   return String(v);
 }
 
-interface SheetRef { readonly name: string; readonly target: string }
+interface SheetRef { readonly name: string; readonly target: string; readonly hidden: boolean }
 
 /**
  * The workbook's sheets in tab order with the part each lives in (xl/worksheets/sheetN.xml), from
@@ -83,8 +83,8 @@ interface SheetRef { readonly name: string; readonly target: string }
  */
 function sheetsOf(reader: any): SheetRef[] {
   const rels: { Id: string; Target: string }[] = reader.workbookRels ?? [];
-  const sheets: { name: string; rId: string }[] = reader.model?.sheets ?? [];
-  return sheets.map((s) => ({ name: s.name, target: rels.find((r) => r.Id === s.rId)?.Target ?? '' }));
+  const sheets: { name: string; rId: string; state?: string }[] = reader.model?.sheets ?? [];
+  return sheets.map((s) => ({ name: s.name, target: rels.find((r) => r.Id === s.rId)?.Target ?? '', hidden: s.state === 'hidden' || s.state === 'veryHidden' }));
 }
 
 /** A relationship's target as a path in the ZIP: relative to xl/, or absolute from its root. */
@@ -119,7 +119,8 @@ async function openSheet(file: string, sheet: string | undefined): Promise<{ nam
   const styles = part('xl/styles.xml');
   if (styles) await reader._parseStyles(styles);
   const sheets = sheetsOf(reader);
-  const ref = sheet === undefined ? sheets[0] : sheets.find((s) => s.name === sheet.trim());
+  // by default the first sheet the clerk sees: a hidden one (a template's drop-down lists) is not it
+  const ref = sheet === undefined ? (sheets.find((s) => !s.hidden) ?? sheets[0]) : sheets.find((s) => s.name === sheet.trim());
   const data = ref && part(partPath(ref.target));
   if (!ref || !data) return { missing: sheets.map((s) => s.name) };
   const sheetNo = /sheet(\d+)\.xml$/.exec(ref.target)?.[1] ?? '1';
@@ -129,7 +130,7 @@ async function openSheet(file: string, sheet: string | undefined): Promise<{ nam
 }
 
 export interface XlsxSourceOptions {
-  /** The sheet to read; default the first (leftmost) one. */
+  /** The sheet to read; default the first (leftmost) one that is not hidden. */
   readonly sheet?: string;
   readonly limits: IngestLimits;
 }
