@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { createApiToken, revokeApiToken } from './api-tokens.ts';
-import { tokenLookup, type TokenLookup } from './token-cache.ts';
+import { LISTENER_NAME, tokenLookup, type TokenCacheOptions, type TokenLookup } from './token-cache.ts';
 
 let t: TestDb;
 const open: TokenLookup[] = [];
@@ -21,9 +21,9 @@ afterAll(async () => {
 });
 
 /** A cache of its own for each test; the earlier ones stop listening. */
-const lookup = async (ttlMs = 60_000) => {
+const lookup = async (ttlMs = 60_000, opts: Omit<TokenCacheOptions, 'ttlMs'> = {}) => {
   for (const earlier of open.splice(0)) await earlier.close();
-  const c = await tokenLookup(t.db, { ttlMs });
+  const c = await tokenLookup(t.db, { ttlMs, ...opts });
   open.push(c);
   return c;
 };
@@ -37,7 +37,7 @@ async function revokeUnheard(id: string) {
   });
 }
 const listenerPid = async () => {
-  const rows = (await t.db.knex.raw(`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN credit_etl_api_tokens'`)).rows as { pid: number }[];
+  const rows = (await t.db.knex.raw('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = ?', [LISTENER_NAME])).rows as { pid: number }[];
   return rows.map((r) => r.pid);
 };
 
@@ -93,6 +93,24 @@ it('looks every token up while its listening connection is down, and keeps answe
   expect((await cache.find(c.token))?.id).toBe(c.record.id);
   await revokeUnheard(c.record.id);
   expect((await cache.find(c.token))?.id).toBe(c.record.id);
+});
+
+it('takes a listening connection that stops answering for lost, and listens again on a new one', async () => {
+  // a connection that dies without a word sends no error and no notification: the heartbeat finds it
+  const cache = await lookup(60_000, { heartbeatMs: 100, heartbeatTimeoutMs: 400 });
+  const [pid] = await listenerPid();
+  const a = await provider();
+  expect((await cache.find(a.token))?.id).toBe(a.record.id);
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await vi.waitFor(() => expect(cache.listening()).toBe(false), { timeout: 3_000 });
+    await revokeUnheard(a.record.id);
+    expect(await cache.find(a.token)).toBeUndefined();
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
+  await vi.waitFor(async () => expect(cache.listening() && (await listenerPid())).toEqual([expect.any(Number)]), { timeout: 3_000 });
+  expect((await listenerPid())[0]).not.toBe(pid);
 });
 
 it('keeps no answer for an unknown token, so a new one works at once', async () => {

@@ -23,8 +23,14 @@ export interface TokenCacheOptions {
   /** How long an answer is kept at most, notifications or not. */
   readonly ttlMs?: number;
   readonly maxEntries?: number;
+  /** How often the listening connection is asked to answer, and how long it may take. */
+  readonly heartbeatMs?: number;
+  readonly heartbeatTimeoutMs?: number;
   readonly log?: Logger;
 }
+
+/** What the listening connection calls itself in pg_stat_activity. */
+export const LISTENER_NAME = 'credit-etl token notifications';
 
 const RECONNECT_MS = [1_000, 2_000, 5_000, 10_000, 30_000];
 
@@ -44,6 +50,7 @@ class TokenCache implements TokenLookup {
   private generation = 0;
   private conn: any;
   private retry: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private failures = 0;
   private closed = false;
 
@@ -91,6 +98,7 @@ class TokenCache implements TokenLookup {
     conn.on('end', () => this.lost(conn));
     conn.on('notification', () => this.forget());
     try {
+      await conn.query(`SET application_name = '${LISTENER_NAME}'`);
       await conn.query(`LISTEN ${TOKEN_CHANNEL}`);
     } catch (e) {
       await client.destroyRawConnection(conn).catch(() => undefined);
@@ -99,18 +107,47 @@ class TokenCache implements TokenLookup {
     // From now on the connection only waits: it must not keep alive a process that has nothing else
     // to do. Not before: a process starting with nothing else under way exited while LISTEN was out.
     conn.connection?.stream?.unref?.();
-    if (this.closed) return void (await client.destroyRawConnection(conn).catch(() => undefined));
+    if (this.closed) return void conn.connection?.stream?.destroy();
     // what changed while nobody listened was not heard
     this.forget();
     this.conn = conn;
     this.failures = 0;
+    this.beat(conn);
+  }
+
+  /**
+   * A connection can die without a word (a half-open TCP connection, a server that stopped): no
+   * error, no notification either. It is asked to answer now and then, and taken for lost when it
+   * does not in time.
+   */
+  private beat(conn: any) {
+    const every = this.opts.heartbeatMs ?? 15_000;
+    const within = this.opts.heartbeatTimeoutMs ?? 5_000;
+    let asking = false;
+    this.heartbeat = setInterval(() => {
+      if (asking || this.conn !== conn) return;
+      asking = true;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the listening connection did not answer within ${within} ms`)), within);
+      });
+      Promise.race([conn.query('SELECT 1'), late])
+        .catch((e: Error) => this.lost(conn, e))
+        .finally(() => {
+          clearTimeout(timer);
+          asking = false;
+        });
+    }, every);
+    this.heartbeat.unref();
   }
 
   private lost(conn: any, e?: Error) {
     if (this.conn !== conn) return;
     this.conn = undefined;
+    clearInterval(this.heartbeat);
     this.forget();
-    (this.db.knex as any).client.destroyRawConnection(conn).catch(() => undefined);
+    // destroyed, not ended: a connection that does not answer would never confirm an end
+    conn.connection?.stream?.destroy();
     this.retryLater(e);
   }
 
@@ -128,7 +165,8 @@ class TokenCache implements TokenLookup {
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.retry) clearTimeout(this.retry);
+    clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
     const conn = this.conn;
     this.conn = undefined;
     this.forget();
