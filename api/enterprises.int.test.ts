@@ -113,7 +113,7 @@ describe('reading an enterprise under its authorisation', () => {
   it('the log cannot be changed through ordinary SQL, and `credit-etl audit verify` reports an entry edited in the database', async () => {
     const env = { DATABASE_URL: h.t.url };
     const intact = await runCli(['audit', 'verify', '--json'], env);
-    expect(intact.code).toBe(0);
+    expect(intact.code, intact.stderr).toBe(0);
     expect(JSON.parse(intact.stdout)).toMatchObject({ ok: true, problems: [] });
 
     const [, during] = (await reads()).filter((e) => e.actor_unit === BANK);
