@@ -222,11 +222,11 @@ const DETAIL = JSON.stringify({
   authorisations: Object.fromEntries(categories().map((c) => [c.id, '3d348650-0522-4698-99c2-282fa8f389ff'])), pastPublicityHidden: 0, includePastPublicity: false,
 });
 
-async function pgbench(url: string, token: { hash: string; id: string; institutionId: string }, enterprises: number, dir: string): Promise<Result> {
+async function pgbench(url: string, token: { id: string; institutionId: string }, enterprises: number, dir: string): Promise<Result> {
   const script = path.join(dir, 'profile.sql');
   writeFileSync(script, readFileSync(process.env.BENCH_PGBENCH_SCRIPT || here('query-profile.pgbench.sql'), 'utf8'));
   const args = (duration: number, logged: boolean) => ['-n', '-M', 'prepared', '-c', String(CONNECTIONS), '-j', '2', '-T', String(duration),
-    '-D', `n=${enterprises}`, '-D', `token_hash=${token.hash}`, '-D', `token_id=${token.id}`,
+    '-D', `n=${enterprises}`, '-D', `token_id=${token.id}`,
     '-D', `institution=${INSTITUTION}`, '-D', `institution_id=${token.institutionId}`, '-D', `at=${new Date().toISOString()}`, '-D', `detail=${DETAIL}`, '-f', script,
     ...(logged ? ['-l', `--log-prefix=${path.join(dir, 'pgbench_log')}`] : []), url];
   say(`query bench: pgbench warm-up ${WARMUP} s …`);
@@ -270,7 +270,6 @@ async function main() {
     const { institution } = await registerInstitution(db, INSTITUTION);
     await k('enterprise_authorisations').where({ institution: INSTITUTION }).update({ institution_id: institution.id });
     const { token, record } = await createApiToken(db, { role: 'analyst', unit: INSTITUTION, label: 'query bench', createdBy: 'bench', institutionId: institution.id });
-    const tokenHash = (await k('api_tokens').where({ id: record.id }).first('token_hash')).token_hash as string;
     // The chain needs a head before pgbench's script reads it.
     await appendAccess(db, { at: new Date().toISOString(), requestId: null, actor: { role: 'admin', unit: 'bench', tokenId: null }, action: 'token.create', enterprises: [], detail: { tokenId: record.id } });
     const records = loaded?.records ?? Number((await k('credit_records').count('* as n'))[0].n);
@@ -278,7 +277,7 @@ async function main() {
     db = undefined;
 
     const h = await http(url, token, usccFile);
-    const p = await pgbench(url, { hash: tokenHash, id: record.id, institutionId: institution.id }, usccs.length, dir);
+    const p = await pgbench(url, { id: record.id, institutionId: institution.id }, usccs.length, dir);
     console.log(`\n${fmt(records)} credit records of ${fmt(usccs.length)} enterprises${loaded ? `, loaded in ${fmt(loaded.seconds, 0)} s (${fmt(loaded.versions)} earlier versions, ${fmt(loaded.grants)} authorisations, database ${fmt(loaded.sizeGb, 1)} GiB)` : ''}; `
       + `random USCC per request; ${DURATION} s after ${WARMUP} s warm-up; Node ${process.version}\n`);
     console.log('| run | requests/s | p50 ms | p99 ms | ratio to pgbench |');
