@@ -101,6 +101,10 @@ describe('xlsxSource', () => {
     for (let i = 0; i < 20; i++) expect(rows(await read(file, '数据'))).toEqual([[1, '企业名称', '统一社会信用代码']]);
     await expect(read(file, '没有')).rejects.toSatisfy((e: unknown) => e instanceof WorkbookError && e.issueCode === 'R_SHEET_NOT_FOUND' && e.message.includes('说明、数据'));
     await expect(read(file)).rejects.toSatisfy((e: unknown) => e instanceof WorkbookError && e.issueCode === 'R_WORKBOOK_UNREADABLE' && e.detailEn.includes('disallowed character'));
+    // a sheet the workbook lists but does not hold is a damaged file, not a missing sheet
+    zip.remove('xl/worksheets/sheet2.xml');
+    writeFileSync(file, await zip.generateAsync({ type: 'nodebuffer', compression: 'STORE' }));
+    await expect(read(file, '数据')).rejects.toSatisfy((e: unknown) => e instanceof WorkbookError && e.issueCode === 'R_WORKBOOK_UNREADABLE' && e.detailEn.includes('xl/worksheets/sheet2.xml'));
   });
 
   it('refuses a sheet that is not there, naming the sheets that are, and a ZIP that is not a workbook', async () => {

@@ -121,8 +121,9 @@ async function openSheet(file: string, sheet: string | undefined): Promise<{ nam
   const sheets = sheetsOf(reader);
   // by default the first sheet the clerk sees: a hidden one (a template's drop-down lists) is not it
   const ref = sheet === undefined ? (sheets.find((s) => !s.hidden) ?? sheets[0]) : sheets.find((s) => s.name === sheet.trim());
-  const data = ref && part(partPath(ref.target));
-  if (!ref || !data) return { missing: sheets.map((s) => s.name) };
+  if (!ref) return { missing: sheets.map((s) => s.name) };
+  const data = part(partPath(ref.target));
+  if (!data) throw new Error(`the sheet "${ref.name}" is listed, but its part ${partPath(ref.target)} is not in the file`);
   const sheetNo = /sheet(\d+)\.xml$/.exec(ref.target)?.[1] ?? '1';
   // unzipper's streams predate async iteration; exceljs's helper gives the chunks its parser reads
   const [{ value: rows }] = [...reader._parseWorksheet(iterateStream(data), sheetNo)];
