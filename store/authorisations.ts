@@ -78,9 +78,10 @@ export type EnterpriseChoice = 'one' | 'many' | 'all';
  */
 const ENTERPRISES: Readonly<Record<EnterpriseChoice, string>> = { one: 'enterprise_uscc = :uscc', many: 'enterprise_uscc = ANY(:usccs)', all: 'true' };
 
-/** The choice and its binding for these enterprises (null: all). */
-function enterprisesOf(usccs: readonly string[] | null): { choice: EnterpriseChoice; bindings: { uscc?: string; usccs?: string[] } } {
-  if (usccs === null) return { choice: 'all', bindings: {} };
+/** The choice and its binding for these enterprises (undefined: all). */
+function enterprisesOf(enterprises: string | readonly string[] | undefined): { choice: EnterpriseChoice; bindings: { uscc?: string; usccs?: string[] } } {
+  if (enterprises === undefined) return { choice: 'all', bindings: {} };
+  const usccs = typeof enterprises === 'string' ? [enterprises] : enterprises;
   return usccs.length === 1 ? { choice: 'one', bindings: { uscc: usccs[0] } } : { choice: 'many', bindings: { usccs: [...usccs] } };
 }
 
@@ -100,7 +101,7 @@ export function grantsInForceSql(o: { recipient: 'institution' | 'platform'; ent
  * institution's registry id, or null for the platform's own collection), latest expiry first.
  */
 export async function authorisationsInForce(db: Db, q: { enterpriseUscc: string | readonly string[]; institutionId: string | null; at: string }): Promise<Authorisation[]> {
-  const { choice, bindings } = enterprisesOf(typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : q.enterpriseUscc);
+  const { choice, bindings } = enterprisesOf(q.enterpriseUscc);
   const sql = grantsInForceSql({ recipient: q.institutionId === null ? 'platform' : 'institution', enterprises: choice });
   const r = await db.knex.raw(`${sql} ORDER BY expires_at DESC`, { at: q.at, ...bindings, ...(q.institutionId === null ? {} : { institution_id: q.institutionId }) });
   return r.rows;
@@ -150,7 +151,7 @@ export function lapsedCollectionsSql(o: { enterprises: EnterpriseChoice; endedBe
 }
 
 export async function lapsedCollections(db: Db, q: { at: string; enterpriseUscc?: string | readonly string[]; endedBefore?: string }): Promise<LapsedCollection[]> {
-  const { choice, bindings } = enterprisesOf(q.enterpriseUscc === undefined ? null : typeof q.enterpriseUscc === 'string' ? [q.enterpriseUscc] : q.enterpriseUscc);
+  const { choice, bindings } = enterprisesOf(q.enterpriseUscc);
   const r = await db.knex.raw(`${lapsedCollectionsSql({ enterprises: choice, endedBefore: q.endedBefore !== undefined })} ORDER BY enterprise_uscc, category`,
     { at: q.at, ...bindings, ...(q.endedBefore ? { ended_before: q.endedBefore } : {}) });
   return r.rows;

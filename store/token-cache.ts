@@ -74,6 +74,8 @@ class TokenCache implements TokenLookup {
     metrics.tokenChecks.inc({ answer: 'store' });
     const generation = this.generation;
     const found = await findApiToken(this.db, token);
+    // a refreshed answer goes to the end, so that the oldest is the first one dropped
+    this.kept.delete(token);
     if (found && this.conn && generation === this.generation) {
       if (this.kept.size >= this.maxEntries) this.kept.delete(this.kept.keys().next().value!);
       this.kept.set(token, { token: found, at: Date.now() });

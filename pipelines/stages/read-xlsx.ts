@@ -84,8 +84,11 @@ interface SheetRef { readonly name: string; readonly target: string; readonly hi
 function sheetsOf(reader: any): SheetRef[] {
   const rels: { Id: string; Target: string }[] = reader.workbookRels ?? [];
   const sheets: { name: string; rId: string; state?: string }[] = reader.model?.sheets ?? [];
-  return sheets.map((s) => ({ name: s.name, target: rels.find((r) => r.Id === s.rId)?.Target ?? '', hidden: s.state === 'hidden' || s.state === 'veryHidden' }));
+  return sheets.map((s) => ({ name: s.name, target: rels.find((r) => r.Id === s.rId)?.Target ?? '', hidden: isHiddenSheet(s.state) }));
 }
+
+/** A sheet state the clerk does not see as a tab: read only when named (a template's drop-down lists). */
+export const isHiddenSheet = (state: string | undefined) => state === 'hidden' || state === 'veryHidden';
 
 /** A relationship's target as a path in the ZIP: relative to xl/, or absolute from its root. */
 const partPath = (target: string) => (target.startsWith('/') ? target.slice(1) : `xl/${target}`);
@@ -119,7 +122,6 @@ async function openSheet(file: string, sheet: string | undefined): Promise<{ nam
   const styles = part('xl/styles.xml');
   if (styles) await reader._parseStyles(styles);
   const sheets = sheetsOf(reader);
-  // by default the first sheet the clerk sees: a hidden one (a template's drop-down lists) is not it
   const ref = sheet === undefined ? (sheets.find((s) => !s.hidden) ?? sheets[0]) : sheets.find((s) => s.name === sheet.trim());
   if (!ref) return { missing: sheets.map((s) => s.name) };
   const data = part(partPath(ref.target));
