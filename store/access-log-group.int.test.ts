@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
+import { createTestDb, TEST_AUDIT_KEY, type TestDb } from '../test/helpers/pg.ts';
+import { openDb } from './db.ts';
 import { accessEntries, appendAccess, verifyAccessLog, type AccessEntryInput } from './access-log.ts';
 
 // Group commit: entries that arrive while a group is being committed go together in the next one.
@@ -30,4 +31,39 @@ it('fails only the caller whose entry cannot be stored, and the others still cha
   const results = await Promise.allSettled([entry(100), entry(101), entry(102, 'not-a-uuid'), entry(103)].map((e) => appendAccess(t.db, e)));
   expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
   expect(await verifyAccessLog(t.db)).toEqual({ ok: true, entries: 63, problems: [], checkpoint: null });
+});
+
+it('appends with one statement while this process wrote the head, and follows a head another process moved', async () => {
+  const other = await openDb({ databaseUrl: t.url, dataDir: '', auditKeys: { key: TEST_AUDIT_KEY } });
+  try {
+    const sent: string[] = [];
+    const record = (q: { sql: string }) => sent.push(q.sql.trim().split(/\s+/).slice(0, 3).join(' '));
+    t.db.knex.on('query', record);
+    const first = await appendAccess(t.db, entry(200));
+    sent.length = 0;
+    const second = await appendAccess(t.db, entry(201));
+    // no BEGIN, lock, head read or COMMIT: the head is the one this process wrote
+    expect(sent).toEqual(['WITH moved AS']);
+    expect(second.prevHash).toBe(first.hash);
+
+    const elsewhere = await appendAccess(other, entry(202));
+    expect(elsewhere.prevHash).toBe(second.hash);
+    sent.length = 0;
+    const after = await appendAccess(t.db, entry(203));
+    // the lock-free statement finds another head, so the head is read under the lock
+    expect(sent).toEqual(['WITH moved AS', 'BEGIN;', 'SELECT pg_advisory_xact_lock(hashtext($1))', 'select "seq", "hash",', 'WITH appended AS', 'COMMIT;']);
+    expect([after.seq, after.prevHash]).toEqual([elsewhere.seq + 1, elsewhere.hash]);
+    t.db.knex.off('query', record);
+
+    // two processes appending at once, groups interleaving: one chain, no seq twice, nothing lost
+    const storm = await Promise.all(Array.from({ length: 80 }, (_, i) => appendAccess(i % 2 ? other : t.db, entry(300 + i))));
+    expect(new Set(storm.map((a) => a.seq)).size).toBe(80);
+    const report = await verifyAccessLog(t.db);
+    expect(report).toMatchObject({ ok: true, problems: [] });
+    const stored = new Map<number, string | null>();
+    for await (const e of accessEntries(t.db)) stored.set(e.seq, e.requestId);
+    for (const a of storm) expect(stored.get(a.seq)).toBe(a.requestId);
+  } finally {
+    await other.close();
+  }
 });

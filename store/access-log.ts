@@ -63,16 +63,30 @@ export function entryHash(prevHash: string, seq: number, e: AccessEntryInput, ke
 
 const APPEND_LOCK = 'credit-etl access_log append';
 
-/**
- * A group's entries (a JSON array, so that the text is the same for any group size and can be
- * prepared) and the new head, in one statement.
- */
+const ENTRY_COLUMNS = 'seq, at, request_id, actor_role, actor_unit, actor_token_id, action, enterprises, detail, prev_hash, hash, key_id';
+/** A group's entries as one JSON array, so that the text is the same for any group size and can be prepared. */
+const ENTRIES_FROM_JSON = `SELECT * FROM jsonb_to_recordset(?::jsonb) AS e(seq bigint, at timestamptz, request_id text, actor_role text, actor_unit text,
+      actor_token_id uuid, action text, enterprises text[], detail jsonb, prev_hash text, hash text, key_id text)`;
+
+/** Under the lock: the group's entries and the new head, in one statement. */
 const APPEND_SQL = `WITH appended AS (
-    INSERT INTO access_log (seq, at, request_id, actor_role, actor_unit, actor_token_id, action, enterprises, detail, prev_hash, hash, key_id)
-    SELECT * FROM jsonb_to_recordset(?::jsonb) AS e(seq bigint, at timestamptz, request_id text, actor_role text, actor_unit text,
-      actor_token_id uuid, action text, enterprises text[], detail jsonb, prev_hash text, hash text, key_id text))
+    INSERT INTO access_log (${ENTRY_COLUMNS})
+    ${ENTRIES_FROM_JSON})
   INSERT INTO access_log_head (one, seq, hash, key_id) VALUES (true, ?, ?, ?)
   ON CONFLICT (one) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, key_id = EXCLUDED.key_id`;
+
+/**
+ * One statement, in a transaction of its own: takes the lock (a one-time filter, so before the head's
+ * row is touched), then moves the head only if it is still the entry the group was chained after, and
+ * inserts the group only if it did; otherwise it moves and inserts nothing. Taking the lock first
+ * matters under contention: appenders that each wait for the head's row lock instead are all woken at
+ * every commit (16 to 240 appends a second with 16 at once, against 2,500-2,700 with the lock first).
+ */
+const APPEND_AFTER_SQL = `WITH moved AS (
+    UPDATE access_log_head SET seq = ?, hash = ?, key_id = ?
+    WHERE one AND seq = ? AND hash = ? AND (SELECT pg_advisory_xact_lock(hashtext(?))) IS NOT NULL RETURNING 1)
+  INSERT INTO access_log (${ENTRY_COLUMNS})
+    ${ENTRIES_FROM_JSON} WHERE EXISTS (SELECT 1 FROM moved)`;
 
 /** The largest group of entries appended in one transaction. */
 const MAX_GROUP = 100;
@@ -83,17 +97,30 @@ interface Pending {
   reject(err: unknown): void;
 }
 
-/** Per store: entries waiting for the next group, and whether a group is being appended. */
-const queues = new WeakMap<Db, { pending: Pending[]; appending: boolean }>();
+interface Head {
+  readonly seq: number;
+  readonly hash: string;
+  readonly keyId: string | null;
+}
 
 /**
- * Appends one entry; resolves once it is committed. Appends are serialised across processes by the
- * advisory lock, and the lock is held until the commit is flushed, so one transaction per entry would
- * cap the log (and every read it records) at one disk flush per entry. Entries that arrive while a
- * group is being committed therefore wait and go together in the next transaction (group commit), in
- * arrival order, each with its own seq and hash: the chain is the same as if they had been appended
- * one by one. If a group fails, its entries are retried one by one, so one bad entry fails only its
- * own caller.
+ * Per store: entries waiting for the next group, whether a group is being appended, and the head as
+ * this process last wrote or read it (undefined when it does not know it).
+ */
+interface AppendQueue {
+  pending: Pending[];
+  appending: boolean;
+  head?: Head;
+}
+const queues = new WeakMap<Db, AppendQueue>();
+
+/**
+ * Appends one entry; resolves once it is committed. The chain has one order across processes, and
+ * each commit waits for its flush to disk, so one commit per entry would cap the log (and every read
+ * it records) at one flush per entry. Entries that arrive while a group is being committed therefore
+ * wait and go together in the next commit (group commit), in arrival order, each with its own seq and
+ * hash: the chain is the same as if they had been appended one by one. If a group fails, its entries
+ * are retried one by one, so one bad entry fails only its own caller.
  */
 export function appendAccess(db: Db, e: AccessEntryInput): Promise<AccessEntry> {
   let q = queues.get(db);
@@ -105,20 +132,20 @@ export function appendAccess(db: Db, e: AccessEntryInput): Promise<AccessEntry> 
   return done;
 }
 
-async function drain(db: Db, q: { pending: Pending[]; appending: boolean }): Promise<void> {
+async function drain(db: Db, q: AppendQueue): Promise<void> {
   q.appending = true;
   try {
     while (q.pending.length) {
       const group = q.pending.splice(0, MAX_GROUP);
       try {
-        const appended = await appendGroup(db, group.map((p) => p.entry));
+        const appended = await appendGroup(db, q, group.map((p) => p.entry));
         group.forEach((p, i) => p.resolve(appended[i]));
       } catch (err) {
         if (group.length === 1) {
           group[0].reject(err);
           continue;
         }
-        for (const p of group) await appendGroup(db, [p.entry]).then(([a]) => p.resolve(a), p.reject);
+        for (const p of group) await appendGroup(db, q, [p.entry]).then(([a]) => p.resolve(a), p.reject);
       }
     }
   } finally {
@@ -127,33 +154,58 @@ async function drain(db: Db, q: { pending: Pending[]; appending: boolean }): Pro
 }
 
 /**
- * Appends entries after the head under the store's current key. When the last entry was signed with
- * another key (or none), a rotation entry naming both goes first, so every change of key is in the
- * chain itself and the verifier accepts a new key nowhere else.
+ * Chains entries after the head under the store's current key. When the head was signed with another
+ * key (or none), a rotation entry naming both goes first, so every change of key is in the chain
+ * itself and the verifier accepts a new key nowhere else.
  */
-async function appendGroup(db: Db, entries: readonly AccessEntryInput[]): Promise<AccessEntry[]> {
-  const key = db.audit.current;
-  return db.knex.transaction(async (trx) => {
-    await prepared(db, 'credit-etl.access-log.lock', trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [APPEND_LOCK]));
-    const head = await prepared(db, 'credit-etl.access-log.head', trx('access_log_head').select('seq', 'hash', 'key_id').first());
-    let seq = head ? Number(head.seq) : 0;
-    let prevHash: string = head ? head.hash : GENESIS_HASH;
-    const rotation: AccessEntryInput[] = head && head.key_id !== key.id
-      ? [{ at: entries[0].at, requestId: null, actor: SYSTEM_ACTOR, action: KEY_ROTATION_ACTION, enterprises: [], detail: { from: head.key_id, to: key.id } }]
-      : [];
-    const appended = [...rotation, ...entries].map((e) => {
-      seq += 1;
-      const entry: AccessEntry = { ...e, seq, prevHash, hash: entryHash(prevHash, seq, e, key), keyId: key.id };
-      prevHash = entry.hash;
-      return entry;
-    });
-    const rows = appended.map((a) => ({
-      seq: a.seq, at: a.at, request_id: a.requestId, actor_role: a.actor.role, actor_unit: a.actor.unit, actor_token_id: a.actor.tokenId,
-      action: a.action, enterprises: a.enterprises, detail: a.detail, prev_hash: a.prevHash, hash: a.hash, key_id: a.keyId,
-    }));
-    await prepared(db, 'credit-etl.access-log.append', trx.raw(APPEND_SQL, [JSON.stringify(rows), seq, prevHash, key.id]));
-    return appended.slice(rotation.length);
+function chainAfter(head: Head | undefined, entries: readonly AccessEntryInput[], key: AuditKey) {
+  let seq = head?.seq ?? 0;
+  let prevHash = head?.hash ?? GENESIS_HASH;
+  const rotation: AccessEntryInput[] = head && head.keyId !== key.id
+    ? [{ at: entries[0].at, requestId: null, actor: SYSTEM_ACTOR, action: KEY_ROTATION_ACTION, enterprises: [], detail: { from: head.keyId, to: key.id } }]
+    : [];
+  const appended = [...rotation, ...entries].map((e) => {
+    seq += 1;
+    const entry: AccessEntry = { ...e, seq, prevHash, hash: entryHash(prevHash, seq, e, key), keyId: key.id };
+    prevHash = entry.hash;
+    return entry;
   });
+  const rows = JSON.stringify(appended.map((a) => ({
+    seq: a.seq, at: a.at, request_id: a.requestId, actor_role: a.actor.role, actor_unit: a.actor.unit, actor_token_id: a.actor.tokenId,
+    action: a.action, enterprises: a.enterprises, detail: a.detail, prev_hash: a.prevHash, hash: a.hash, key_id: a.keyId,
+  })));
+  return { appended, rows, entries: appended.slice(rotation.length), head: { seq, hash: prevHash, keyId: key.id } };
+}
+
+/**
+ * Appends a group, serialised across processes by the advisory lock. While this process's last append
+ * is still the head (no other process wrote since), that is one statement (APPEND_AFTER_SQL), so a
+ * group waits for one round trip and one flush rather than five round trips. Otherwise, or when that
+ * statement finds another head, the head is read in a transaction under the lock (also the first
+ * append, when the log has no head row yet).
+ */
+async function appendGroup(db: Db, q: AppendQueue, entries: readonly AccessEntryInput[]): Promise<AccessEntry[]> {
+  const key = db.audit.current;
+  const known = q.head;
+  q.head = undefined; // known again only once the outcome is
+  if (known) {
+    const c = chainAfter(known, entries, key);
+    const r = await prepared(db, 'credit-etl.access-log.append-after',
+      db.knex.raw(APPEND_AFTER_SQL, [c.head.seq, c.head.hash, c.head.keyId, known.seq, known.hash, APPEND_LOCK, c.rows]));
+    if (r.rowCount === c.appended.length) {
+      q.head = c.head;
+      return c.entries;
+    }
+  }
+  const c = await db.knex.transaction(async (trx) => {
+    await prepared(db, 'credit-etl.access-log.lock', trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [APPEND_LOCK]));
+    const row = await prepared(db, 'credit-etl.access-log.head', trx('access_log_head').select('seq', 'hash', 'key_id').first());
+    const chained = chainAfter(row ? { seq: Number(row.seq), hash: row.hash, keyId: row.key_id } : undefined, entries, key);
+    await prepared(db, 'credit-etl.access-log.append', trx.raw(APPEND_SQL, [chained.rows, chained.head.seq, chained.head.hash, chained.head.keyId]));
+    return chained;
+  });
+  q.head = c.head;
+  return c.entries;
 }
 
 const COLUMNS = ['seq', 'request_id', 'actor_role', 'actor_unit', 'actor_token_id', 'action', 'enterprises', 'detail', 'prev_hash', 'hash', 'key_id'];
