@@ -45,5 +45,16 @@ it('reads an xlsx (dates as dates) and a GBK CSV alike', async () => {
   ws.addRow(['统一社会信用代码', '起始日期']);
   ws.addRow([U1, new Date('2026-12-01T00:00:00Z')]);
   expect(await readListFile('a.XLSX', Buffer.from(await wb.xlsx.writeBuffer()))).toEqual([['统一社会信用代码', '起始日期'], [U1, '2026-12-01']]);
+  // what clerks' sheets hold: rich text, a formula, a date typed with a time, an error, a number
+  const more = new ExcelJS.Workbook();
+  const m = more.addWorksheet('名单');
+  m.addRow(['统一社会信用代码', '起始日期', '贷款编号', '截止日期']);
+  m.addRow([{ richText: [{ text: U1.slice(0, 9) }, { text: U1.slice(9) }] }, new Date('2026-12-01T08:30:00Z'), 20260001, { formula: 'B2+30', result: new Date('2026-12-31T00:00:00Z') }]);
+  m.addRow([{ formula: 'A2', result: U1 }, { error: '#N/A' }, { text: '借据二', hyperlink: 'http://bank.example/loan/2' }, null]);
+  expect(await readListFile('b.xlsx', Buffer.from(await more.xlsx.writeBuffer()))).toEqual([
+    ['统一社会信用代码', '起始日期', '贷款编号', '截止日期'],
+    [U1, '2026-12-01', '20260001', '2026-12-31'],
+    [U1, '#N/A', '借据二', ''],
+  ]);
   expect(await readListFile('a.csv', iconv.encode(`统一社会信用代码,贷款编号\r\n${U1},借据一\r\n`, 'gbk'))).toEqual([['统一社会信用代码', '贷款编号'], [U1, '借据一']]);
 });

@@ -5,7 +5,7 @@ import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { usccProblem } from '../lib/checks.ts';
 import { createDecoder, detectEncoding } from '../pipelines/stages/decode.ts';
-import { isHiddenSheet } from '../pipelines/stages/read-xlsx.ts';
+import { cellText, dateText, isHiddenSheet } from '../pipelines/stages/read-xlsx.ts';
 import { foldLabel } from '../schemas/registry.ts';
 import { isEventType, type EventType } from './classify.ts';
 
@@ -80,14 +80,8 @@ export function watchesFromTable(rows: readonly (readonly string[])[]): { watche
   return { watches, problems };
 }
 
-const cellText = (v: ExcelJS.CellValue): string => {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString().slice(0, 10);
-  if (typeof v === 'object' && 'text' in v) return String((v as { text: unknown }).text);
-  if (typeof v === 'object' && 'result' in v) return cellText((v as { result: ExcelJS.CellValue }).result);
-  if (typeof v === 'object' && 'richText' in v) return (v as ExcelJS.CellRichTextValue).richText.map((r) => r.text).join('');
-  return String(v);
-};
+/** A cell as the upload reader reads it, except that a date is the day: a watch period has no time of day. */
+const listCell = (v: unknown): string => (v instanceof Date ? dateText(v).slice(0, 10) : cellText(v));
 
 /** The rows of a list file: .xlsx (the first sheet that is not hidden) or CSV in UTF-8 or GBK. */
 export async function readListFile(name: string, content: Buffer): Promise<string[][]> {
@@ -98,7 +92,7 @@ export async function readListFile(name: string, content: Buffer): Promise<strin
     const out: string[][] = [];
     ws?.eachRow({ includeEmpty: true }, (row) => {
       const cells: string[] = [];
-      for (let c = 1; c <= ws.columnCount; c++) cells.push(cellText(row.getCell(c).value).trim());
+      for (let c = 1; c <= ws.columnCount; c++) cells.push(listCell(row.getCell(c).value).trim());
       out.push(cells);
     });
     return out;
