@@ -64,7 +64,11 @@ it('re-enqueues a received upload whose job Redis lost, once, and the upload loa
   const want = JSON.parse(readFileSync(fixture('dirty/expected.json'), 'utf8'))['penalty.bad-values.csv'];
   expect(batch).toMatchObject({ status: 'loaded', read: want.records, accepted: want.accepted, rejected: want.rejected.length, inserted: want.accepted, file_name: '处罚信息.csv' });
   expect(Number((await h.t.db.knex('credit_records').count({ n: '*' }))[0].n)).toBe(want.accepted);
-  const job = await queue.getJob(jobId.upload(batchId));
-  expect(await job!.getState()).toBe('completed');
-  expect(job!.attemptsMade).toBe(1);
+  // The batch commits before the worker tells Redis the job is done: wait while it is still active.
+  const state = await eventually(async () => {
+    const s = await (await queue.getJob(jobId.upload(batchId)))!.getState();
+    return s === 'active' ? undefined : s;
+  });
+  expect(state).toBe('completed');
+  expect((await queue.getJob(jobId.upload(batchId)))!.attemptsMade).toBe(1);
 });
