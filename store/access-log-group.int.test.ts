@@ -33,7 +33,7 @@ it('fails only the caller whose entry cannot be stored, and the others still cha
   expect(await verifyAccessLog(t.db)).toEqual({ ok: true, entries: 63, problems: [], checkpoint: null });
 });
 
-it('appends with one statement while this process wrote the head, and follows a head another process moved', async () => {
+it('appends with one statement after the head, reading it first when another process moved it', async () => {
   const other = await openDb({ databaseUrl: t.url, dataDir: '', auditKeys: { key: TEST_AUDIT_KEY } });
   try {
     const sent: string[] = [];
@@ -46,12 +46,18 @@ it('appends with one statement while this process wrote the head, and follows a 
     expect(sent).toEqual(['WITH moved AS']);
     expect(second.prevHash).toBe(first.hash);
 
+    // another process, which knows no head yet: it reads the head, then appends after it
+    const elsewhereSent: string[] = [];
+    const recordElsewhere = (q: { sql: string }) => elsewhereSent.push(q.sql.trim().split(/\s+/).slice(0, 3).join(' '));
+    other.knex.on('query', recordElsewhere);
     const elsewhere = await appendAccess(other, entry(202));
+    other.knex.off('query', recordElsewhere);
+    expect(elsewhereSent).toEqual(['select "seq", "hash",', 'WITH moved AS']);
     expect(elsewhere.prevHash).toBe(second.hash);
     sent.length = 0;
     const after = await appendAccess(t.db, entry(203));
-    // the lock-free statement finds another head, so the head is read under the lock
-    expect(sent).toEqual(['WITH moved AS', 'BEGIN;', 'SELECT pg_advisory_xact_lock(hashtext($1))', 'select "seq", "hash",', 'WITH appended AS', 'COMMIT;']);
+    // the statement finds the head moved: the head is read again and the group appended after it
+    expect(sent).toEqual(['WITH moved AS', 'select "seq", "hash",', 'WITH moved AS']);
     expect([after.seq, after.prevHash]).toEqual([elsewhere.seq + 1, elsewhere.hash]);
     t.db.knex.off('query', record);
 
@@ -65,5 +71,19 @@ it('appends with one statement while this process wrote the head, and follows a 
     for (const a of storm) expect(stored.get(a.seq)).toBe(a.requestId);
   } finally {
     await other.close();
+  }
+});
+
+it('appends the first entry of an empty log in a transaction under the lock', async () => {
+  const empty = await createTestDb('access_log_first');
+  try {
+    const sent: string[] = [];
+    empty.db.knex.on('query', (q: { sql: string }) => sent.push(q.sql.trim().split(/\s+/).slice(0, 3).join(' ')));
+    const first = await appendAccess(empty.db, entry(1));
+    expect(sent).toEqual(['select "seq", "hash",', 'BEGIN;', 'SELECT pg_advisory_xact_lock(hashtext($1))', 'select "seq", "hash",', 'WITH appended AS', 'COMMIT;']);
+    expect([first.seq, first.prevHash]).toEqual([1, '0'.repeat(64)]);
+    expect(await verifyAccessLog(empty.db)).toMatchObject({ ok: true, entries: 1 });
+  } finally {
+    await empty.drop();
   }
 });

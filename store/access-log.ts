@@ -5,6 +5,7 @@
 // latest checkpoint exported outside the database (store/audit-checkpoint.ts), which is what catches
 // entries cut off the end.
 import { createHash, createHmac } from 'node:crypto';
+import type { Knex } from 'knex';
 import type { AuditKey, AuditKeyring } from './audit-keys.ts';
 import type { Db } from './db.ts';
 import { prepared, utcIso } from './sql.ts';
@@ -177,35 +178,44 @@ function chainAfter(head: Head | undefined, entries: readonly AccessEntryInput[]
   return { appended, rows, entries: appended.slice(rotation.length), head: { seq, hash: prevHash, keyId: key.id } };
 }
 
+/** The head as committed now (no lock: an append chained after it checks it again under the lock). */
+async function headNow(db: Db, k: Knex | Knex.Transaction): Promise<Head | undefined> {
+  const row = await prepared(db, 'credit-etl.access-log.head', k('access_log_head').select('seq', 'hash', 'key_id').first());
+  return row ? { seq: Number(row.seq), hash: row.hash, keyId: row.key_id } : undefined;
+}
+
+/** Appends after a head by APPEND_AFTER_SQL; undefined when the head was no longer that entry. */
+async function appendAfter(db: Db, head: Head, entries: readonly AccessEntryInput[], key: AuditKey) {
+  const c = chainAfter(head, entries, key);
+  const r = await prepared(db, 'credit-etl.access-log.append-after',
+    db.knex.raw(APPEND_AFTER_SQL, [c.head.seq, c.head.hash, c.head.keyId, head.seq, head.hash, APPEND_LOCK, c.rows]));
+  return r.rowCount === c.appended.length ? c : undefined;
+}
+
 /**
- * Appends a group, serialised across processes by the advisory lock. While this process's last append
- * is still the head (no other process wrote since), that is one statement (APPEND_AFTER_SQL), so a
- * group waits for one round trip and one flush rather than five round trips. Otherwise, or when that
- * statement finds another head, the head is read in a transaction under the lock (also the first
- * append, when the log has no head row yet).
+ * Appends a group, serialised across processes by the advisory lock, in one statement after the head
+ * (APPEND_AFTER_SQL): a group waits for one round trip and one flush, where a transaction took five.
+ * The head is the one this process wrote last; when it does not know one, or another process moved
+ * it, the head is read first, without the lock, and tried once more. A log without a head row yet,
+ * or a head that moved again, takes a transaction under the lock that reads the head there.
  */
 async function appendGroup(db: Db, q: AppendQueue, entries: readonly AccessEntryInput[]): Promise<AccessEntry[]> {
   const key = db.audit.current;
   const known = q.head;
   q.head = undefined; // known again only once the outcome is
-  if (known) {
-    const c = chainAfter(known, entries, key);
-    const r = await prepared(db, 'credit-etl.access-log.append-after',
-      db.knex.raw(APPEND_AFTER_SQL, [c.head.seq, c.head.hash, c.head.keyId, known.seq, known.hash, APPEND_LOCK, c.rows]));
-    if (r.rowCount === c.appended.length) {
-      q.head = c.head;
-      return c.entries;
-    }
+  let done = known && await appendAfter(db, known, entries, key);
+  if (!done) {
+    const now = await headNow(db, db.knex);
+    if (now) done = await appendAfter(db, now, entries, key);
   }
-  const c = await db.knex.transaction(async (trx) => {
+  done ??= await db.knex.transaction(async (trx) => {
     await prepared(db, 'credit-etl.access-log.lock', trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [APPEND_LOCK]));
-    const row = await prepared(db, 'credit-etl.access-log.head', trx('access_log_head').select('seq', 'hash', 'key_id').first());
-    const chained = chainAfter(row ? { seq: Number(row.seq), hash: row.hash, keyId: row.key_id } : undefined, entries, key);
+    const chained = chainAfter(await headNow(db, trx), entries, key);
     await prepared(db, 'credit-etl.access-log.append', trx.raw(APPEND_SQL, [chained.rows, chained.head.seq, chained.head.hash, chained.head.keyId]));
     return chained;
   });
-  q.head = c.head;
-  return c.entries;
+  q.head = done.head;
+  return done.entries;
 }
 
 const COLUMNS = ['seq', 'request_id', 'actor_role', 'actor_unit', 'actor_token_id', 'action', 'enterprises', 'detail', 'prev_hash', 'hash', 'key_id'];
