@@ -105,8 +105,8 @@ interface Head {
 }
 
 /**
- * Per store: entries waiting for the next group, whether a group is being appended, and the head as
- * this process last wrote or read it (undefined when it does not know it).
+ * Per store: entries waiting for the next group, whether a group is being appended, and the head this
+ * process wrote last (undefined before its first append, and while an append's outcome is unknown).
  */
 interface AppendQueue {
   pending: Pending[];
