@@ -5,7 +5,7 @@ import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { usccProblem } from '../lib/checks.ts';
 import { createDecoder, detectEncoding } from '../pipelines/stages/decode.ts';
-import { cellText, dateText, isHiddenSheet } from '../pipelines/stages/read-xlsx.ts';
+import { cellText, dateText, defaultSheet } from '../pipelines/stages/read-xlsx.ts';
 import { foldLabel } from '../schemas/registry.ts';
 import { isEventType, type EventType } from './classify.ts';
 
@@ -88,7 +88,7 @@ export async function readListFile(name: string, content: Buffer): Promise<strin
   if (/\.xlsx$/i.test(name)) {
     const wb = new ExcelJS.Workbook();
     await wb.xlsx.load(content as unknown as ArrayBuffer);
-    const ws = wb.worksheets.find((w) => !isHiddenSheet(w.state)) ?? wb.worksheets[0];
+    const ws = defaultSheet(wb.worksheets, (w) => w.state);
     const out: string[][] = [];
     ws?.eachRow({ includeEmpty: true }, (row) => {
       const cells: string[] = [];

@@ -179,7 +179,7 @@ function chainAfter(head: Head | undefined, entries: readonly AccessEntryInput[]
 }
 
 /** The head as committed now (no lock: an append chained after it checks it again under the lock). */
-async function headNow(db: Db, k: Knex | Knex.Transaction): Promise<Head | undefined> {
+async function headNow(db: Db, k: Knex): Promise<Head | undefined> {
   const row = await prepared(db, 'credit-etl.access-log.head', k('access_log_head').select('seq', 'hash', 'key_id').first());
   return row ? { seq: Number(row.seq), hash: row.hash, keyId: row.key_id } : undefined;
 }

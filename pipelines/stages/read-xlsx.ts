@@ -75,7 +75,7 @@ export function cellText(v: unknown): string {
   return String(v);
 }
 
-interface SheetRef { readonly name: string; readonly target: string; readonly hidden: boolean }
+interface SheetRef { readonly name: string; readonly target: string; readonly state?: string }
 
 /**
  * The workbook's sheets in tab order with the part each lives in (xl/worksheets/sheetN.xml), from
@@ -84,11 +84,16 @@ interface SheetRef { readonly name: string; readonly target: string; readonly hi
 function sheetsOf(reader: any): SheetRef[] {
   const rels: { Id: string; Target: string }[] = reader.workbookRels ?? [];
   const sheets: { name: string; rId: string; state?: string }[] = reader.model?.sheets ?? [];
-  return sheets.map((s) => ({ name: s.name, target: rels.find((r) => r.Id === s.rId)?.Target ?? '', hidden: isHiddenSheet(s.state) }));
+  return sheets.map((s) => ({ name: s.name, target: rels.find((r) => r.Id === s.rId)?.Target ?? '', state: s.state }));
 }
 
-/** A sheet state the clerk does not see as a tab: read only when named (a template's drop-down lists). */
-export const isHiddenSheet = (state: string | undefined) => state === 'hidden' || state === 'veryHidden';
+/**
+ * The sheet read when none is named: the first the clerk sees as a tab, else the first. A hidden
+ * sheet (a template's drop-down lists) is read only when named.
+ */
+export function defaultSheet<T>(sheets: readonly T[], stateOf: (s: T) => string | undefined): T | undefined {
+  return sheets.find((s) => stateOf(s) !== 'hidden' && stateOf(s) !== 'veryHidden') ?? sheets[0];
+}
 
 /** A relationship's target as a path in the ZIP: relative to xl/, or absolute from its root. */
 const partPath = (target: string) => (target.startsWith('/') ? target.slice(1) : `xl/${target}`);
@@ -122,7 +127,7 @@ async function openSheet(file: string, sheet: string | undefined): Promise<{ nam
   const styles = part('xl/styles.xml');
   if (styles) await reader._parseStyles(styles);
   const sheets = sheetsOf(reader);
-  const ref = sheet === undefined ? (sheets.find((s) => !s.hidden) ?? sheets[0]) : sheets.find((s) => s.name === sheet.trim());
+  const ref = sheet === undefined ? defaultSheet(sheets, (s) => s.state) : sheets.find((s) => s.name === sheet.trim());
   if (!ref) return { missing: sheets.map((s) => s.name) };
   const data = part(partPath(ref.target));
   if (!data) throw new Error(`the sheet "${ref.name}" is listed, but its part ${partPath(ref.target)} is not in the file`);
