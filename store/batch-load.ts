@@ -18,6 +18,7 @@ import type { KnownRows } from '../pipelines/known-rows.ts';
 import type { BatchSink, SinkClose } from '../pipelines/run-batch.ts';
 import type { BatchCounts, CreditRecord, RowIssue } from '../pipelines/types.ts';
 import { failpoint } from '../lib/failpoints.ts';
+import { REPORT_LINE_COLUMN } from '../pipelines/report.ts';
 import { metrics } from '../lib/metrics.ts';
 import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
@@ -126,6 +127,24 @@ WITH plan AS MATERIALIZED (
   ON CONFLICT (record_id) DO NOTHING
 )
 SELECT (SELECT count(*) FROM up WHERE inserted)::int AS inserted, (SELECT count(*) FROM changed)::int AS updated`;
+
+/**
+ * A corrected report's rejected rows came from rows the batch it corrected had rejected: each carries
+ * that row's line in its first 行号 cell. When a later round resolves such a row, the row it came
+ * from is resolved too, by the same batch and line, back through every round.
+ */
+const RESOLVE_EARLIER_ROUNDS_SQL = `
+WITH RECURSIVE came_from AS (
+  SELECT r.batch_id, r.line, r.cells, r.resolved_line FROM rejected_rows r WHERE r.batch_id = :target AND r.resolved_by = :id
+  UNION ALL
+  SELECT e.batch_id, e.line, e.cells, c.resolved_line
+  FROM came_from c
+  JOIN batches b ON b.id = c.batch_id AND b.corrects IS NOT NULL
+  CROSS JOIN LATERAL (SELECT h.i::int - 1 AS at FROM jsonb_array_elements_text(b.headers) WITH ORDINALITY h(name, i) WHERE h.name = :reportLine ORDER BY h.i LIMIT 1) col
+  JOIN rejected_rows e ON e.batch_id = b.corrects AND e.line::text = btrim(c.cells ->> col.at) AND e.resolved_by IS NULL
+)
+UPDATE rejected_rows r SET resolved_by = :id, resolved_line = c.resolved_line
+FROM came_from c WHERE r.batch_id = c.batch_id AND r.line = c.line AND r.batch_id <> :target AND r.resolved_by IS NULL`;
 
 /** Records this batch wrote that it did not change from an earlier version: the ones it inserted. */
 const INSERTED_BY_BATCH = `credit_records r WHERE r.batch_id = :batchId
@@ -498,6 +517,7 @@ export class BatchLoad implements BatchSink {
       FROM unnest(:originals::int[], :lines::int[]) u(line, new_line)
       WHERE r.batch_id = :target AND r.line = u.line AND r.resolved_by IS NULL`,
     { id: this.meta.id, target, originals, lines: c.lines.map(([, l]) => l) });
+    await this.trx.raw(RESOLVE_EARLIER_ROUNDS_SQL, { id: this.meta.id, target, reportLine: REPORT_LINE_COLUMN });
   }
 
   /** Rolls the transaction back, once the copy in progress is abandoned and the merge in flight has ended. */
