@@ -8,6 +8,7 @@ import { runCli } from '../test/helpers/cli.ts';
 import { createApiToken } from '../store/api-tokens.ts';
 import { registerInstitution } from '../store/institutions.ts';
 import { fixture, ingest } from '../test/helpers/ingest.ts';
+import { readable } from '../test/helpers/records.ts';
 
 // The fixtures are "as of" 2025-06-30; on this day one of the demo enterprise's two penalties is
 // still in its publicity period (ends 2025-09-22), the other is past it (2022-09-29).
@@ -29,7 +30,7 @@ beforeAll(async () => {
   bank = await h.token('analyst', BANK);
   otherBank = await h.token('analyst', OTHER_BANK);
   admin = await h.token('admin', '平台运营');
-  const rec = await h.t.db.knex('credit_records').where({ subject_uscc: DEMO_USCC, category: 'licensing' }).first();
+  const rec = readable(await h.t.db.knex('credit_records').where({ subject_uscc: DEMO_USCC, category: 'licensing' }).first());
   idNumber = rec.fields.legal_rep_id_number;
 });
 afterAll(async () => {

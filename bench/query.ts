@@ -30,6 +30,7 @@ import { registerInstitution } from '../store/institutions.ts';
 import { databaseUrl, dropDatabase } from '../store/databases.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
+import { fieldSql, objectSql, payloadKeys, payloadSql, slotOf } from '../store/payload.ts';
 import { ADMIN_URL, fmt, freshDb, since } from './common.ts';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000_000);
@@ -72,18 +73,19 @@ function insertSql(c: CategoryId, lo: number, hi: number, templates: number): st
   let from = 0;
   for (const s of categories()) { if (s.id === c) break; from += SHARE[s.id]; }
   // a key part with alternatives takes the first field present, as naturalKey() does
-  const nk = spec.naturalKey.map((part) => `coalesce(${keyPartFields(part).map((k) => `f.fields->>'${k}'`).join(', ')}, '')`).join(` || '|' || `);
-  const eventDate = c === 'water' || c === 'gas' ? `((f.fields->>'billing_month') || '-01')::date` : 't.event_date';
+  const nk = spec.naturalKey.map((part) => `coalesce(${keyPartFields(part).map((k) => `o.fields->>'${k}'`).join(', ')}, '')`).join(` || '|' || `);
+  const eventDate = c === 'water' || c === 'gas' ? `((o.fields->>'billing_month') || '-01')::date` : 't.event_date';
   return `INSERT INTO credit_records (category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, version,
       source_unit, delivered_by, batch_id, source_line, received_at, loaded_at, schema_version)
-    SELECT '${c}', ${nk}, e.uscc, e.name, ${eventDate}, f.fields, md5(f.fields::text) || md5(e.uscc || j), CASE WHEN (x.h / 7) % 25 = 0 THEN 2 ELSE 1 END,
+    SELECT '${c}', ${nk}, e.uscc, e.name, ${eventDate}, p.payload, md5(o.fields::text) || md5(e.uscc || j), CASE WHEN (x.h / 7) % 25 = 0 THEN 2 ELSE 1 END,
       t.source_unit, t.delivered_by, t.batch_id, (x.h % 50000 + 2)::int, t.received_at - make_interval(days => (x.h % 900)::int),
       t.received_at - make_interval(days => (x.h % 900)::int) + interval '40 seconds', t.schema_version
     FROM bench_enterprises e
     CROSS JOIN LATERAL generate_series(1, e.n_records) j
     CROSS JOIN LATERAL (SELECT hashint8(e.ord * 64 + j)::bigint & 2147483647 AS h) x
     JOIN bench_templates t ON t.category = '${c}' AND t.k = (x.h / 1000) % ${templates}
-    CROSS JOIN LATERAL (SELECT t.fields || jsonb_build_object('subject_uscc', e.uscc, 'subject_name', e.name, ${overrides(c)}) AS fields) f
+    CROSS JOIN LATERAL (SELECT t.fields || jsonb_build_object('subject_uscc', e.uscc, 'subject_name', e.name, ${overrides(c)}) AS fields) o
+    CROSS JOIN LATERAL (SELECT ${payloadSql(c, Object.fromEntries(payloadKeys(c).map((k) => [k, `o.fields->'${k}'`])))} AS payload) p
     WHERE e.ord BETWEEN ${lo} AND ${hi} AND x.h % 1000 >= ${from} AND x.h % 1000 < ${from + SHARE[c]}
     ORDER BY e.ord, j`;
 }
@@ -133,9 +135,11 @@ async function load(url: string, db: Db): Promise<{ seconds: number; enterprises
     const r = await ingestFile(db, { file, category: category(b.category), deliverer: findProviderUnit(b.provider)! }, { log });
     if (r.status !== 'loaded') throw new Error(`fixture ${b.category}: ${r.status}`);
   }
+  // The templates' fields as objects, which the generator overrides by key; records get them as payloads.
   await k.raw(`CREATE TABLE bench_templates AS SELECT category, (row_number() OVER (PARTITION BY category ORDER BY id) - 1)::int AS k,
-    fields, event_date, source_unit, delivered_by, batch_id, received_at, schema_version FROM credit_records
-    WHERE (category <> 'rnd' OR fields->>'support_item' IS NOT NULL) AND (category <> 'agri' OR fields->>'right_cert_no' IS NOT NULL)`);
+    CASE category ${categories().map((c) => `WHEN '${c.id}' THEN ${objectSql(c.id)}`).join(' ')} END AS fields,
+    event_date, source_unit, delivered_by, batch_id, received_at, schema_version FROM credit_records
+    WHERE (category <> 'rnd' OR ${fieldSql('rnd', 'support_item')} IS NOT NULL) AND (category <> 'agri' OR ${fieldSql('agri', 'right_cert_no')} IS NOT NULL)`);
   const templates = Object.fromEntries((await k('bench_templates').select('category').count('* as n').groupBy('category'))
     .map((r: any) => [r.category, Number(r.n)])) as Record<CategoryId, number>;
   await k.raw('TRUNCATE credit_records, credit_record_versions');
@@ -149,10 +153,13 @@ async function load(url: string, db: Db): Promise<{ seconds: number; enterprises
     for (const c of categories()) await k.raw(insertSql(c.id, lo, hi, templates[c.id]));
     say(`  enterprises ${fmt(hi)}/${fmt(ents.count)}, ${fmt(since(start))} s`);
   }
-  // Earlier versions of the records at version 2, as an update with a changed remark would leave them.
+  // Earlier versions of the records at version 2, as an update with a changed remark would leave them
+  // (the payloads generated hold every slot, so jsonb_set replaces the remark in place).
+  const remarked = `CASE category ${categories().filter((c) => c.field.has('remarks'))
+    .map((c) => `WHEN '${c.id}' THEN jsonb_set(fields, '{${slotOf(c.id, 'remarks')}}', '"更正前"')`).join(' ')} ELSE fields END`;
   await k.raw(`INSERT INTO credit_record_versions (record_id, category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, version,
       source_unit, delivered_by, batch_id, source_line, received_at, loaded_at, schema_version, superseded_at, superseded_by_batch)
-    SELECT id, category, natural_key, subject_uscc, subject_name, event_date, fields || '{"remarks": "更正前"}', md5(content_hash), 1,
+    SELECT id, category, natural_key, subject_uscc, subject_name, event_date, ${remarked}, md5(content_hash), 1,
       source_unit, delivered_by, batch_id, source_line, received_at - interval '30 days', loaded_at - interval '30 days', schema_version, loaded_at, batch_id
     FROM credit_records WHERE version = 2`);
   // Authorisations: 20% of the enterprises to the bank for every category, 8% expired, 25% to the platform (collection).

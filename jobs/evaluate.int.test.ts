@@ -14,6 +14,7 @@ import { rebuildEvaluation } from '../evaluation/read.ts';
 import { evaluatePages } from '../evaluation/bulk.ts';
 import { evaluateAfterRun } from './evaluate.ts';
 import { openRun, recordBatch } from '../store/ledger.ts';
+import { slotOf } from '../store/payload.ts';
 
 const card = shippedCard('basic-v1');
 const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
@@ -63,7 +64,7 @@ it('an evaluation stored while a batch is still loading is rebuilt equal once th
   const trx = await t.db.knex.transaction();
   await trx.raw(`INSERT INTO credit_records (category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, version,
       source_unit, delivered_by, batch_id, source_line, received_at, loaded_at, schema_version)
-    SELECT category, natural_key || '|late', subject_uscc, subject_name, event_date, jsonb_set(fields, '{publicity_end}', '"2099-01-01"'), content_hash || 'late', 1,
+    SELECT category, natural_key || '|late', subject_uscc, subject_name, event_date, jsonb_set(fields, '{${slotOf('penalty', 'publicity_end')}}', '"2099-01-01"'), content_hash || 'late', 1,
       source_unit, delivered_by, batch_id, source_line, received_at, now(), schema_version
     FROM credit_records WHERE category = 'penalty' AND subject_uscc = ?`, [ENDED]);
   const stored = [];

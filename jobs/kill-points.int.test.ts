@@ -18,6 +18,7 @@ import { startRun } from './enqueue.ts';
 import { getRun, runSources } from '../store/ledger.ts';
 import { jobId, QUEUE } from './queues.ts';
 import type { RunReport } from './report.ts';
+import { fieldSql } from '../store/payload.ts';
 
 const ROWS = 300; // per source: 6 pages of 50, a checkpoint (so a batch) after each
 const LOCK_MS = '2000'; // a dead worker's job is taken over after about this long
@@ -167,9 +168,10 @@ POINTS.forEach((point, i) => {
       for (const s of sources) {
         // Every account number of the source once in the store, nothing else under its range, no history.
         const keys = { from: bill(s.base).account_no, to: bill(s.base + ROWS - 1).account_no };
+        const account = fieldSql('water', 'account_no');
         const { rows: [r] } = await t.db.knex.raw(`SELECT count(*)::int AS n, count(DISTINCT natural_key)::int AS keys,
-            count(DISTINCT fields->>'account_no')::int AS accounts, min(fields->>'account_no') AS lo, max(fields->>'account_no') AS hi
-          FROM credit_records WHERE category = 'water' AND fields->>'account_no' BETWEEN ? AND ?`, [keys.from, keys.to]);
+            count(DISTINCT ${account})::int AS accounts, min(${account}) AS lo, max(${account}) AS hi
+          FROM credit_records WHERE category = 'water' AND ${account} BETWEEN ? AND ?`, [keys.from, keys.to]);
         expect(r).toEqual({ n: ROWS, keys: ROWS, accounts: ROWS, lo: keys.from, hi: keys.to });
         expect(await t.db.knex('connector_cursors').where({ source_id: s.id }).first('cursor')).toEqual({ cursor: ROWS });
       }

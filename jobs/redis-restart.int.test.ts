@@ -20,6 +20,7 @@ import { startRun, type FlowDeps } from './enqueue.ts';
 import { getRun } from '../store/ledger.ts';
 import { QUEUE } from './queues.ts';
 import type { RunReport } from './report.ts';
+import { fieldSql } from '../store/payload.ts';
 
 const TOTAL = 1000;
 // Slow enough (20 pages of 50, 40 ms apart) that a run of four is still going when Redis goes away.
@@ -108,9 +109,10 @@ async function expectExact(runId: string, report: RunReport, sources: readonly S
   }
   // The store: exactly the sources' rows, each once, each in its first version.
   const accounts = sources.flatMap((s) => Array.from({ length: TOTAL }, (_, i) => `LS${String(s.base + i).padStart(7, '0')}`));
+  const account = fieldSql('water', 'account_no');
   const { rows: [store] } = await t.db.knex.raw(`
-    SELECT count(*)::int AS n, count(DISTINCT fields->>'account_no')::int AS distinct_accounts, count(*) FILTER (WHERE version <> 1)::int AS updated
-    FROM credit_records WHERE category = 'water' AND fields->>'account_no' = ANY(?)`, [accounts]);
+    SELECT count(*)::int AS n, count(DISTINCT ${account})::int AS distinct_accounts, count(*) FILTER (WHERE version <> 1)::int AS updated
+    FROM credit_records WHERE category = 'water' AND ${account} = ANY(?)`, [accounts]);
   expect(store).toEqual({ n: accounts.length, distinct_accounts: accounts.length, updated: 0 });
   // The batch registry: every batch of the run loaded (none left received or failed), and their
   // rows are exactly the records above.
@@ -119,8 +121,8 @@ async function expectExact(runId: string, report: RunReport, sources: readonly S
     FROM collection_run_batches l JOIN batches b ON b.id = l.batch_id WHERE l.run_id = ? GROUP BY b.status`, [runId]);
   expect(batches).toEqual([{ status: 'loaded', n: expect.any(Number), inserted: accounts.length }]);
   const { rows: [owners] } = await t.db.knex.raw(`
-    SELECT count(*)::int AS n FROM credit_records r WHERE r.fields->>'account_no' = ANY(?)
-      AND r.batch_id IN (SELECT batch_id FROM collection_run_batches WHERE run_id = ?)`, [accounts, runId]);
+    SELECT count(*)::int AS n FROM credit_records WHERE ${account} = ANY(?)
+      AND batch_id IN (SELECT batch_id FROM collection_run_batches WHERE run_id = ?)`, [accounts, runId]);
   expect(owners.n).toBe(accounts.length);
   // The run ledger: every source finished, its cursor at the end, the run closed with a report.
   const ledger = await t.db.knex('collection_run_sources').where({ run_id: runId }).orderBy('source_id').select('source_id', 'status', 'error_code', 'finished_at');

@@ -9,6 +9,7 @@ import type { AttemptOutcome } from '../alerts/retry.ts';
 import type { CategoryId } from '../schemas/registry.ts';
 import { authorisationsInForce, collectedUnderLapsed, lapsedByEnterprise } from './authorisations.ts';
 import type { Db } from './db.ts';
+import { fieldSql } from './payload.ts';
 import { utcIso } from './sql.ts';
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
@@ -241,10 +242,12 @@ export async function scanClockEvents(db: Db, now: Date, expiringDays: number): 
       ?::timestamptz, ?, false, false, '{}', ? || ':' || r.id || ':' || (${dateExpr})
     FROM credit_records r WHERE ${where}
     ON CONFLICT (once_key) DO NOTHING`, [type, now.toISOString(), severity, type, ...bindings]);
-  const a = await insert('licence.expiring', 'medium', `r.fields->>'valid_to'`,
-    `r.category = 'licensing' AND r.fields->>'status' = '有效' AND r.fields->>'valid_to' BETWEEN ? AND ? AND r.fields->>'valid_to' <> ?`, [w.from, w.to, LONG_TERM]);
-  const b = await insert('publicity.ended', 'low', `r.fields->>'publicity_end'`,
-    `r.category = 'penalty' AND r.fields->>'publicity_end' < ? AND r.fields->>'publicity_end' >= to_char(r.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, [day(now)]);
+  const validTo = fieldSql('licensing', 'valid_to', 'r.');
+  const a = await insert('licence.expiring', 'medium', validTo,
+    `r.category = 'licensing' AND ${fieldSql('licensing', 'status', 'r.')} = '有效' AND ${validTo} BETWEEN ? AND ? AND ${validTo} <> ?`, [w.from, w.to, LONG_TERM]);
+  const publicityEnd = fieldSql('penalty', 'publicity_end', 'r.');
+  const b = await insert('publicity.ended', 'low', publicityEnd,
+    `r.category = 'penalty' AND ${publicityEnd} < ? AND ${publicityEnd} >= to_char(r.loaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`, [day(now)]);
   return (a.rowCount ?? 0) + (b.rowCount ?? 0);
 }
 

@@ -3,6 +3,7 @@
 // evaluations as stored.
 import type { CategoryId } from '../schemas/registry.ts';
 import type { Db } from './db.ts';
+import { fieldSql, fromPayload } from './payload.ts';
 import { utcIso } from './sql.ts';
 
 /** One record version in effect at a cut-off; record_id is stable across versions (provenance other than loaded_at absent from a lean read). */
@@ -30,7 +31,10 @@ export async function recordsAsOf(db: Db, usccs: readonly string[], cutoff: stri
     UNION ALL
     SELECT record_id, ${cols} FROM credit_record_versions WHERE subject_uscc = ANY(:usccs) AND loaded_at <= :cutoff AND superseded_at > :cutoff`,
   { usccs: [...usccs], cutoff });
-  for (const r of rows) r.record_id = Number(r.record_id);
+  for (const r of rows) {
+    r.record_id = Number(r.record_id);
+    r.fields = fromPayload(r.category, r.fields);
+  }
   return rows;
 }
 
@@ -82,7 +86,7 @@ export async function enterprisesTouchedBy(db: Db, batchIds: readonly string[]):
 /** Enterprises with a penalty whose 公示截止期 was `day` (from the next day on it no longer counts). */
 export async function enterprisesWithPublicityEnded(db: Db, day: string): Promise<string[]> {
   const { rows } = await db.knex.raw(`SELECT DISTINCT subject_uscc FROM credit_records
-    WHERE category = 'penalty' AND fields->>'publicity_end' = ? ORDER BY subject_uscc`, [day]);
+    WHERE category = 'penalty' AND ${fieldSql('penalty', 'publicity_end')} = ? ORDER BY subject_uscc`, [day]);
   return rows.map((r: { subject_uscc: string }) => r.subject_uscc);
 }
 

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bill, deliver, licence, penalty, USCCS } from '../test/helpers/alerts.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
+import { readable } from '../test/helpers/records.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -66,7 +67,7 @@ it('water: 当前是否欠费 turning on is arrears.started, turning off arrears
   const c = await deliver(t.db, 'water', [bill(u, 'A2', '2026-08')]);
   const cleared = await t.db.knex('credit_events').where({ batch_id: c.batchId });
   expect(cleared.map((e: any) => [e.type, e.detail.accountNo, e.severity])).toEqual([['arrears.cleared', 'A2', 'low']]);
-  const rec = await t.db.knex('credit_records').where({ id: cleared[0].record_id }).first();
+  const rec = readable(await t.db.knex('credit_records').where({ id: cleared[0].record_id }).first());
   expect(rec.fields).toMatchObject({ account_no: 'A2', billing_month: '2026-09' });
 });
 

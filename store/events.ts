@@ -6,7 +6,8 @@ import type { Knex } from 'knex';
 import {
   classifiedFields, classifyArrears, classifyRecord, EVENT_ON_INSERT, withdrawalNeedsHold, type Classified,
 } from '../alerts/classify.ts';
-import type { CategoryId } from '../schemas/registry.ts';
+import { category, type CategoryId } from '../schemas/registry.ts';
+import { fieldSql } from './payload.ts';
 
 /** The records a merge inserted, changed or withdrew; a withdrawn one carries its last state (it is gone from credit_records). */
 export const TOUCHED_DDL = `CREATE TEMP TABLE merge_touched (
@@ -129,8 +130,9 @@ async function writeEvents(trx: Knex.Transaction, batch: EventBatch, facts: Fact
     if (pending.length >= PAGE) await flush();
   };
 
-  const keys = classifiedFields();
-  const pick = (col: string) => `jsonb_build_object(${keys.map((k) => `'${k}', ${col}->'${k}'`).join(', ')})`;
+  const spec = category(batch.category);
+  const keys = classifiedFields().filter((k) => spec.field.has(k));
+  const pick = (col: string) => `jsonb_build_object(${keys.map((k) => `'${k}', ${fieldSql(batch.category, k, `(${col})`, 'json')}`).join(', ')})`;
   // Only rows a rule can turn into an event leave the database, and only the fields the rules read,
   // a page at a time in record order.
   for (let after = 0; ;) {
@@ -164,10 +166,12 @@ async function writeEvents(trx: Knex.Transaction, batch: EventBatch, facts: Fact
     }
     if (changed.length > 0) {
       // The event points at the account's latest bill, the record that shows the balance.
-      const { rows: latest } = await trx.raw(`SELECT DISTINCT ON (subject_uscc, fields->>'account_no') id, version, subject_uscc, fields->>'account_no' AS account_no,
-          fields->>'billing_month' AS billing_month, source_unit, source_line, batch_id
+      const account = fieldSql(batch.category, 'account_no');
+      const month = fieldSql(batch.category, 'billing_month');
+      const { rows: latest } = await trx.raw(`SELECT DISTINCT ON (subject_uscc, ${account}) id, version, subject_uscc, ${account} AS account_no,
+          ${month} AS billing_month, source_unit, source_line, batch_id
         FROM credit_records WHERE category = ? AND subject_uscc = ANY(?::text[])
-        ORDER BY subject_uscc, fields->>'account_no', fields->>'billing_month' DESC`, [batch.category, [...new Set(changed.map((x) => x.uscc))]]);
+        ORDER BY subject_uscc, ${account}, ${month} DESC`, [batch.category, [...new Set(changed.map((x) => x.uscc))]]);
       const byAccount = new Map(latest.map((l: any) => [accountKey(l.subject_uscc, l.account_no), l]));
       for (const x of changed) {
         const l: any = byAccount.get(accountKey(x.uscc, x.account));

@@ -24,6 +24,7 @@ import * as viewsWithRoleViews from '../migrations/20261205009000_views_with_rol
 import * as authorisationsByInstitution from '../migrations/20261206001000_authorisations_by_enterprise_and_institution.ts';
 import * as recordSourceHash from '../migrations/20261206002000_record_source_hash.ts';
 import * as apiTokensNotify from '../migrations/20261206003000_api_tokens_notify.ts';
+import * as compactPayload from '../migrations/20261207001000_compact_payload.ts';
 
 /** A migration that rebuilds the schema-derived views exports the fingerprint of what it built (store/views.ts). */
 interface Migration { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void>; viewsFingerprint?: string }
@@ -51,6 +52,7 @@ export const MIGRATIONS: readonly [string, Migration][] = [
   ['20261206001000_authorisations_by_enterprise_and_institution', authorisationsByInstitution],
   ['20261206002000_record_source_hash', recordSourceHash],
   ['20261206003000_api_tokens_notify', apiTokensNotify],
+  ['20261207001000_compact_payload', compactPayload],
 ];
 
 const source: Knex.MigrationSource<[string, Migration]> = {

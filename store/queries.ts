@@ -1,9 +1,11 @@
 // Read side of the store for the CLI and the API: batches, rejected rows, enterprise profiles.
 import type { Knex } from 'knex';
 import type { RowIssue } from '../pipelines/types.ts';
+import type { CategoryId } from '../schemas/registry.ts';
 import type { BatchStatus } from './batch-status.ts';
 import type { Db } from './db.ts';
 import { grantsInForceSql, lapsedCollectionsSql, lapsedOf, type Authorisation, type Lapsed } from './authorisations.ts';
+import { fromPayload } from './payload.ts';
 import { prepared, utcIso } from './sql.ts';
 
 const BATCH_COLUMNS = ['id', 'category', 'file_name', 'sha256', 'size_bytes', 'encoding', 'delivered_by', 'status', 'schema_version',
@@ -117,12 +119,14 @@ export async function enterpriseReads(db: Db, q: { uscc: string; institutionId: 
   const [row] = (await prepared(db, `credit-etl.enterprise-reads.${recipient}`, db.knex.raw(ENTERPRISE_READS[recipient], bindings))).rows;
   const byRecord = new Map<number, ProfileRecord['history']>();
   for (const h of (row.history ?? []) as (ProfileRecord['history'][number] & { record_id: number })[]) {
+    h.fields = fromPayload(h.category as CategoryId, h.fields as unknown as unknown[]);
     const versions = byRecord.get(h.record_id);
     if (versions) versions.push(h);
     else byRecord.set(h.record_id, [h]);
   }
   return {
-    records: ((row.records ?? []) as Omit<ProfileRecord, 'history'>[]).map((r) => ({ ...r, history: byRecord.get(r.id) ?? [] })),
+    records: ((row.records ?? []) as Omit<ProfileRecord, 'history'>[])
+      .map((r) => ({ ...r, fields: fromPayload(r.category as CategoryId, r.fields as unknown as unknown[]), history: byRecord.get(r.id) ?? [] })),
     grants: row.grants ?? [],
     lapsed: lapsedOf(row.lapsed ?? []).get(q.uscc) ?? {},
   };

@@ -4,6 +4,7 @@
 import type { Knex } from 'knex';
 import type { CategoryId } from '../schemas/registry.ts';
 import type { Db } from './db.ts';
+import { anyCategoryFieldSql, fieldSql, fromPayload } from './payload.ts';
 import { utcIso as ts } from './sql.ts';
 
 export interface RecordSearch {
@@ -35,7 +36,8 @@ function filtered(k: Knex, s: RecordSearch): Knex.QueryBuilder {
   if (s.to) q.where('event_date', '<=', s.to);
   if (s.authority) {
     const a = s.authority.trim();
-    q.where((w) => w.whereRaw(`fields->>'authority_name' ILIKE ?`, [`%${likeEscape(a)}%`]).orWhereRaw(`fields->>'authority_uscc' = ?`, [a.toUpperCase()]));
+    q.where((w) => w.whereRaw(`${anyCategoryFieldSql(s.categories, 'authority_name')} ILIKE ?`, [`%${likeEscape(a)}%`])
+      .orWhereRaw(`${anyCategoryFieldSql(s.categories, 'authority_uscc')} = ?`, [a.toUpperCase()]));
   }
   if (s.q) {
     const t = s.q.trim();
@@ -43,7 +45,7 @@ function filtered(k: Knex, s: RecordSearch): Knex.QueryBuilder {
   }
   if (s.publicityEnd) {
     for (const [category, key] of s.publicityEnd.fields) {
-      q.whereRaw(`NOT (category = ? AND COALESCE(NULLIF(fields->>?, '')::date < ?::date, false))`, [category, key, s.publicityEnd.endsBefore]);
+      q.whereRaw(`NOT (category = ? AND COALESCE(NULLIF(${fieldSql(category, key)}, '')::date < ?::date, false))`, [category, s.publicityEnd.endsBefore]);
     }
   }
   return q;
@@ -57,5 +59,5 @@ export async function searchRecords(db: Db, s: RecordSearch): Promise<{ total: n
       'source_unit', 'delivered_by', 'batch_id', 'source_line', 'schema_version', k.raw(ts('received_at')), k.raw(ts('loaded_at'))])
     .orderByRaw('event_date DESC NULLS LAST, id')
     .limit(s.pageSize).offset((s.page - 1) * s.pageSize)]);
-  return { total: Number(n), rows: rows.map((r: any) => ({ ...r, id: Number(r.id) })) };
+  return { total: Number(n), rows: rows.map((r: any) => ({ ...r, id: Number(r.id), fields: fromPayload(r.category, r.fields) })) };
 }

@@ -9,6 +9,7 @@ import { fixture, ingest } from '../test/helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { DB_ROLES } from './role-views.ts';
 import { rebuildSchemaViews } from './views.ts';
+import { fieldSql } from './payload.ts';
 
 let t: TestDb;
 const logins: string[] = [];
@@ -43,7 +44,7 @@ const psql = async (user: string, sql: string) => {
 
 it('lets the analyst role read no ID number and no water record, whatever it tries', async () => {
   const analyst = await login(DB_ROLES.analyst);
-  const ids: string[] = (await t.db.knex('credit_records').where({ category: 'licensing' }).select(t.db.knex.raw("fields->>'legal_rep_id_number' AS id")))
+  const ids: string[] = (await t.db.knex('credit_records').where({ category: 'licensing' }).select(t.db.knex.raw(`${fieldSql('licensing', 'legal_rep_id_number')} AS id`)))
     .map((r: { id: string | null }) => r.id).filter((x: string | null): x is string => Boolean(x));
   expect(ids.length).toBeGreaterThan(0);
 
@@ -67,7 +68,7 @@ it('gives the reporting role the same views under the same rules, penalties past
   const bi = await login(DB_ROLES.reporting);
   const today = new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
   const current = await t.db.knex('credit_records').where({ category: 'penalty' })
-    .whereRaw("NOT COALESCE(fields->>'publicity_end' < ?, false)", [today]).count({ n: '*' });
+    .whereRaw(`NOT COALESCE(${fieldSql('penalty', 'publicity_end')} < ?, false)`, [today]).count({ n: '*' });
   const all = await t.db.knex('credit_records').where({ category: 'penalty' }).count({ n: '*' });
   expect(Number(current[0].n)).toBeLessThan(Number(all[0].n));
   expect((await psql(bi, 'SELECT count(*) FROM credit_shared.penalty')).out).toBe(String(current[0].n));

@@ -7,6 +7,7 @@
 import type { Knex } from 'knex';
 import { categories, type CategorySpec } from '../schemas/registry.ts';
 import { isGatedCategory, publicityEndFields } from '../schemas/sensitivity.ts';
+import { fieldSql } from './payload.ts';
 
 /** Cluster-wide group roles (NOLOGIN): a person's or a tool's login is made a member of one. */
 export const DB_ROLES = { owner: 'credit_etl_owner', analyst: 'credit_etl_analyst', reporting: 'credit_etl_reporting' } as const;
@@ -23,12 +24,12 @@ const masked = (v: string) => `CASE WHEN ${v} IS NULL THEN NULL WHEN char_length
 
 function viewSql(schema: string, spec: CategorySpec): string {
   const cols = spec.fields.map((f) => {
-    const v = `(r.fields->>${lit(f.key)})`;
+    const v = `(${fieldSql(spec.id, f.key, 'r.')})`;
     return `${f.sensitivity === 'public' ? v : masked(v)} AS ${f.key}`;
   });
   const end = publicityEndFields().get(spec.id);
   // Beijing's calendar day, as the service's publicity rule reads it.
-  const current = end ? ` AND NOT COALESCE((r.fields->>${lit(end)}) < to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'), false)` : '';
+  const current = end ? ` AND NOT COALESCE((${fieldSql(spec.id, end, 'r.')}) < to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'), false)` : '';
   return `CREATE VIEW ${schema}.${spec.id} AS SELECT r.natural_key, r.event_date, ${cols.join(', ')}, `
     + 'r.source_unit AS prov_source_unit, r.delivered_by AS prov_delivered_by, r.loaded_at AS prov_loaded_at, r.schema_version AS prov_schema_version '
     + `FROM credit_records r WHERE r.category = ${lit(spec.id)}${current}`;

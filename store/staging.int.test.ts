@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
 import { createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { createStager, pgMicros, pick, prepareBatch, STAGING_DDL, StagingEncoder, type BatchConstants, type Segment, type Stager } from './staging.ts';
+import { fromPayload } from './payload.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -18,7 +19,7 @@ afterAll(async () => {
 
 const record = (line: number, eventDate: string | null, name = '临沂市兰山区某某商贸有限公司'): CreditRecord => ({
   category: 'penalty', naturalKey: `k|${line}|"quoted",comma\\back`, subjectUscc: '91371302MA3C9XXXXX', subjectName: name, eventDate,
-  fields: { subject_name: name, facts: '违法事实\n第二行\t"引号"', penalty_kinds: ['罚款', '警告'], fine_wan: '1.5' },
+  fields: { subject_name: name, violation_facts: '违法事实\n第二行\t"引号"', penalty_kinds: ['罚款', '警告'], fine_amount: '1.5' },
   provenance: { sourceUnit: '临沂市市场监督管理局', deliveredBy: 'd', batchId: 'b', sourceLine: line, receivedAt: 'r', schemaVersion: '1', contentHash: `h${line}` },
   sourceHash: line % 2 ? { hi: -line, lo: line - 2 ** 31 } : null,
 });
@@ -73,7 +74,7 @@ async function expectStaged(query: (sql: string) => Promise<any[]>): Promise<voi
     source_unit: '临沂市市场监督管理局', delivered_by: constants.deliveredBy, batch_id: constants.batchId,
     received_at: '2026-12-06 01:02:03.456000', loaded_at: '2026-12-06 01:02:04.000789', schema_version: '2.1',
   });
-  expect(copied[0].fields).toEqual(record(2, null).fields);
+  expect(fromPayload('penalty', copied[0].fields)).toEqual(record(2, null).fields);
   expect(copied[1].event_date).toBeNull();
   expect(copied[0].source_hash).toBeNull();
   expect(merged[0]).toMatchObject({ event_date: '1999-12-31', subject_name: '𠀀𡃁 four-byte', source_hash: asBigint(record(5, null).sourceHash!) });

@@ -7,6 +7,8 @@ import { openDb } from './db.ts';
 import { ADMIN_URL, createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { MIGRATIONS, migrateLatest } from './migrate.ts';
 import { viewsFingerprint } from './views.ts';
+import { category } from '../schemas/registry.ts';
+import { fromPayload, payloadSql, toPayload } from './payload.ts';
 import { accountIndicators, shanghaiToday, type Bill } from '../lib/utility-indicators.ts';
 
 let t: TestDb;
@@ -36,7 +38,7 @@ describe('schema-derived views', () => {
       INSERT INTO credit_records (category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, version,
         source_unit, delivered_by, batch_id, source_line, received_at, loaded_at, schema_version)
       SELECT (ARRAY['penalty','licensing','water','gas'])[1 + i % 4], 'k' || i, 'U' || (i % 5000), 'N', NULL,
-        jsonb_build_object('account_no', 'A' || (i % 7), 'billing_month', '2024-0' || (1 + i % 9), 'usage', '1', 'amount_due', '1', 'amount_paid', '1'),
+        ${payloadSql('water', { account_no: `'A' || (i % 7)`, billing_month: `'2024-0' || (1 + i % 9)`, usage: `'1'`, amount_due: `'1'`, amount_paid: `'1'` })},
         'h', 1, 's', 'd', '00000000-0000-0000-0000-000000000000', i, now(), now(), '1'
       FROM generate_series(1, 50000) i`);
     await t.db.knex.raw('ANALYZE credit_records');
@@ -71,7 +73,9 @@ describe('v_water_indicators', () => {
     }
     await t.db.knex('credit_records').insert(bills.map((b, i) => ({
       category: 'water', natural_key: `cmp|${b.accountNo}|${b.month}`, subject_uscc: b.uscc, subject_name: 'N', event_date: `${b.month}-01`,
-      fields: { subject_uscc: b.uscc, account_no: b.accountNo, billing_month: b.month, usage: b.usage, amount_due: b.amountDue, amount_paid: b.amountPaid },
+      fields: JSON.stringify(toPayload(category('water'), {
+        subject_uscc: b.uscc, account_no: b.accountNo, billing_month: b.month, usage: b.usage, amount_due: b.amountDue, amount_paid: b.amountPaid,
+      })),
       content_hash: 'h', version: 1, source_unit: 's', delivered_by: 'd', batch_id: '00000000-0000-0000-0000-000000000000', source_line: i + 2,
       received_at: new Date(), loaded_at: new Date(), schema_version: '2.0.0',
     })));
@@ -114,6 +118,12 @@ describe('an existing database', () => {
       expect(await migrateLatest(db.knex)).toEqual(MIGRATIONS.slice(cut).map(([n]) => n));
       const rec = await db.knex('credit_records').where({ category: 'agri' }).first();
       expect(rec.natural_key).toBe('平邑县嘉禾食品有限公司|371326|农村土地经营权|鲁（2024）平邑县农村土地经营权第0000001号');
+      // the fields stored as an object before are in their slots now
+      expect(Array.isArray(rec.fields)).toBe(true);
+      expect(fromPayload('agri', rec.fields)).toMatchObject({ subject_uscc: '91371326765330802K', location: '临沂市平邑县卞桥镇',
+        right_type: '农村土地经营权', right_cert_no: '鲁（2024）平邑县农村土地经营权第0000001号' });
+      const v = await db.knex('v_agri').where({ id: rec.id }).first();
+      expect(v).toMatchObject({ location: '临沂市平邑县卞桥镇', right_cert_no: '鲁（2024）平邑县农村土地经营权第0000001号' });
       const cols = await db.knex.raw(`SELECT column_name FROM information_schema.columns WHERE table_name = 'v_agri'`);
       expect(cols.rows.map((r: { column_name: string }) => r.column_name)).toContain('land_right_info');
       const nullable = await db.knex.raw(`SELECT is_nullable FROM information_schema.columns WHERE table_name = 'credit_records' AND column_name = 'subject_uscc'`);

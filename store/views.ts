@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { categories, type CategorySpec, type FieldSpec } from '../schemas/registry.ts';
+import { fieldSql } from './payload.ts';
 import { rebuildRoleViews, roleViewStatements, sharedSchema } from './role-views.ts';
 
 const PROVENANCE = ['source_unit', 'delivered_by', 'batch_id', 'source_line', 'received_at', 'loaded_at', 'schema_version', 'content_hash', 'version'];
@@ -13,17 +14,17 @@ const PROVENANCE = ['source_unit', 'delivered_by', 'batch_id', 'source_line', 'r
 // them uses the index (subject_uscc, category) instead of scanning the category's jsonb.
 const RECORD_COLUMNS: Readonly<Record<string, string>> = { subject_uscc: 'r.subject_uscc', subject_name: 'r.subject_name' };
 
-function columnExpr(f: FieldSpec): string {
+function columnExpr(spec: CategorySpec, f: FieldSpec): string {
   const column = RECORD_COLUMNS[f.key];
   if (column) return column;
-  const v = `r.fields->>'${f.key}'`;
+  const v = fieldSql(spec.id, f.key, 'r.');
   switch (f.kind) {
     case 'date': case 'dateOrLongTerm': return `(${v})::date`;
     case 'amountWan': return `(${v})::numeric(18,6)`;
     case 'amountYuan': return `(${v})::numeric(16,2)`;
     case 'quantity': return `(${v})::numeric(15,3)`;
     case 'yesNo': return `(${v})::boolean`;
-    case 'codes': return `ARRAY(SELECT jsonb_array_elements_text(r.fields->'${f.key}'))`;
+    case 'codes': return `ARRAY(SELECT jsonb_array_elements_text(${fieldSql(spec.id, f.key, 'r.', 'json')}))`;
     default: return v;
   }
 }
@@ -32,13 +33,13 @@ export const viewName = (spec: CategorySpec) => `v_${spec.id}`;
 const comment = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 function categoryViewSql(spec: CategorySpec): string[] {
-  const cols = spec.fields.map((f) => `${columnExpr(f)} AS ${f.key}`);
+  const cols = spec.fields.map((f) => `${columnExpr(spec, f)} AS ${f.key}`);
   const longTerm = spec.fields.filter((f) => f.kind === 'dateOrLongTerm')
-    .map((f) => `(r.fields->>'${f.key}') = '2099-12-31' AS ${f.key}_long_term`);
+    .map((f) => `(${fieldSql(spec.id, f.key, 'r.')}) = '2099-12-31' AS ${f.key}_long_term`);
   const view = viewName(spec);
   return [
     `CREATE VIEW ${view} AS SELECT r.id, r.natural_key, r.event_date, ${[...cols, ...longTerm].join(', ')}, `
-    + `r.fields->'_original' AS original_values, ${PROVENANCE.map((p) => `r.${p} AS prov_${p}`).join(', ')} FROM credit_records r WHERE r.category = '${spec.id}'`,
+    + `${fieldSql(spec.id, '_original', 'r.', 'json')} AS original_values, ${PROVENANCE.map((p) => `r.${p} AS prov_${p}`).join(', ')} FROM credit_records r WHERE r.category = '${spec.id}'`,
     `COMMENT ON VIEW ${view} IS ${comment(`${spec.labelZh}：${spec.grain}`)}`,
     ...spec.fields.map((f) => `COMMENT ON COLUMN ${view}.${f.key} IS ${comment(f.labelZh + (f.unit ? `（${f.unit}）` : ''))}`),
     `COMMENT ON COLUMN ${view}.original_values IS ${comment('换算前的原值（字段 -> 报送的单元格） cells as delivered, for values converted from another unit')}`,
@@ -54,17 +55,18 @@ function categoryViewSql(spec: CategorySpec): string[] {
  */
 function indicatorsSql(id: 'water' | 'gas'): string[] {
   const view = `v_${id}_indicators`;
+  const f = (key: string) => fieldSql(id, key, 'r.');
   const month = (back: number) => `to_char(date_trunc('month', now() AT TIME ZONE 'Asia/Shanghai') - interval '${back} months', 'YYYY-MM')`;
   const inWindow = (n: number) => `billing_month >= w${n} AND billing_month < cur`;
   const stated = (col: string) => `(array_agg(${col} ORDER BY received_at DESC, id DESC) FILTER (WHERE states))[1]`;
   return [
     `CREATE VIEW ${view} AS
     WITH b AS (
-      SELECT r.id, r.subject_uscc, r.subject_name, r.fields->>'account_no' AS account_no, r.fields->>'account_name' AS account_name,
-        r.fields->>'billing_month' AS billing_month, (r.fields->>'usage')::numeric AS usage,
-        (r.fields->>'amount_due')::numeric - (r.fields->>'amount_paid')::numeric AS owed,
-        (r.fields->>'avg_usage_3m')::numeric AS s3, (r.fields->>'avg_usage_6m')::numeric AS s6, (r.fields->>'in_arrears')::boolean AS sa,
-        jsonb_exists_any(r.fields, array['avg_usage_3m', 'avg_usage_6m', 'in_arrears']) AS states, r.received_at,
+      SELECT r.id, r.subject_uscc, r.subject_name, ${f('account_no')} AS account_no, ${f('account_name')} AS account_name,
+        ${f('billing_month')} AS billing_month, (${f('usage')})::numeric AS usage,
+        (${f('amount_due')})::numeric - (${f('amount_paid')})::numeric AS owed,
+        (${f('avg_usage_3m')})::numeric AS s3, (${f('avg_usage_6m')})::numeric AS s6, (${f('in_arrears')})::boolean AS sa,
+        (${['avg_usage_3m', 'avg_usage_6m', 'in_arrears'].map((k) => `${f(k)} IS NOT NULL`).join(' OR ')}) AS states, r.received_at,
         ${month(0)} AS cur, ${month(3)} AS w3, ${month(6)} AS w6
       FROM credit_records r WHERE r.category = '${id}')
     SELECT subject_uscc, max(subject_name) AS subject_name, account_no, max(account_name) AS account_name,

@@ -7,6 +7,7 @@ import { cleanRecords } from '../../testkit/generate-fixtures.ts';
 import { normalizeRecord } from '../../pipelines/stages/normalize.ts';
 import { category } from '../../schemas/registry.ts';
 import type { Db } from '../../store/db.ts';
+import { allReadable } from './records.ts';
 
 export const penalty = category('penalty');
 export const HEADERS = penalty.fields.map((f) => f.labelZh);
@@ -80,7 +81,7 @@ export async function fixXlsxReport(report: Buffer, file: ClerkFile, lineOf: (in
  * character: no apostrophe, no changed digit.
  */
 export async function expectStoredAsFixed(db: Db, file: ClerkFile): Promise<void> {
-  const stored = await db.knex('credit_records').where({ category: 'penalty' }).select('subject_uscc', 'fields');
+  const stored = allReadable(await db.knex('credit_records').where({ category: 'penalty' }).select('category', 'subject_uscc', 'fields'));
   for (const row of file.fixed) {
     const rec = stored.find((s) => s.subject_uscc === row.subject_uscc && s.fields.decision_no === row.decision_no);
     expect(rec, `${row.subject_uscc} ${row.decision_no}`).toBeDefined();

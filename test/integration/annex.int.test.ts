@@ -8,6 +8,7 @@ import { category, type CategoryId } from '../../schemas/registry.ts';
 import { fileURLToPath } from 'node:url';
 import { ingest } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
+import { allReadable, readable } from '../helpers/records.ts';
 
 // beside fixtures/csv/, which the generator owns (it removes what it did not write)
 const annexFile = (name: string) => fileURLToPath(new URL(`../../fixtures/annex/${name}`, import.meta.url));
@@ -25,7 +26,7 @@ const DELIVERER: Record<CategoryId, string> = {
   water: 'water-utility', gas: 'gas-utility', rnd: '市科技局', agri: '市农业农村局',
 };
 
-const records = async (id: CategoryId) => t.db.knex('credit_records').where({ category: id }).orderBy('source_line');
+const records = async (id: CategoryId) => allReadable(await t.db.knex('credit_records').where({ category: id }).orderBy('source_line'));
 const dataLines = (file: string) => (parse(readFileSync(file), { bom: true }) as string[][]).length - 1;
 
 describe.each(Object.keys(DELIVERER) as CategoryId[])('an annex-exact %s file', (id) => {
@@ -115,7 +116,7 @@ describe('what the annex-exact files store', () => {
     try {
       const r = await ingest(t.db, path, 'agri', '市农业农村局');
       expect(r).toMatchObject({ status: 'loaded', accepted: 1, rejected: 0 });
-      const rec = await t.db.knex('credit_records').where({ category: 'agri', batch_id: r.batchId }).first();
+      const rec = readable(await t.db.knex('credit_records').where({ category: 'agri', batch_id: r.batchId }).first());
       expect(rec.fields).toMatchObject({ right_type: '农村土地经营权', right_cert_no: '鲁（2022）兰陵县农村土地经营权第0000456号', area_mu: '860',
         right_term_from: '2022-10-01', right_term_to: '2032-09-30', right_mortgaged: true, division_code: '371324' });
     } finally {

@@ -8,6 +8,7 @@ import { DEMO_USCC } from '../../testkit/generate-fixtures.ts';
 import { runCli } from '../helpers/cli.ts';
 import { fixture } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
+import { fieldSql } from '../../store/payload.ts';
 
 let t: TestDb;
 let dir: string;
@@ -99,7 +100,7 @@ describe('credit-etl batches and profile', () => {
     }
     expect(profile.withheld.map((w: any) => w.category)).toContain('water');
     expect(profile.indicators.water).toBeUndefined();
-    const ids = (await t.db.knex('credit_records').where({ subject_uscc: DEMO_USCC, category: 'licensing' }).select(t.db.knex.raw("fields->>'legal_rep_id_number' AS id")))
+    const ids = (await t.db.knex('credit_records').where({ subject_uscc: DEMO_USCC, category: 'licensing' }).select(t.db.knex.raw(`${fieldSql('licensing', 'legal_rep_id_number')} AS id`)))
       .map((r: { id: string | null }) => r.id).filter(Boolean);
     expect(ids.length).toBeGreaterThan(0);
     const human = await runCli(['profile', DEMO_USCC], env);

@@ -18,6 +18,7 @@ import {
 } from '../helpers/hostile-files.ts';
 import { ingest } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
+import { allReadable, readable } from '../helpers/records.ts';
 
 const MB = 1024 * 1024;
 const dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-hostile-files-'));
@@ -168,7 +169,7 @@ const CASES: readonly Case[] = [
     build: (_f, t) => utf8(lines([HEADER.replace(/,备注$/, ',企业名称'), row(0, t) + '另一家公司', row(1, t)])),
     expect: { loaded: { accepted: [2, 3], rejected: [], warnings: [['W_DUPLICATE_COLUMN', 1]] } },
     check: async (r) => {
-      const first = await t.db.knex('credit_records').where({ batch_id: r.batchId, source_line: 2 }).first();
+      const first = readable(await t.db.knex('credit_records').where({ batch_id: r.batchId, source_line: 2 }).first());
       expect(first.fields.subject_name).toBe('平邑县嘉禾食品有限公司');
     },
   },
@@ -224,7 +225,7 @@ const CASES: readonly Case[] = [
     build: (_f, t) => gb18030(lines([HEADER, row(0, t, withName('𠀀𡃁建材有限公司'))])),
     expect: { loaded: { accepted: [2], rejected: [], encoding: 'gb18030' } },
     check: async (r) => {
-      const rec = await t.db.knex('credit_records').where({ batch_id: r.batchId }).first();
+      const rec = readable(await t.db.knex('credit_records').where({ batch_id: r.batchId }).first());
       expect(rec.fields.subject_name).toBe('𠀀𡃁建材有限公司');
     },
   },
@@ -270,7 +271,7 @@ describe('the hostile-file corpus through the real ingest path', () => {
 
       expect(r.error).toBeUndefined();
       const batch = await t.db.knex('batches').where({ id: r.batchId }).first();
-      const stored = await t.db.knex('credit_records').where({ batch_id: r.batchId }).orderBy('source_line');
+      const stored = allReadable(await t.db.knex('credit_records').where({ batch_id: r.batchId }).orderBy('source_line'));
       const rejected = await t.db.knex('rejected_rows').where({ batch_id: r.batchId }).orderBy('line');
       const e = c.expect;
       if ('refused' in e) {
@@ -401,7 +402,7 @@ describe('hostile upload file names and cells through the HTTP API', () => {
     expect(res.statusCode, res.body).toBe(201);
     const b = res.json();
     expect(b.counts).toMatchObject({ read: 3, accepted: 1, rejected: 2 });
-    const stored = await h.t.db.knex('credit_records').where({ batch_id: b.id }).first();
+    const stored = readable(await h.t.db.knex('credit_records').where({ batch_id: b.id }).first());
     expect(stored.fields.subject_name).toBe(formula);
     const report = await h.app.inject({ url: b.links.rejects, headers: auth });
     const [header, ...reportRows] = parse(report.rawPayload, { bom: true }) as string[][];

@@ -5,6 +5,7 @@ import { rowsSource } from '../../pipelines/run-batch.ts';
 import { category, findProviderUnit } from '../../schemas/registry.ts';
 import { silentLog } from '../helpers/ingest.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
+import { allReadable } from '../helpers/records.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -29,7 +30,7 @@ it('loads connector rows keyed by field, rejecting bad ones with their position'
   const r = await ingestSource(t.db, rowsSource(keys, rows([bill('2024-01', 10), bill('2024-13', 11), bill('2024-03', 12.5)])), opts, { log: silentLog });
   expect(r).toMatchObject({ status: 'loaded', read: 3, accepted: 2, rejected: 1, inserted: 2, encoding: null });
   expect(r.issues[0]).toMatchObject({ line: 3, code: 'E_MONTH', column: 'billing_month', value: '2024-13' });
-  const stored = await t.db.knex('credit_records').where({ batch_id: r.batchId }).orderBy('source_line');
+  const stored = allReadable(await t.db.knex('credit_records').where({ batch_id: r.batchId }).orderBy('source_line'));
   expect(stored.map((s: any) => [s.source_line, s.fields.usage, s.fields.in_arrears])).toEqual([[2, '10', false], [4, '12.5', false]]);
   const again = await ingestSource(t.db, rowsSource(keys, rows([bill('2024-01', 10), bill('2024-03', 12.5)])), opts, { log: silentLog });
   expect(again).toMatchObject({ inserted: 0, updated: 0, unchanged: 2 });

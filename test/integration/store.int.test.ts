@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { DEFAULT_LIMITS } from '../../pipelines/limits.ts';
 import { createTestDb, type TestDb } from '../helpers/pg.ts';
 import { fixture, ingest } from '../helpers/ingest.ts';
+import { allReadable } from '../helpers/records.ts';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -68,11 +69,11 @@ describe('loading a batch', () => {
     await ingest(t.db, fixture('penalty.csv'), 'penalty', 'ndrc');
     const r = await ingest(t.db, changed, 'penalty', 'ndrc');
     expect(r).toMatchObject({ status: 'loaded', inserted: 0, updated: 1, unchanged: r.accepted - 1 });
-    const current = await t.db.knex('credit_records').where({ batch_id: r.batchId });
+    const current = allReadable(await t.db.knex('credit_records').where({ batch_id: r.batchId }));
     expect(current).toHaveLength(1);
     expect(current[0].fields.content).toBe(rows[3][col]);
     expect(current[0]).toMatchObject({ version: 2, source_line: 4 });
-    const history = await t.db.knex('credit_record_versions').where({ record_id: current[0].id });
+    const history = allReadable(await t.db.knex('credit_record_versions').where({ record_id: current[0].id }));
     expect(history).toHaveLength(1);
     expect(history[0].fields.content).toBe(original);
     expect(history[0]).toMatchObject({ version: 1, superseded_by_batch: r.batchId });
