@@ -1,14 +1,14 @@
 // How a record's fields are stored: credit_records.fields (and credit_record_versions.fields) is a jsonb
 // array in the category's field order, not an object keyed by field name. The names were a third of
-// every payload, and jsonb keeps an entry per key: the array makes a first load's COPY about 30%
-// cheaper for the server, and the table a quarter smaller (bench/RESULTS.md, "what a record table
-// can reach"). Slot 0 holds _original (the cells as delivered, for converted values) or null; field i
+// every payload, and jsonb keeps an entry per key: with the array a first load of 1M penalty rows
+// writes 16% less WAL into a heap 23% smaller, and takes 10% less time (bench/RESULTS.md, seventh
+// pass). Slot 0 holds _original (the cells as delivered, for converted values) or null; field i
 // of the schema's properties is slot i + 1, null when the record has none. A new schema version may
 // only append fields (store/payload.test.ts holds the order), so a slot never changes meaning.
 import { category, type CategoryId, type CategorySpec } from '../schemas/registry.ts';
 import type { Fields, FieldValue } from '../pipelines/types.ts';
 
-export const ORIGINALS_SLOT = 0;
+const ORIGINALS_SLOT = 0;
 const ORIGINALS = '_original';
 
 const slots = new Map<CategoryId, ReadonlyMap<string, number>>();
