@@ -12,7 +12,7 @@ import { loadCollectionConfig } from '../config/config.ts';
 import { CATEGORY_IDS } from '../schemas/registry.ts';
 import { CLI, runCli } from '../test/helpers/cli.ts';
 import { deletePrefix, eventually, REDIS_URL, testPrefix } from '../test/helpers/collect.ts';
-import { ADMIN_URL, createTestDb, type TestDb } from '../test/helpers/pg.ts';
+import { ADMIN_URL, createTestDb, TEST_AUDIT_KEY, type TestDb } from '../test/helpers/pg.ts';
 import { loadCatalog } from './catalog.ts';
 import { connectQueues, type QueueConnection } from './connection.ts';
 import { listRuns, type RunRow } from '../store/ledger.ts';
@@ -35,7 +35,7 @@ beforeAll(async () => {
   grants = await seedAuthorisations(t.db, s);
   conn = connectQueues(cfg);
   env = {
-    ...s.env, DATABASE_URL: t.url, REDIS_URL, CREDIT_ETL_QUEUE_PREFIX: cfg.queuePrefix, CREDIT_ETL_SOURCES: DEMO_SOURCES_FILE,
+    ...s.env, DATABASE_URL: t.url, CREDIT_ETL_AUDIT_KEY: TEST_AUDIT_KEY, REDIS_URL, CREDIT_ETL_QUEUE_PREFIX: cfg.queuePrefix, CREDIT_ETL_SOURCES: DEMO_SOURCES_FILE,
     CREDIT_ETL_BOARD_PORT: '0', CREDIT_ETL_RETRY_DELAY_MS: '200', LOG_LEVEL: 'warn',
   };
   worker = spawn(process.execPath, [CLI, 'worker'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -11,7 +11,7 @@ import { writeCsvFile } from '../../testkit/generate-fixtures.ts';
 import { openDb } from '../../store/db.ts';
 import { CLI } from '../helpers/cli.ts';
 import { ingest } from '../helpers/ingest.ts';
-import { createTestDb, type TestDb } from '../helpers/pg.ts';
+import { createTestDb, TEST_AUDIT_KEY, type TestDb } from '../helpers/pg.ts';
 import { canRestartPg as canRestart, restartPg, untilPgUp } from '../helpers/pg-restart.ts';
 
 const ROWS = 60_000;
@@ -37,7 +37,7 @@ it.skipIf(!canRestart)('a PostgreSQL restart mid-batch loses the batch whole, an
   // the pool of this test's own store does not survive the restart; reconnect afterwards
   await t.db.close();
   const child = spawn(process.execPath, [CLI, 'ingest', file, '--category', 'penalty', '--provider', 'ndrc', '--json'], {
-    env: { ...process.env, DATABASE_URL: t.url, LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DATABASE_URL: t.url, LOG_LEVEL: 'debug', CREDIT_ETL_AUDIT_KEY: TEST_AUDIT_KEY }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let restarted = false;

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Connector, SourceConfigBase, SourceMessage } from '../../connectors/types.ts';
 import type { SourceCatalog } from '../../jobs/catalog.ts';
+import { TEST_AUDIT_KEY } from './pg.ts';
 
 export const REDIS_URL = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
 
@@ -100,7 +101,7 @@ const WORKER_ENTRY = fileURLToPath(new URL('./collect-worker.ts', import.meta.ur
 /** A real worker process (test/helpers/collect-worker.ts) serving the sources in `sourcesFile`. */
 export function spawnWorker(sourcesFile: string, env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER_ENTRY, sourcesFile], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn', CREDIT_ETL_AUDIT_KEY: TEST_AUDIT_KEY, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stderr!.on('data', (d) => (out += d));

@@ -14,7 +14,7 @@ import { upsertWatches } from '../../store/watches.ts';
 import { deliver, penalty, USCCS } from '../helpers/alerts.ts';
 import { CLI, runCli } from '../helpers/cli.ts';
 import { deletePrefix, eventually, REDIS_URL, testPrefix } from '../helpers/collect.ts';
-import { createTestDb, type TestDb } from '../helpers/pg.ts';
+import { createTestDb, TEST_AUDIT_KEY, type TestDb } from '../helpers/pg.ts';
 import { startReceiver, type Receiver } from '../helpers/webhook-receiver.ts';
 
 let t: TestDb;
@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 const env = (failpoint?: string) => ({
-  DATABASE_URL: t.url, REDIS_URL, CREDIT_ETL_QUEUE_PREFIX: prefix, CREDIT_ETL_JOB_LOCK_MS: '2000', CREDIT_ETL_ALERT_POLL_MS: '100', CREDIT_ETL_ALERT_REQUEUE_MS: '1000',
+  DATABASE_URL: t.url, CREDIT_ETL_AUDIT_KEY: TEST_AUDIT_KEY, REDIS_URL, CREDIT_ETL_QUEUE_PREFIX: prefix, CREDIT_ETL_JOB_LOCK_MS: '2000', CREDIT_ETL_ALERT_POLL_MS: '100', CREDIT_ETL_ALERT_REQUEUE_MS: '1000',
   CREDIT_ETL_FAILPOINTS: failpoint ?? '', CREDIT_ETL_ALERT_PORT: '0',
 });
 

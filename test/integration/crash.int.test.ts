@@ -11,7 +11,7 @@ import { writeCsvFile } from '../../testkit/generate-fixtures.ts';
 import { CLI } from '../helpers/cli.ts';
 import { ingest } from '../helpers/ingest.ts';
 import { toCsv } from '../helpers/penalty-rows.ts';
-import { createTestDb, type TestDb } from '../helpers/pg.ts';
+import { createTestDb, TEST_AUDIT_KEY, type TestDb } from '../helpers/pg.ts';
 
 // Progress is reported every 10k rows, so `ingest.progress` falls mid-file; 2% of the rows carry a
 // value error, so rejected rows are staged (and must vanish with the batch) too.
@@ -51,7 +51,7 @@ const POINTS: readonly KillPoint[] = [
 function ingestAndKill(db: TestDb, point: KillPoint, csv = file): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, 'ingest', csv, '--category', 'penalty', '--provider', 'ndrc', '--json'], {
-      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', CREDIT_ETL_FAILPOINTS: point.whileServerRuns ? '' : point.failpoint }, stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, DATABASE_URL: db.url, LOG_LEVEL: 'warn', CREDIT_ETL_AUDIT_KEY: TEST_AUDIT_KEY, CREDIT_ETL_FAILPOINTS: point.whileServerRuns ? '' : point.failpoint }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     if (point.whileServerRuns) {
       const poll = setInterval(async () => {
