@@ -7,7 +7,7 @@ import cliProgress from 'cli-progress';
 import { ingestFile } from '../ingest/ingest-file.ts';
 import { budgetFor } from '../pipelines/error-budget.ts';
 import { ENCODING_NAMES, parseEncodingOption } from '../pipelines/stages/decode.ts';
-import { reportHeader, reportLine } from '../pipelines/report.ts';
+import { reportHeader, reportLayout, reportLine } from '../pipelines/report.ts';
 import type { BatchReport } from '../pipelines/run-batch.ts';
 import { ConfigError, ENV } from '../config/config.ts';
 import { categories } from '../schemas/registry.ts';
@@ -169,7 +169,7 @@ program.command('rejects').description('write the rejection report of a batch (E
     if (opts.out && /\.xlsx$/i.test(opts.out)) {
       const out = createWriteStream(opts.out);
       const { writeXlsxReport } = await import('../pipelines/report-xlsx.ts'); // exceljs only when asked for
-      await writeXlsxReport(out, batch.headers, rows);
+      await writeXlsxReport(out, reportLayout(batch.headers), rows);
       if (!out.writableFinished) await once(out, 'finish');
       console.error(`${opts.open ? await openRejects(db, batchId) : batch.rejected} rejected rows written to ${opts.out}`);
       return;
@@ -178,10 +178,11 @@ program.command('rejects').description('write the rejection report of a batch (E
     const write = async (s: string) => {
       if (!out.write(s)) await once(out, 'drain');
     };
-    await write(reportHeader(batch.headers));
+    const layout = reportLayout(batch.headers);
+    await write(reportHeader(layout));
     let n = 0;
     for await (const r of rows) {
-      await write(reportLine(batch.headers.length, r.line, r.cells, r.issues));
+      await write(reportLine(layout, r.line, r.cells, r.issues));
       n++;
     }
     if (opts.out) {

@@ -5,7 +5,7 @@
 import type { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { ISSUES, issueMessages, type IssueCode } from './issues.ts';
-import { paddedCells, reasonText, REPORT_COLUMNS } from './report.ts';
+import { reasonText, REPORT_COLUMNS, type ReportLayout } from './report.ts';
 import type { RowIssue } from './types.ts';
 
 export const XLSX_MIME = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -31,7 +31,8 @@ export interface ReportRow {
 }
 
 /** Writes the workbook to `out` (ended when done). */
-export async function writeXlsxReport(out: Writable, headers: readonly string[], rows: AsyncIterable<ReportRow>): Promise<void> {
+export async function writeXlsxReport(out: Writable, layout: ReportLayout, rows: AsyncIterable<ReportRow>): Promise<void> {
+  const { headers } = layout;
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
   wb.creator = 'credit-etl';
   const ws = wb.addWorksheet(REPORT_SHEET, { views: [{ state: 'frozen', xSplit: 0, ySplit: 1 }] });
@@ -44,7 +45,7 @@ export async function writeXlsxReport(out: Writable, headers: readonly string[],
   const counts = new Map<IssueCode, number>();
   for await (const r of rows) {
     for (const code of new Set(r.issues.map((i) => i.code))) counts.set(code, (counts.get(code) ?? 0) + 1);
-    const row = ws.addRow([String(r.line), reasonText(r.issues), ...paddedCells(headers.length, r.cells)]);
+    const row = ws.addRow([String(r.line), reasonText(r.issues), ...layout.cells(r.cells)]);
     const bad = new Set(r.issues.map((i) => i.column).filter((c) => c !== null));
     // Every cell text-formatted, also past the header's width (a malformed record's raw text); the
     // cells an issue names are marked, so the clerk sees what to change.

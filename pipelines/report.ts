@@ -28,15 +28,36 @@ const csvLine = (cells: readonly string[]) => cells.map((c) => csvCell(neutralis
 
 export const REPORT_BOM = '\ufeff';
 
-export function reportHeader(headers: readonly string[]): string {
-  return REPORT_BOM + csvLine([...headers, ...REPORT_COLUMNS]);
+/**
+ * The file's columns a report repeats, and a rejected row's cells under them. A correction uploaded as
+ * a report brings the 行号 and 错误原因 of the report it came from: its own report leaves those out and
+ * adds its own, so that every round's report has one of each (the earlier rounds stay linked in the
+ * store: store/batch-load.ts).
+ */
+export interface ReportLayout {
+  readonly headers: readonly string[];
+  readonly cells: (cells: readonly string[]) => string[];
 }
 
-/** A malformed record has one raw cell: it goes in the first column, padded to the header's width. */
-export const paddedCells = (width: number, cells: readonly string[]) => Array.from({ length: Math.max(width, cells.length) }, (_, i) => cells[i] ?? '');
+export function reportLayout(fileHeaders: readonly string[]): ReportLayout {
+  const keep = fileHeaders.flatMap((h, i) => (REPORT_COLUMNS.includes(h.trim()) ? [] : [i]));
+  const headers = keep.map((i) => fileHeaders[i]);
+  return {
+    headers,
+    // A malformed record has one raw cell: it goes in the first column, padded to the header's width.
+    // Cells past the file's columns are kept after them.
+    cells: (cells) => (cells.length === 1 && fileHeaders.length > 1
+      ? Array.from({ length: headers.length }, (_, i) => (i === 0 ? cells[0] : ''))
+      : [...keep.map((i) => cells[i] ?? ''), ...cells.slice(fileHeaders.length)]),
+  };
+}
+
+export function reportHeader(layout: ReportLayout): string {
+  return REPORT_BOM + csvLine([...layout.headers, ...REPORT_COLUMNS]);
+}
 
 export const reasonText = (issues: readonly RowIssue[]) => issues.map((i) => i.messageZh).join('；');
 
-export function reportLine(width: number, line: number, cells: readonly string[], issues: readonly RowIssue[]): string {
-  return csvLine([...paddedCells(width, cells), String(line), reasonText(issues)]);
+export function reportLine(layout: ReportLayout, line: number, cells: readonly string[], issues: readonly RowIssue[]): string {
+  return csvLine([...layout.cells(cells), String(line), reasonText(issues)]);
 }

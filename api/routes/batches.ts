@@ -8,7 +8,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { budgetFor, type ErrorBudgets } from '../../pipelines/error-budget.ts';
-import { reportHeader, reportLine } from '../../pipelines/report.ts';
+import { reportHeader, reportLayout, reportLine } from '../../pipelines/report.ts';
 import { writeXlsxReport, XLSX_MIME } from '../../pipelines/report-xlsx.ts';
 import { ENCODING_NAMES, parseEncodingOption } from '../../pipelines/stages/decode.ts';
 import { category as categorySpec, CATEGORY_IDS, findCategory } from '../../schemas/registry.ts';
@@ -293,7 +293,7 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
     const { status } = req.query as { status: 'open' | 'all' };
     const rows = await readRejects(db, apiReader(who, req), b, opts.now(), { status: status === 'open' ? 'open' : undefined, format: 'xlsx' });
     const out = new PassThrough();
-    writeXlsxReport(out, b.headers, rows).catch((err) => {
+    writeXlsxReport(out, reportLayout(b.headers), rows).catch((err) => {
       req.log.error({ err, batchId: b.id }, 'rejection report failed');
       out.destroy(err);
     });
@@ -319,9 +319,10 @@ export const batchRoutes: FastifyPluginAsync<BatchRouteOptions> = async (app, op
     const who = identityOf(req);
     const b = await visibleBatch(db, who, (req.params as { id: string }).id);
     const rows = await readRejects(db, apiReader(who, req), b, opts.now());
+    const layout = reportLayout(b.headers);
     async function* csv() {
-      yield reportHeader(b.headers);
-      for await (const r of rows) yield reportLine(b.headers.length, r.line, r.cells, r.issues);
+      yield reportHeader(layout);
+      for await (const r of rows) yield reportLine(layout, r.line, r.cells, r.issues);
     }
     const base = reportBase(b.file_name);
     return reply

@@ -35,9 +35,10 @@ async function fixReport(batchId: string, name: string, fix: (line: number, set:
   await wb.xlsx.readFile(report);
   const ws = wb.worksheets[0];
   const head = ws.getRow(1).values as string[];
+  // one 行号 and one 错误原因, the report's own, however many rounds the rows went through
+  expect(head.filter((h) => h === '行号' || h === '错误原因')).toEqual(['行号', '错误原因']);
   ws.eachRow((row, i) => {
     if (i === 1) return;
-    // the first 行号 is the line of the batch the report is of
     fix(Number(row.getCell(head.indexOf('行号')).value), (key, value) => {
       row.getCell(head.indexOf(penalty.fields.find((f) => f.key === key)!.labelZh)).value = value;
     });
