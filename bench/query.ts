@@ -30,7 +30,7 @@ import { registerInstitution } from '../store/institutions.ts';
 import { databaseUrl, dropDatabase } from '../store/databases.ts';
 import { openDb, type Db } from '../store/db.ts';
 import { migrateLatest } from '../store/migrate.ts';
-import { fieldSql, objectSql, payloadKeys, payloadSql, slotOf } from '../store/payload.ts';
+import { fieldSql, payloadKeys, payloadSql, slotOf } from '../store/payload.ts';
 import { ADMIN_URL, fmt, freshDb, since } from './common.ts';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 10_000_000);
@@ -54,17 +54,19 @@ const FIXTURE_BATCHES: readonly { category: CategoryId; provider: string }[] = [
 /** Share of the records per category, in thousandths. */
 const SHARE: Readonly<Record<CategoryId, number>> = { licensing: 300, penalty: 120, enforcement: 40, water: 250, gas: 150, rnd: 40, agri: 100 };
 
-/** What makes each generated record of a category a distinct fact (its natural key) and the enterprise's. */
-function overrides(c: CategoryId): string {
+/** What makes each generated record of a category a distinct fact (its natural key) and the enterprise's: field -> SQL text. */
+function overrides(c: CategoryId): Record<string, string> {
   const month = `to_char(date '2026-10-01' - make_interval(months => j - 1), 'YYYY-MM')`;
+  const template = (key: string) => `(${fieldSql(c, key, 't.')})`;
+  const own = { subject_uscc: 'e.uscc', subject_name: 'e.name' };
   switch (c) {
-    case 'licensing': case 'penalty': case 'enforcement': return `'decision_no', (t.fields->>'decision_no') || '-' || j`;
-    case 'water': return `'account_name', e.name, 'account_no', 'LYS' || lpad(e.ord::text, 9, '0'), 'billing_month', ${month}`;
-    case 'gas': return `'account_name', e.name, 'account_no', 'LYR' || lpad(e.ord::text, 9, '0'), 'billing_month', ${month}`;
+    case 'licensing': case 'penalty': case 'enforcement': return { ...own, decision_no: `${template('decision_no')} || '-' || j` };
+    case 'water': return { ...own, account_name: 'e.name', account_no: `'LYS' || lpad(e.ord::text, 9, '0')`, billing_month: month };
+    case 'gas': return { ...own, account_name: 'e.name', account_no: `'LYR' || lpad(e.ord::text, 9, '0')`, billing_month: month };
     // rnd and agri: only the templates that carry the field (see load)
-    case 'rnd': return `'support_item', (t.fields->>'support_item') || '（' || j || '）'`;
+    case 'rnd': return { ...own, support_item: `${template('support_item')} || '（' || j || '）'` };
     // agri's key has the name, not the USCC, and generated names repeat across enterprises
-    case 'agri': return `'right_cert_no', (t.fields->>'right_cert_no') || '-' || e.ord || '-' || j`;
+    case 'agri': return { ...own, right_cert_no: `${template('right_cert_no')} || '-' || e.ord || '-' || j` };
   }
 }
 
@@ -72,20 +74,23 @@ function insertSql(c: CategoryId, lo: number, hi: number, templates: number): st
   const spec = category(c);
   let from = 0;
   for (const s of categories()) { if (s.id === c) break; from += SHARE[s.id]; }
+  const changed = overrides(c);
+  // The template's payload holds every slot, so each override replaces its field in place.
+  const payload = Object.entries(changed).reduce((p, [key, value]) => `jsonb_set(${p}, '{${slotOf(c, key)}}', to_jsonb(${value}))`, 't.fields');
+  const field = (key: string) => changed[key] ?? `(${fieldSql(c, key, 't.')})`;
   // a key part with alternatives takes the first field present, as naturalKey() does
-  const nk = spec.naturalKey.map((part) => `coalesce(${keyPartFields(part).map((k) => `o.fields->>'${k}'`).join(', ')}, '')`).join(` || '|' || `);
-  const eventDate = c === 'water' || c === 'gas' ? `((o.fields->>'billing_month') || '-01')::date` : 't.event_date';
+  const nk = spec.naturalKey.map((part) => `coalesce(${keyPartFields(part).map(field).join(', ')}, '')`).join(` || '|' || `);
+  const eventDate = c === 'water' || c === 'gas' ? `(${field('billing_month')} || '-01')::date` : 't.event_date';
   return `INSERT INTO credit_records (category, natural_key, subject_uscc, subject_name, event_date, fields, content_hash, version,
       source_unit, delivered_by, batch_id, source_line, received_at, loaded_at, schema_version)
-    SELECT '${c}', ${nk}, e.uscc, e.name, ${eventDate}, p.payload, md5(o.fields::text) || md5(e.uscc || j), CASE WHEN (x.h / 7) % 25 = 0 THEN 2 ELSE 1 END,
+    SELECT '${c}', ${nk}, e.uscc, e.name, ${eventDate}, p.payload, md5(p.payload::text) || md5(e.uscc || j), CASE WHEN (x.h / 7) % 25 = 0 THEN 2 ELSE 1 END,
       t.source_unit, t.delivered_by, t.batch_id, (x.h % 50000 + 2)::int, t.received_at - make_interval(days => (x.h % 900)::int),
       t.received_at - make_interval(days => (x.h % 900)::int) + interval '40 seconds', t.schema_version
     FROM bench_enterprises e
     CROSS JOIN LATERAL generate_series(1, e.n_records) j
     CROSS JOIN LATERAL (SELECT hashint8(e.ord * 64 + j)::bigint & 2147483647 AS h) x
     JOIN bench_templates t ON t.category = '${c}' AND t.k = (x.h / 1000) % ${templates}
-    CROSS JOIN LATERAL (SELECT t.fields || jsonb_build_object('subject_uscc', e.uscc, 'subject_name', e.name, ${overrides(c)}) AS fields) o
-    CROSS JOIN LATERAL (SELECT ${payloadSql(c, Object.fromEntries(payloadKeys(c).map((k) => [k, `o.fields->'${k}'`])))} AS payload) p
+    CROSS JOIN LATERAL (SELECT ${payload} AS payload) p
     WHERE e.ord BETWEEN ${lo} AND ${hi} AND x.h % 1000 >= ${from} AND x.h % 1000 < ${from + SHARE[c]}
     ORDER BY e.ord, j`;
 }
@@ -135,9 +140,10 @@ async function load(url: string, db: Db): Promise<{ seconds: number; enterprises
     const r = await ingestFile(db, { file, category: category(b.category), deliverer: findProviderUnit(b.provider)! }, { log });
     if (r.status !== 'loaded') throw new Error(`fixture ${b.category}: ${r.status}`);
   }
-  // The templates' fields as objects, which the generator overrides by key; records get them as payloads.
+  // The templates' payloads with every slot present (empty ones null), so that overrides set slots in place.
+  const everySlot = (c: CategoryId) => payloadSql(c, Object.fromEntries(payloadKeys(c).map((key) => [key, `fields->${slotOf(c, key)}`])));
   await k.raw(`CREATE TABLE bench_templates AS SELECT category, (row_number() OVER (PARTITION BY category ORDER BY id) - 1)::int AS k,
-    CASE category ${categories().map((c) => `WHEN '${c.id}' THEN ${objectSql(c.id)}`).join(' ')} END AS fields,
+    CASE category ${categories().map((c) => `WHEN '${c.id}' THEN ${everySlot(c.id)}`).join(' ')} END AS fields,
     event_date, source_unit, delivered_by, batch_id, received_at, schema_version FROM credit_records
     WHERE (category <> 'rnd' OR ${fieldSql('rnd', 'support_item')} IS NOT NULL) AND (category <> 'agri' OR ${fieldSql('agri', 'right_cert_no')} IS NOT NULL)`);
   const templates = Object.fromEntries((await k('bench_templates').select('category').count('* as n').groupBy('category'))
