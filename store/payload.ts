@@ -37,8 +37,10 @@ export function slotOf(c: CategoryId, key: string): number {
  * key of an object gave (an empty slot is JSON null, which `->` would return as a jsonb value).
  * `record` is the column's qualifier ('r.' for `r.fields`), or a whole jsonb expression in parentheses.
  */
+const payloadOf = (record: string) => (record.startsWith('(') ? record : `${record}fields`);
+
 export function fieldSql(c: CategoryId, key: string, record = '', as: 'text' | 'json' = 'text'): string {
-  const source = record.startsWith('(') ? record : `${record}fields`;
+  const source = payloadOf(record);
   return as === 'text' ? `${source}->>${slotOf(c, key)}` : `NULLIF(${source}->${slotOf(c, key)}, 'null'::jsonb)`;
 }
 
@@ -59,12 +61,12 @@ export function payloadSql(c: CategoryId, values: Readonly<Record<string, string
 
 /** A payload as a jsonb object keyed by field name (_original among them), in SQL: what the payload replaced. */
 export function objectSql(c: CategoryId, record = ''): string {
-  const source = record.startsWith('(') ? record : `${record}fields`;
-  return `jsonb_strip_nulls(jsonb_build_object(${[...slotsOf(category(c))].map(([k, slot]) => `'${k}', ${source}->${slot}`).join(', ')}))`;
+  return `jsonb_strip_nulls(jsonb_build_object(${[...slotsOf(category(c))].map(([k, slot]) => `'${k}', ${payloadOf(record)}->${slot}`).join(', ')}))`;
 }
 
 /** A record's fields as stored (trailing empty slots left out); a key the category lacks is a bug, not data to drop. */
-export function toPayload(spec: CategorySpec, fields: Fields): (FieldValue | null)[] {
+export function toPayload(c: CategoryId, fields: Fields): (FieldValue | null)[] {
+  const spec = category(c);
   const originals = fields[ORIGINALS];
   const out: (FieldValue | null)[] = [originals ?? null];
   let last = 0;

@@ -8,7 +8,6 @@ import { once } from 'node:events';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { SourceHash } from '../pipelines/stages/source-hash.ts';
 import type { CreditRecord, RowIssue } from '../pipelines/types.ts';
-import { category } from '../schemas/registry.ts';
 import type { DbKind } from './db.ts';
 import { toPayload } from './payload.ts';
 
@@ -94,7 +93,7 @@ export class StagingEncoder {
   /** A record in credit_records' layout (RECORD_COLUMNS), version 1; returns where its bytes are. */
   record(r: CreditRecord, b: PreparedBatch): Segment {
     const p = r.provenance;
-    const json = JSON.stringify(toPayload(category(r.category), r.fields));
+    const json = JSON.stringify(toPayload(r.category, r.fields));
     // UTF-8 takes at most 3 bytes per UTF-16 unit
     this.row(16, 3 * (r.category.length + r.naturalKey.length + (r.subjectUscc?.length ?? 0) + r.subjectName.length + json.length
       + p.contentHash.length + p.sourceUnit.length + b.deliveredBy.length + b.schemaVersion.length) + 64);

@@ -7,7 +7,6 @@ import { openDb } from './db.ts';
 import { ADMIN_URL, createTestDb, type TestDb } from '../test/helpers/pg.ts';
 import { MIGRATIONS, migrateLatest } from './migrate.ts';
 import { viewsFingerprint } from './views.ts';
-import { category } from '../schemas/registry.ts';
 import { fromPayload, payloadSql, toPayload } from './payload.ts';
 import { accountIndicators, shanghaiToday, type Bill } from '../lib/utility-indicators.ts';
 
@@ -73,7 +72,7 @@ describe('v_water_indicators', () => {
     }
     await t.db.knex('credit_records').insert(bills.map((b, i) => ({
       category: 'water', natural_key: `cmp|${b.accountNo}|${b.month}`, subject_uscc: b.uscc, subject_name: 'N', event_date: `${b.month}-01`,
-      fields: JSON.stringify(toPayload(category('water'), {
+      fields: JSON.stringify(toPayload('water', {
         subject_uscc: b.uscc, account_no: b.accountNo, billing_month: b.month, usage: b.usage, amount_due: b.amountDue, amount_paid: b.amountPaid,
       })),
       content_hash: 'h', version: 1, source_unit: 's', delivered_by: 'd', batch_id: '00000000-0000-0000-0000-000000000000', source_line: i + 2,

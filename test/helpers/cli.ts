@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TEST_AUDIT_KEY } from './pg.ts';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDb, TEST_AUDIT_KEY, type TestDb } from './pg.ts';
 
 export const CLI = fileURLToPath(new URL('../../bin/credit-etl.mjs', import.meta.url));
 
@@ -26,4 +27,27 @@ export function runCli(args: readonly string[], env: Record<string, string | und
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+export interface CliStore {
+  readonly t: TestDb;
+  /** A scratch folder for the files a test writes, removed with the store. */
+  readonly dir: string;
+  /** What runCli is given: the store's URL, and the scratch folder as data folder when asked. */
+  readonly env: Record<string, string>;
+}
+
+/** A test file's own store and scratch folder for CLI runs: made before its tests, dropped after them. */
+export function cliStore(label: string, o: { dataDir?: boolean } = {}): CliStore {
+  const s = {} as { t: TestDb; dir: string; env: Record<string, string> };
+  beforeAll(async () => {
+    s.t = await createTestDb(label);
+    s.dir = mkdtempSync(path.join(tmpdir(), `credit-etl-${label}-`));
+    s.env = { DATABASE_URL: s.t.url, ...(o.dataDir ? { CREDIT_ETL_DATA_DIR: s.dir } : {}) };
+  });
+  afterAll(async () => {
+    await s.t?.drop();
+    if (s.dir) rmSync(s.dir, { recursive: true, force: true });
+  });
+  return s;
 }

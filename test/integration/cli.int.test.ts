@@ -1,33 +1,21 @@
 // The CLI contract other tools rely on: --json shape, exit codes, the rejection report, profiles.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_USCC } from '../../testkit/generate-fixtures.ts';
-import { runCli } from '../helpers/cli.ts';
+import { cliStore, runCli } from '../helpers/cli.ts';
 import { fixture } from '../helpers/ingest.ts';
-import { createTestDb, type TestDb } from '../helpers/pg.ts';
 import { fieldSql } from '../../store/payload.ts';
 
-let t: TestDb;
-let dir: string;
-let env: Record<string, string>;
-beforeAll(async () => {
-  t = await createTestDb('cli');
-  dir = mkdtempSync(path.join(tmpdir(), 'credit-etl-cli-'));
-  env = { DATABASE_URL: t.url, CREDIT_ETL_DATA_DIR: dir };
-});
-afterAll(async () => {
-  await t?.drop();
-  rmSync(dir, { recursive: true, force: true });
-});
+const store = cliStore('cli', { dataDir: true });
 
 describe('credit-etl ingest --json', () => {
   let batchId: string;
 
   it('prints one JSON object with reconciled counts and located issues, and exits 0 with rejected rows', async () => {
-    const r = await runCli(['ingest', fixture('dirty/penalty.bad-values.csv'), '--category', '行政处罚', '--provider', '市发展改革委', '--json'], env);
+    const r = await runCli(['ingest', fixture('dirty/penalty.bad-values.csv'), '--category', '行政处罚', '--provider', '市发展改革委', '--json'], store.env);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out).toMatchObject({ status: 'loaded', encoding: 'utf-8', read: 15, accepted: 6, rejected: 9, inserted: 6, updated: 0, unchanged: 0, duplicates: 0 });
@@ -42,8 +30,8 @@ describe('credit-etl ingest --json', () => {
   });
 
   it('writes the rejection report: BOM, original headers plus 行号 and 错误原因, one row per rejected line', async () => {
-    const out = path.join(dir, 'rejects.csv');
-    const r = await runCli(['rejects', batchId, '--out', out], env);
+    const out = path.join(store.dir, 'rejects.csv');
+    const r = await runCli(['rejects', batchId, '--out', out], store.env);
     expect(r.code).toBe(0);
     const bytes = readFileSync(out);
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
@@ -57,7 +45,7 @@ describe('credit-etl ingest --json', () => {
   });
 
   it('exits 3 when the batch is refused, and says why', async () => {
-    const r = await runCli(['ingest', fixture('dirty/penalty.missing-columns.csv'), '--category', 'penalty', '--provider', 'ndrc', '--json'], env);
+    const r = await runCli(['ingest', fixture('dirty/penalty.missing-columns.csv'), '--category', 'penalty', '--provider', 'ndrc', '--json'], store.env);
     expect(r.code).toBe(3);
     const out = JSON.parse(r.stdout);
     expect(out.status).toBe('refused');
@@ -67,13 +55,13 @@ describe('credit-etl ingest --json', () => {
   });
 
   it('exits 2 for an unknown category or provider and lists the known ones', async () => {
-    const cat = await runCli(['ingest', fixture('penalty.csv'), '--category', 'tax', '--provider', 'ndrc'], env);
+    const cat = await runCli(['ingest', fixture('penalty.csv'), '--category', 'tax', '--provider', 'ndrc'], store.env);
     expect(cat.code).toBe(2);
     expect(cat.stderr).toContain('licensing (行政许可)');
-    const prov = await runCli(['ingest', fixture('penalty.csv'), '--category', 'penalty', '--provider', '某某局'], env);
+    const prov = await runCli(['ingest', fixture('penalty.csv'), '--category', 'penalty', '--provider', '某某局'], store.env);
     expect(prov.code).toBe(2);
     expect(prov.stderr).toContain('临沂市发展和改革委员会');
-    const notTheirs = await runCli(['ingest', fixture('water.csv'), '--category', 'water', '--provider', '市科技局'], env);
+    const notTheirs = await runCli(['ingest', fixture('water.csv'), '--category', 'water', '--provider', '市科技局'], store.env);
     expect(notTheirs.code).toBe(2);
   });
 });
@@ -81,12 +69,12 @@ describe('credit-etl ingest --json', () => {
 describe('credit-etl batches and profile', () => {
   it('lists batches and shows an enterprise across categories with provenance', async () => {
     for (const [file, cat, prov] of [['licensing.csv', 'licensing', 'ndrc'], ['water.csv', '水费', 'water-utility']]) {
-      expect((await runCli(['ingest', fixture(file), '--category', cat, '--provider', prov, '--json'], env)).code).toBe(0);
+      expect((await runCli(['ingest', fixture(file), '--category', cat, '--provider', prov, '--json'], store.env)).code).toBe(0);
     }
-    const b = await runCli(['batches', '--json'], env);
+    const b = await runCli(['batches', '--json'], store.env);
     const batches = JSON.parse(b.stdout);
     expect(batches.map((x: any) => x.file_name)).toEqual(expect.arrayContaining(['licensing.csv', 'water.csv', 'penalty.missing-columns.csv']));
-    const p = await runCli(['profile', DEMO_USCC, '--json'], env);
+    const p = await runCli(['profile', DEMO_USCC, '--json'], store.env);
     expect(p.code).toBe(0);
     const profile = JSON.parse(p.stdout);
     // As platform staff without the platform's authorisation: licensing shown, its ID fields masked; water withheld.
@@ -100,18 +88,18 @@ describe('credit-etl batches and profile', () => {
     }
     expect(profile.withheld.map((w: any) => w.category)).toContain('water');
     expect(profile.indicators.water).toBeUndefined();
-    const ids = (await t.db.knex('credit_records').where({ subject_uscc: DEMO_USCC, category: 'licensing' }).select(t.db.knex.raw(`${fieldSql('licensing', 'legal_rep_id_number')} AS id`)))
+    const ids = (await store.t.db.knex('credit_records').where({ subject_uscc: DEMO_USCC, category: 'licensing' }).select(store.t.db.knex.raw(`${fieldSql('licensing', 'legal_rep_id_number')} AS id`)))
       .map((r: { id: string | null }) => r.id).filter(Boolean);
     expect(ids.length).toBeGreaterThan(0);
-    const human = await runCli(['profile', DEMO_USCC], env);
+    const human = await runCli(['profile', DEMO_USCC], store.env);
     for (const out of [p.stdout, human.stdout]) for (const id of ids) expect(out).not.toContain(id);
   });
 
   it('logs every CLI read of enterprise data with the operating-system user and the command', async () => {
-    expect((await runCli(['profile', DEMO_USCC, '--institution', '临沂某银行'], env)).code).toBe(2);
-    expect((await runCli(['institutions', 'add', '临沂某银行'], env)).code).toBe(0);
-    expect((await runCli(['profile', DEMO_USCC.toLowerCase(), '--institution', '临沂某银行', '--json'], env)).code).toBe(0);
-    const log = await t.db.knex('access_log').where('action', 'enterprise.read').orderBy('seq');
+    expect((await runCli(['profile', DEMO_USCC, '--institution', '临沂某银行'], store.env)).code).toBe(2);
+    expect((await runCli(['institutions', 'add', '临沂某银行'], store.env)).code).toBe(0);
+    expect((await runCli(['profile', DEMO_USCC.toLowerCase(), '--institution', '临沂某银行', '--json'], store.env)).code).toBe(0);
+    const log = await store.t.db.knex('access_log').where('action', 'enterprise.read').orderBy('seq');
     expect(log.map((e) => [e.actor_role, e.actor_unit, e.enterprises, e.detail.via])).toEqual([
       ['admin', `cli:${userInfo().username}`, [DEMO_USCC], { door: 'cli', command: `profile ${DEMO_USCC}`, osUser: userInfo().username }],
       ['admin', `cli:${userInfo().username}`, [DEMO_USCC], { door: 'cli', command: `profile ${DEMO_USCC}`, osUser: userInfo().username }],
@@ -119,9 +107,9 @@ describe('credit-etl batches and profile', () => {
         { door: 'cli', command: `profile ${DEMO_USCC.toLowerCase()} --institution 临沂某银行`, osUser: userInfo().username }],
     ]);
     expect(log[0].detail.masked.licensing).toContain('legal_rep_id_number');
-    const rejects = await t.db.knex('access_log').where('action', 'batch.rejects');
+    const rejects = await store.t.db.knex('access_log').where('action', 'batch.rejects');
     expect(rejects.map((e) => [e.actor_unit, e.detail.via.command.split(' ')[0]])).toEqual([[`cli:${userInfo().username}`, 'rejects']]);
-    const verify = await runCli(['audit', 'verify'], env);
+    const verify = await runCli(['audit', 'verify'], store.env);
     expect(verify.code).toBe(0);
   });
 });
